@@ -1,0 +1,38 @@
+# The two commands of the README (`make demo`, `make test`) and `make lint`.
+# Each creates .venv on first use from the pinned constraints.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint format bench clean
+
+$(BIN)/naver-sms: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.bin/dynalite: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(BIN)/naver-sms
+	$(BIN)/naver-sms demo
+
+test: $(BIN)/naver-sms node_modules/.bin/dynalite
+	$(BIN)/pytest
+
+lint: $(BIN)/naver-sms
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+format: $(BIN)/naver-sms
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(BIN)/naver-sms node_modules/.bin/dynalite
+	$(BIN)/python bench/store_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""State: the BookingStore / SessionStore ports and their DynamoDB and SQLite adapters."""

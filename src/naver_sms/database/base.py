@@ -1,0 +1,91 @@
+"""The ports: what the rest of naver-sms asks of a booking store and a session store.
+
+The names and meanings are the seed's (`dynamodb.md`), plus what the cycle
+needs for exactly-once sending (claim -> send -> mark, or release).
+
+A *claim* is held on one flag of one record by an owner until an expiry. It
+can be taken only while the flag is false and no live claim exists, so of
+several cycles racing for the same message exactly one sends it. `now` is
+always passed in: stores never read the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
+
+from naver_sms.domain.session import Session
+
+BookingKey = tuple[str, str]
+"""(booking_num, phone): the seed's partition and sort key."""
+
+DEFAULT_LEASE: Final = timedelta(minutes=10)
+
+
+class BookingStore(Protocol):
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        """The record as a dict, or None when there is none."""
+        ...
+
+    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
+        """Many records at once, keyed by (booking_num, normalised phone); absent ones left out."""
+        ...
+
+    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
+        """Store a new record. False when the key exists: a record is never overwritten."""
+        ...
+
+    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        """Set one flag of an existing record. False when there is no such record."""
+        ...
+
+    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
+        """{biz_id: {"start_time", "end_time"}} over the records whose option_sms is false.
+
+        The window runs from the earliest to the latest booking_time of the
+        store's records, as UTC instants `YYYY-MM-DDTHH:MM:SS.000Z`.
+        """
+        ...
+
+    def claim(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        """Take the right to send `flag`'s message. True for exactly one of racing owners."""
+        ...
+
+    def mark_sent(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    ) -> bool:
+        """Flag true, request id and time recorded, claim removed. False unless `owner` holds it."""
+        ...
+
+    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        """Give a claim back (the send failed). False unless `owner` held it."""
+        ...
+
+
+class SessionStore(Protocol):
+    def get_session(self) -> Session | None: ...
+
+    def save_session(self, cookies: str) -> bool:
+        """Store the cookies JSON string, replacing any stored session (no merge)."""
+        ...
+
+    def delete_session(self) -> bool: ...
+
+
+def claim_attributes(flag: str) -> tuple[str, str]:
+    """The attribute names of a claim on `flag`: (owner, expiry in epoch seconds)."""
+    return f"{flag}_claim", f"{flag}_claim_until"
+
+
+def sent_attributes(flag: str) -> tuple[str, str]:
+    """The attribute names recorded by mark_sent: (request id, KST ISO time)."""
+    return f"{flag}_request_id", f"{flag}_at"

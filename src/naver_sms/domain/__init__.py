@@ -1,0 +1,1 @@
+"""Pure domain: no I/O, and no imports from the rest of the package."""

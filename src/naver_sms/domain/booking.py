@@ -1,0 +1,229 @@
+"""A booking record and the seed's rules for its key, phone and time.
+
+The record is what both stores keep (the seed's `sms` table): the two key
+attributes, the customer's name, the visit time in KST, three "sent" flags and
+any extra attributes the rest of the system wants to keep next to them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+KST: Final = ZoneInfo("Asia/Seoul")
+BOOKING_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+FLAGS: Final = ("confirm_sms", "remind_sms", "option_sms")
+CORE_FIELDS: Final = (
+    "booking_num",
+    "phone",
+    "name",
+    "booking_time",
+    *FLAGS,
+    "option_time",
+)
+
+_BOOKING_NUM = re.compile(r"^([0-9]+)_([0-9]+)$")
+# Korean mobile prefixes: 010 is the only one issued today; 011 and 016-019 are
+# legacy numbers that still exist (some with a 3-digit middle block).
+_MOBILE_PREFIXES: Final = ("010", "011", "016", "017", "018", "019")
+_PHONE_JUNK = re.compile(r"[\s\-.()]")
+
+
+class BookingValidationError(ValueError):
+    """A booking attribute does not follow the seed's rules.
+
+    The message names the field and shows the value; phone values are masked
+    before they get here, so the message is safe to log.
+    """
+
+    def __init__(self, field_name: str, shown_value: str, expected: str) -> None:
+        self.field = field_name
+        super().__init__(f"invalid {field_name} {shown_value!r}: expected {expected}")
+
+
+def _mobile_digits(raw: str) -> str | None:
+    """The national 10/11-digit form of a Korean mobile number, or None."""
+    compact = _PHONE_JUNK.sub("", raw)
+    if compact.startswith("+82"):
+        compact = compact[3:]
+    elif compact.startswith("82") and len(compact) in (11, 12, 13):
+        compact = compact[2:]
+    # "+82 010-..." is a common mistake for "+82 10-...": drop the trunk 0 either way.
+    compact = compact.removeprefix("0")
+    if not compact.isascii() or not compact.isdigit():
+        return None
+    digits = "0" + compact
+    if digits[:3] not in _MOBILE_PREFIXES or len(digits) not in (10, 11):
+        return None
+    if digits[:3] == "010" and len(digits) != 11:
+        return None
+    return digits
+
+
+def mask_phone(phone: object) -> str:
+    """`010-1234-5678` -> `010-****-5678`; anything unparsable is masked whole."""
+    digits = _mobile_digits(phone) if isinstance(phone, str) else None
+    if digits is None:
+        return "***"
+    return f"{digits[:3]}-{'*' * (len(digits) - 7)}-{digits[-4:]}"
+
+
+def normalize_phone(phone: object, field_name: str = "phone") -> str:
+    """The stored form of a Korean mobile number: `010-XXXX-XXXX`.
+
+    Accepts the forms people and Naver use (`01012345678`, `010 1234 5678`,
+    `+82 10-1234-5678`, `82-10-...`); legacy 10-digit numbers become
+    `0XX-XXX-XXXX`.
+    """
+    digits = _mobile_digits(phone) if isinstance(phone, str) else None
+    if digits is None:
+        raise BookingValidationError(field_name, mask_phone(phone), "a Korean mobile number")
+    return f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+
+
+def validate_booking_num(booking_num: object) -> str:
+    if not isinstance(booking_num, str) or not _BOOKING_NUM.match(booking_num):
+        raise BookingValidationError(
+            "booking_num", str(booking_num), "{biz_id}_{book_id}, both numeric"
+        )
+    return booking_num
+
+
+def split_booking_num(booking_num: str) -> tuple[str, str]:
+    """(biz_id, book_id) of a valid booking number."""
+    biz_id, _, book_id = validate_booking_num(booking_num).partition("_")
+    return biz_id, book_id
+
+
+def make_booking_num(biz_id: object, book_id: object) -> str:
+    return validate_booking_num(f"{biz_id}_{book_id}")
+
+
+def parse_booking_time(value: str) -> datetime:
+    """The aware KST instant of a stored `YYYY-MM-DD HH:MM:SS`."""
+    try:
+        naive = datetime.strptime(value, BOOKING_TIME_FORMAT)  # noqa: DTZ007 - KST by definition
+    except (TypeError, ValueError):
+        raise BookingValidationError(
+            "booking_time", str(value), "YYYY-MM-DD HH:MM:SS (Asia/Seoul)"
+        ) from None
+    return naive.replace(tzinfo=KST)
+
+
+def format_booking_time(moment: datetime) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in KST; a naive datetime is taken to be KST already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(KST)
+    return moment.strftime(BOOKING_TIME_FORMAT)
+
+
+def _validate_booking_time(value: object) -> str:
+    if isinstance(value, datetime):
+        return format_booking_time(value)
+    if not isinstance(value, str):
+        raise BookingValidationError("booking_time", str(value), "YYYY-MM-DD HH:MM:SS (Asia/Seoul)")
+    parse_booking_time(value)
+    return value
+
+
+def _validate_option_time(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise BookingValidationError("option_time", str(value), '"" or an ISO 8601 date-time')
+
+
+def _validate_flag(name: str, value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BookingValidationError(name, str(value), "true or false")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """One booking record, validated and normalised on construction."""
+
+    booking_num: str
+    phone: str
+    name: str
+    booking_time: str
+    confirm_sms: bool = False
+    remind_sms: bool = False
+    option_sms: bool = False
+    option_time: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        validate_booking_num(self.booking_num)
+        object.__setattr__(self, "phone", normalize_phone(self.phone))
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise BookingValidationError("name", str(self.name), "a non-empty customer name")
+        object.__setattr__(self, "booking_time", _validate_booking_time(self.booking_time))
+        for flag in FLAGS:
+            object.__setattr__(self, flag, _validate_flag(flag, getattr(self, flag)))
+        object.__setattr__(self, "option_time", _validate_option_time(self.option_time))
+        extra = {}
+        for key, value in self.extra.items():
+            if not isinstance(key, str) or not key or key in CORE_FIELDS:
+                raise BookingValidationError("extra field", str(key), "a new attribute name")
+            if value is not None:
+                extra[key] = value
+        object.__setattr__(self, "extra", extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Booking:
+        """A booking from a record dict (the seed's shape: extras are top-level)."""
+        missing = [
+            name for name in ("booking_num", "phone", "name", "booking_time") if name not in data
+        ]
+        if missing:
+            raise BookingValidationError(missing[0], "", "a value (the attribute is required)")
+        extra = {key: value for key, value in data.items() if key not in CORE_FIELDS}
+        return cls(
+            booking_num=data["booking_num"],
+            phone=data["phone"],
+            name=data["name"],
+            booking_time=data["booking_time"],
+            confirm_sms=data.get("confirm_sms", False),
+            remind_sms=data.get("remind_sms", False),
+            option_sms=data.get("option_sms", False),
+            option_time=data.get("option_time", ""),
+            extra=extra,
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        """The record as stored: core attributes, then extras; no None values."""
+        item: dict[str, Any] = {name: getattr(self, name) for name in CORE_FIELDS}
+        item.update(self.extra)
+        return item
+
+    @property
+    def biz_id(self) -> str:
+        return split_booking_num(self.booking_num)[0]
+
+    @property
+    def book_id(self) -> str:
+        return split_booking_num(self.booking_num)[1]
+
+    @property
+    def starts_at(self) -> datetime:
+        """The visit start as an aware KST datetime."""
+        return parse_booking_time(self.booking_time)
+
+
+def validate_flag_name(flag: str) -> str:
+    if flag not in FLAGS:
+        raise BookingValidationError("flag", flag, " or ".join(FLAGS))
+    return flag
