@@ -26,7 +26,7 @@ import structlog
 
 from naver_sms.domain.booking import mask_phone
 
-__all__ = ["configure_logging", "get_logger", "log_duration", "mask_phone"]
+__all__ = ["configure_logging", "get_logger", "logged_operation", "mask_phone"]
 
 _TOP_LEVEL = ("timestamp", "level", "message", "operation", "context", "duration_ms", "error")
 # Digits that look like a Korean mobile number anywhere in a string, with or
@@ -131,14 +131,39 @@ def get_logger(name: str | None = None) -> Any:
 
 
 @contextmanager
-def log_duration() -> Iterator[dict[str, float]]:
-    """Measures a block: `with log_duration() as t: ...; t["ms"]` after it."""
-    timing = {"ms": 0.0}
+def logged_operation(
+    operation: str, message: str, *, logger: Any = None, **context: Any
+) -> Iterator[dict[str, Any]]:
+    """Times a block and logs one line for it in the seed's shape.
+
+    On success `message` is logged at INFO; on an exception, `"{operation}
+    failed"` at ERROR with the error, and the exception goes on. The block may
+    add to the yielded dict to put results (a count, found or not) in the
+    line's context::
+
+        with logged_operation("get_booking", "Booking retrieved", booking_num=num) as ctx:
+            ctx["found"] = item is not None
+    """
+    log = logger if logger is not None else get_logger()
+    results: dict[str, Any] = {}
     started = time.perf_counter()
     try:
-        yield timing
-    finally:
-        timing["ms"] = (time.perf_counter() - started) * 1000
+        yield results
+    except Exception as exc:
+        log.error(
+            f"{operation} failed",
+            operation=operation,
+            context={**context, **results},
+            duration_ms=(time.perf_counter() - started) * 1000,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    log.info(
+        message,
+        operation=operation,
+        context={**context, **results},
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 configure_logging()
