@@ -1,0 +1,666 @@
+"""The seed's data layer on DynamoDB: `BookingRepository` and `SessionRepository`.
+
+Tables and keys are exactly the seed's (`sms`: booking_num HASH + phone RANGE;
+`session`: id HASH; PAY_PER_REQUEST). The low-level client is used rather
+than the resource API so that batch reads, conditional writes and error codes
+are explicit; values are converted so that both stores hand out plain Python
+(int and float, never Decimal).
+
+Every botocore error is translated here into `database.exceptions`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from naver_sms.database import exceptions
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    BookingKey,
+    claim_attributes,
+    sent_attributes,
+)
+from naver_sms.database.windows import OptionWindows
+from naver_sms.domain.booking import (
+    KST,
+    Booking,
+    normalize_phone,
+    validate_booking_num,
+    validate_flag_name,
+)
+from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
+from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+__all__ = [
+    "BOOKINGS_TABLE",
+    "DEFAULT_CONFIG",
+    "SESSION_TABLE",
+    "BookingRepository",
+    "SessionRepository",
+    "TableSpec",
+    "create_tables",
+    "make_client",
+]
+
+log = get_logger(__name__)
+
+# Pinned retry behaviour: "standard" mode retries throttling, 5xx and
+# connection errors with jittered exponential backoff, a bounded number of
+# times; then the error reaches us and is translated. Timeouts are short
+# because a cycle runs every few minutes: failing fast beats hanging a Lambda.
+DEFAULT_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=3,
+    read_timeout=10,
+    max_pool_connections=32,
+)
+DEFAULT_REGION: Final = "ap-northeast-2"
+BATCH_GET_LIMIT: Final = 100  # DynamoDB's limit of keys per BatchGetItem
+
+_THROTTLING_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+_PERMISSION_CODES: Final = frozenset(
+    {
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "ExpiredTokenException",
+    }
+)
+_NETWORK_ERRORS: Final = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+)
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+def make_client(
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    config: Config | None = None,
+) -> DynamoDBClient:
+    """A DynamoDB client with the pinned retry config. Low-level clients are thread-safe."""
+    session = boto3.session.Session()
+    return session.client(
+        "dynamodb",
+        region_name=region_name or DEFAULT_REGION,
+        endpoint_url=endpoint_url,
+        config=config or DEFAULT_CONFIG,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A table's key schema: the one source of truth for create-tables and deployment."""
+
+    default_name: str
+    keys: tuple[tuple[str, str], ...]  # (attribute, HASH | RANGE), all strings
+
+    def create_table_request(self, table_name: str | None = None) -> dict[str, Any]:
+        return {
+            "TableName": table_name or self.default_name,
+            "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in self.keys],
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": "S"} for name, _ in self.keys
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+
+BOOKINGS_TABLE: Final = TableSpec("sms", (("booking_num", "HASH"), ("phone", "RANGE")))
+SESSION_TABLE: Final = TableSpec("session", (("id", "HASH"),))
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED
+
+
+def _translate_client_error(
+    exc: ClientError, operation: str, table: str
+) -> exceptions.DynamoDBException:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    reason = str(error.get("Message") or code)
+    if code in _THROTTLING_CODES:
+        return exceptions.ThrottlingError(
+            f"throttled by DynamoDB after retries ({code}) on table {table!r}", operation
+        )
+    if code in _PERMISSION_CODES:
+        return exceptions.PermissionError(
+            f"not allowed on table {table!r} ({code}): check the IAM policy and credentials",
+            operation,
+        )
+    if code == "ResourceNotFoundException":
+        return exceptions.DynamoDBException(
+            f"table {table!r} does not exist: run `naver-sms create-tables` ({reason})", operation
+        )
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return exceptions.DynamoDBException(
+        f"DynamoDB error {code} (HTTP {status}) on table {table!r}: {reason}", operation
+    )
+
+
+@contextmanager
+def _translated(operation: str, table: str) -> Iterator[None]:
+    """Vendor errors in, the seed's exceptions out (conditional failures stay ClientError)."""
+    try:
+        yield
+    except ClientError as exc:
+        if _is_condition_failure(exc):
+            raise
+        raise _translate_client_error(exc, operation, table) from exc
+    except _NETWORK_ERRORS as exc:
+        raise exceptions.NetworkError(
+            f"cannot reach DynamoDB for table {table!r}: {exc}", operation
+        ) from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise exceptions.PermissionError(
+            f"no usable AWS credentials for table {table!r}: {exc}", operation
+        ) from exc
+    except BotoCoreError as exc:
+        raise exceptions.DynamoDBException(f"{type(exc).__name__}: {exc}", operation) from exc
+
+
+# -- values ---------------------------------------------------------------------------------
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamo_value(value: Any) -> Any:
+    """DynamoDB numbers must be Decimal; floats go through str to keep their digits."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _to_dynamo_value(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo_value(item) for item in value]
+    return value
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo_value(item) for item in value]
+    if isinstance(value, set):
+        return {_from_dynamo_value(item) for item in value}
+    return value
+
+
+def _serialize(item: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    return {
+        key: _serializer.serialize(_to_dynamo_value(value))
+        for key, value in item.items()
+        if value is not None
+    }
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _from_dynamo_value(_deserializer.deserialize(value)) for key, value in item.items()
+    }
+
+
+def _key(booking_num: str, phone: str) -> dict[str, AttributeValueTypeDef]:
+    return {"booking_num": {"S": booking_num}, "phone": {"S": phone}}
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
+    return int(moment.timestamp())
+
+
+# -- repositories ---------------------------------------------------------------------------
+
+
+class _Repository:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None,
+        region_name: str | None,
+        endpoint_url: str | None,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._region_name = region_name
+        self._endpoint_url = endpoint_url
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """Built on first use, so constructing a repository does no I/O."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = make_client(self._region_name, self._endpoint_url)
+        return self._client
+
+    def _translated(self, operation: str) -> Any:
+        return _translated(operation, self.table_name)
+
+
+class BookingRepository(_Repository):
+    """The `sms` table: booking records and their sent flags (the seed's BookingRepository)."""
+
+    def __init__(
+        self,
+        table_name: str = BOOKINGS_TABLE.default_name,
+        client: DynamoDBClient | None = None,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        batch_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(table_name, client, region_name, endpoint_url)
+        self._batch_attempts = batch_attempts
+        self._sleep = sleep
+
+    # -- the seed's operations
+
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        phone = normalize_phone(phone)
+        with (
+            logged_operation(
+                "get_booking",
+                "Booking retrieved successfully",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+            ) as ctx,
+            self._translated("get_booking"),
+        ):
+            item = self._get(booking_num, phone)
+            ctx["found"] = item is not None
+        return item
+
+    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
+        wanted = list(dict.fromkeys((num, normalize_phone(phone)) for num, phone in keys))
+        found: dict[BookingKey, dict[str, Any]] = {}
+        with (
+            logged_operation("get_bookings", "Bookings retrieved", requested=len(wanted)) as ctx,
+            self._translated("get_bookings"),
+        ):
+            for start in range(0, len(wanted), BATCH_GET_LIMIT):
+                chunk = wanted[start : start + BATCH_GET_LIMIT]
+                for item in self._batch_get([_key(num, phone) for num, phone in chunk]):
+                    found[(item["booking_num"], item["phone"])] = item
+            ctx["found"] = len(found)
+        return found
+
+    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
+        item = Booking.from_dict(booking_data).to_item()
+        with (
+            logged_operation(
+                "create_booking",
+                "Booking created",
+                booking_num=item["booking_num"],
+                phone_masked=mask_phone(item["phone"]),
+            ) as ctx,
+            self._translated("create_booking"),
+        ):
+            try:
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=_serialize(item),
+                    ConditionExpression="attribute_not_exists(booking_num)",
+                )
+            except ClientError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+                ctx["created"] = False
+                return False
+            ctx["created"] = True
+        return True
+
+    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        if not isinstance(value, bool):
+            raise TypeError(f"update_flag: value of {flag} must be true or false")
+        with (
+            logged_operation(
+                "update_flag",
+                "Flag updated",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+                flag=flag,
+                value=value,
+            ) as ctx,
+            self._translated("update_flag"),
+        ):
+            ctx["updated"] = self._conditional_update(
+                booking_num,
+                phone,
+                update="SET #flag = :value",
+                condition="attribute_exists(booking_num)",
+                names={"#flag": flag},
+                values={":value": {"BOOL": value}},
+            )
+        return bool(ctx["updated"])
+
+    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
+        windows = OptionWindows()
+        with (
+            logged_operation("scan_unnotified_options", "Unnotified options scanned") as ctx,
+            self._translated("scan_unnotified_options"),
+        ):
+            pages = self.client.get_paginator("scan").paginate(
+                TableName=self.table_name,
+                ProjectionExpression="booking_num, booking_time",
+                FilterExpression="attribute_not_exists(option_sms) OR option_sms = :false",
+                ExpressionAttributeValues={":false": {"BOOL": False}},
+            )
+            for page_number, page in enumerate(pages, start=1):
+                ctx["pages"] = page_number
+                for raw in page.get("Items", []):
+                    item = _deserialize(raw)
+                    windows.add(str(item.get("booking_num")), item.get("booking_time"))
+            ctx["stores"] = len(windows)
+            ctx["skipped"] = windows.skipped
+        return windows.result()
+
+    # -- exactly-once primitives
+
+    def claim(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        with (
+            logged_operation(
+                "claim",
+                "Claim attempted",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+                flag=flag,
+                owner=owner,
+            ) as ctx,
+            self._translated("claim"),
+        ):
+            won = self._conditional_update(
+                booking_num,
+                phone,
+                update="SET #claim = :owner, #until = :until",
+                condition=(
+                    "attribute_exists(booking_num)"
+                    " AND (attribute_not_exists(#flag) OR #flag = :false)"
+                    " AND (attribute_not_exists(#until) OR #until <= :now)"
+                ),
+                names={"#flag": flag, "#claim": claim_attr, "#until": until_attr},
+                values={
+                    ":owner": {"S": owner},
+                    ":until": {"N": str(_epoch(now + lease))},
+                    ":now": {"N": str(_epoch(now))},
+                    ":false": {"BOOL": False},
+                },
+            )
+            if not won:
+                # A retried write can fail on its own success (applied by the
+                # server, answer lost): the consistent read tells.
+                item = self._get(booking_num, phone) or {}
+                won = item.get(claim_attr) == owner and item.get(flag) is not True
+                ctx["recovered"] = won
+            ctx["won"] = won
+        return won
+
+    def mark_sent(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        request_attr, at_attr = sent_attributes(flag)
+        with (
+            logged_operation(
+                "mark_sent",
+                "Marked as sent",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+                flag=flag,
+                owner=owner,
+                request_id=request_id,
+            ) as ctx,
+            self._translated("mark_sent"),
+        ):
+            marked = self._conditional_update(
+                booking_num,
+                phone,
+                update="SET #flag = :true, #rid = :rid, #at = :at REMOVE #claim, #until",
+                condition="#claim = :owner",
+                names={
+                    "#flag": flag,
+                    "#rid": request_attr,
+                    "#at": at_attr,
+                    "#claim": claim_attr,
+                    "#until": until_attr,
+                },
+                values={
+                    ":true": {"BOOL": True},
+                    ":rid": {"S": request_id},
+                    ":at": {"S": now.astimezone(KST).isoformat(timespec="seconds")},
+                    ":owner": {"S": owner},
+                },
+            )
+            if not marked:
+                item = self._get(booking_num, phone) or {}
+                marked = item.get(flag) is True and item.get(request_attr) == request_id
+                ctx["recovered"] = marked
+            ctx["marked"] = marked
+        return marked
+
+    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        with (
+            logged_operation(
+                "release",
+                "Claim released",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+                flag=flag,
+                owner=owner,
+            ) as ctx,
+            self._translated("release"),
+        ):
+            ctx["released"] = self._conditional_update(
+                booking_num,
+                phone,
+                update="REMOVE #claim, #until",
+                condition="#claim = :owner",
+                names={"#claim": claim_attr, "#until": until_attr},
+                values={":owner": {"S": owner}},
+            )
+        return bool(ctx["released"])
+
+    # -- helpers (callers translate errors)
+
+    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        validate_booking_num(booking_num)
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_key(booking_num, phone), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _deserialize(item) if item else None
+
+    def _conditional_update(
+        self,
+        booking_num: str,
+        phone: str,
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, AttributeValueTypeDef],
+    ) -> bool:
+        """True when the update was applied, False when its condition did not hold."""
+        validate_booking_num(booking_num)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(booking_num, phone),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def _batch_get(self, keys: list[dict[str, AttributeValueTypeDef]]) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {self.table_name: {"Keys": keys}}
+        for attempt in range(self._batch_attempts):
+            response = self.client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.table_name, []):
+                yield _deserialize(raw)
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                return
+            # Unprocessed keys mean the table is at capacity: back off (full
+            # jitter, capped) before asking for just those keys again.
+            self._sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # noqa: S311
+        raise exceptions.ThrottlingError(
+            f"{sum(len(part['Keys']) for part in request.values())} keys still unprocessed "
+            f"after {self._batch_attempts} BatchGetItem attempts on table {self.table_name!r}",
+            "get_bookings",
+        )
+
+
+class SessionRepository(_Repository):
+    """The `session` table: the Naver login cookies, one record with id "1"."""
+
+    def __init__(
+        self,
+        table_name: str = SESSION_TABLE.default_name,
+        client: DynamoDBClient | None = None,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> None:
+        super().__init__(table_name, client, region_name, endpoint_url)
+
+    def get_session(self) -> Session | None:
+        with (
+            logged_operation("get_session", "Session retrieved") as ctx,
+            self._translated("get_session"),
+        ):
+            response = self.client.get_item(
+                TableName=self.table_name, Key={"id": {"S": SESSION_ID}}, ConsistentRead=True
+            )
+            cookies = response.get("Item", {}).get("cookies", {}).get("S")
+            ctx["found"] = cookies is not None
+        return Session(cookies=cookies) if cookies is not None else None
+
+    def save_session(self, cookies: str) -> bool:
+        names = [cookie["name"] for cookie in parse_cookies(cookies)]
+        with (
+            logged_operation("save_session", "Session saved", cookie_names=names),
+            self._translated("save_session"),
+        ):
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"id": {"S": SESSION_ID}, "cookies": {"S": cookies}},
+            )
+        return True
+
+    def delete_session(self) -> bool:
+        with (
+            logged_operation("delete_session", "Session deleted"),
+            self._translated("delete_session"),
+        ):
+            self.client.delete_item(TableName=self.table_name, Key={"id": {"S": SESSION_ID}})
+        return True
+
+
+def create_tables(
+    client: DynamoDBClient,
+    bookings_table: str = BOOKINGS_TABLE.default_name,
+    session_table: str = SESSION_TABLE.default_name,
+) -> list[str]:
+    """Create the seed's two tables if missing and wait until they are active (idempotent)."""
+    created = []
+    for spec, name in ((BOOKINGS_TABLE, bookings_table), (SESSION_TABLE, session_table)):
+        with (
+            logged_operation("create_table", "Table ready", table=name) as ctx,
+            _translated("create_table", name),
+        ):
+            try:
+                client.create_table(**spec.create_table_request(name))
+                ctx["created"] = True
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
+                    raise
+                ctx["created"] = False
+            _wait_until_active(client, name)
+        created.append(name)
+    return created
+
+
+def _wait_until_active(client: DynamoDBClient, table: str, seconds: float = 120.0) -> None:
+    # Like boto3's `table_exists` waiter, but it polls from 0.1 s up, not every
+    # whole second: local servers are ready in milliseconds, AWS in seconds.
+    deadline = time.monotonic() + seconds
+    delay = 0.1
+    while client.describe_table(TableName=table)["Table"].get("TableStatus") != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise exceptions.DynamoDBException(
+                f"table {table!r} is not ACTIVE after {seconds:.0f} s", "create_table"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)

@@ -1,0 +1,21 @@
+"""KST helpers for adapters. The booking_time rules themselves live in domain/booking.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from naver_sms.domain.booking import KST, format_booking_time, parse_booking_time
+
+__all__ = ["KST", "format_booking_time", "parse_booking_time", "to_kst", "to_utc_z"]
+
+
+def to_kst(moment: datetime) -> datetime:
+    """The same instant in Asia/Seoul; naive datetimes are refused (host zones must not matter)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: give a time zone")
+    return moment.astimezone(KST)
+
+
+def to_utc_z(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.000Z`, the UTC form Naver's booking API uses."""
+    return to_kst(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -1,0 +1,191 @@
+"""Shared fixtures: the four store backends of the contract suite and their servers.
+
+Backends: moto's in-process `mock_aws`, moto_server over HTTP, dynalite over
+HTTP (npm, pinned in package-lock.json), and SQLite files. The HTTP servers
+are started once per test session on 127.0.0.1; every test gets tables of its
+own, so tests never see each other's records.
+
+On a laptop a missing dynalite skips its tests; in CI (`CI` set) it fails
+them, so nothing is silently left out there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.config import Config
+
+from naver_sms.database.base import BookingStore, SessionStore
+from naver_sms.database.dynamodb_client import (
+    BookingRepository,
+    SessionRepository,
+    create_tables,
+    make_client,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = bool(os.environ.get("CI"))
+
+# Short retries keep fault tests fast; production uses DEFAULT_CONFIG.
+FAST_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=1,
+    read_timeout=5,
+    max_pool_connections=32,
+)
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip on a laptop that lacks a test dependency; fail in CI, where nothing may skip."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"{why} (CI must run every test)")
+        pytest.skip(why)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aws_test_environment() -> Iterator[None]:
+    """Fake credentials, and no way for a test to reach a real AWS account."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - flask is slow to import
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def start_dynalite(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start dynalite on a free loopback port with its data in `data_dir`."""
+    binary = ROOT / "node_modules" / ".bin" / "dynalite"
+    require(
+        binary.exists() and shutil.which("node") is not None,
+        "dynalite is not installed: run `npm ci` (needs Node.js)",
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--path",
+            str(data_dir),
+            "--createTableMs",
+            "0",
+            "--deleteTableMs",
+            "0",
+            "--updateTableMs",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = start_dynalite(tmp_path_factory.mktemp("dynalite"))
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@dataclass
+class Backend:
+    """One store backend with fresh tables, as the contract suite sees it."""
+
+    name: str
+    bookings: BookingStore
+    sessions: SessionStore
+    # Another store object on the same tables, as a second process would have.
+    open_bookings: Callable[[], BookingStore]
+    # The raw DynamoDB client (None for SQLite), for bulk setup and call counting.
+    client: Any = None
+
+
+def _dynamodb_backend(name: str, client: Any) -> Backend:
+    suffix = uuid.uuid4().hex[:8]
+    bookings_table, session_table = f"sms_{suffix}", f"session_{suffix}"
+    create_tables(client, bookings_table=bookings_table, session_table=session_table)
+    return Backend(
+        name=name,
+        bookings=BookingRepository(bookings_table, client=client),
+        sessions=SessionRepository(session_table, client=client),
+        open_bookings=lambda: BookingRepository(bookings_table, client=client),
+        client=client,
+    )
+
+
+def _sqlite_backend(path: Path) -> Backend:
+    from naver_sms.database.sqlite_store import (  # noqa: PLC0415
+        SqliteBookingStore,
+        SqliteSessionStore,
+    )
+
+    return Backend(
+        name="sqlite",
+        bookings=SqliteBookingStore(path),
+        sessions=SqliteSessionStore(path),
+        open_bookings=lambda: SqliteBookingStore(path),
+    )
+
+
+@pytest.fixture(params=["moto", "moto_server", "dynalite", "sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The contract suite runs once per backend."""
+    kind = request.param
+    if kind == "moto":
+        from moto import mock_aws  # noqa: PLC0415
+
+        with mock_aws():
+            yield _dynamodb_backend(kind, make_client(config=FAST_CONFIG))
+    elif kind == "sqlite":
+        yield _sqlite_backend(tmp_path / "naver-sms.db")
+    else:
+        url = request.getfixturevalue(f"{kind}_url")
+        yield _dynamodb_backend(kind, make_client(endpoint_url=url, config=FAST_CONFIG))
