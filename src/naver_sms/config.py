@@ -7,11 +7,16 @@ Secrets are `SecretStr`, so printing or logging a Settings never shows them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from naver_sms.domain.messages import AD_HOURS, MessageKind
 
 
 class ConfigError(Exception):
@@ -89,3 +94,227 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         field = str(error["loc"][0])
         variable = next(name for name, f in _ENV.items() if f == field)
         raise ConfigError(f"environment variable {variable}: {error['msg']}") from None
+
+
+# --- The YAML file (`design/interfaces.md`, "Config file"): stores, rules, templates ---
+
+_DIGITS = re.compile(r"^[0-9]+$")
+_NUMBER_JUNK = re.compile(r"[\s\-.()]")
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _kind_keyed(value: Any) -> Any:
+    """Template mappings keyed by kind; `confirm` and `guide` are the names stores use."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[MessageKind, Any] = {}
+    for key, text in value.items():
+        kind = MessageKind.parse(str(key))
+        if kind in out:
+            raise ValueError(f"template {key!r} given twice (as {kind.value} and an alias)")
+        out[kind] = text
+    return out
+
+
+def _number_text(value: Any, what: str) -> Any:
+    # YAML reads 0212345678 unquoted as the integer 212345678: the leading 0 is lost.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'expected {what} as a quoted string (e.g. "0200000000"), got {value}')
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StoreConfig(_Strict):
+    id: str
+    name: str = Field(min_length=1)
+    sender: str
+    opt_out: str | None = None
+    templates: dict[MessageKind, str] = Field(default_factory=dict)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not _DIGITS.match(value):
+            raise ValueError(f"expected the numeric Naver businessId, got {value!r}")
+        return value
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _sender(cls, value: Any) -> Any:
+        value = _number_text(value, "the sender number")
+        if isinstance(value, str):
+            digits = _NUMBER_JUNK.sub("", value)
+            if not _DIGITS.match(digits) or not 8 <= len(digits) <= 12:
+                raise ValueError(
+                    f"expected a sender number registered with SENS (8-12 digits), got {value!r}"
+                )
+            return digits
+        return value
+
+    @field_validator("opt_out", mode="before")
+    @classmethod
+    def _opt_out(cls, value: Any) -> Any:
+        value = _number_text(value, "the opt-out number")
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and not _DIGITS.match(_NUMBER_JUNK.sub("", value)):
+                raise ValueError(f"expected a phone number like 080-000-0000, got {value!r}")
+        return value
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _kind_keyed(value)
+
+
+class ConfirmationRule(_Strict):
+    enabled: bool = True
+
+
+class ReminderRule(_Strict):
+    enabled: bool = True
+    hours_before: float = Field(default=2, gt=0, le=48)
+
+
+class EventRule(_Strict):
+    enabled: bool = True
+    keywords: list[str] = Field(default_factory=lambda: ["네이버", "인스타", "원본"])
+    window: tuple[time, time] = (time(20, 0), time(21, 0))
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        keywords = [k.strip() for k in value if k.strip()]
+        if not keywords:
+            raise ValueError("expected at least one non-empty keyword")
+        return keywords
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        if (
+            isinstance(value, list | tuple)
+            and len(value) == 2
+            and all(isinstance(v, str) for v in value)
+        ):
+            parsed = []
+            for text in value:
+                match = _HH_MM.match(text.strip())
+                if not match:
+                    raise ValueError(f'expected ["HH:MM", "HH:MM"], got {text!r}')
+                parsed.append(time(int(match.group(1)), int(match.group(2))))
+            start, end = parsed
+            opens, closes = AD_HOURS
+            if not start < end:
+                raise ValueError(f"expected the start before the end, got {value}")
+            if start < opens or end > closes:
+                raise ValueError(
+                    "expected a window inside 08:00-21:00 KST (advertising is not allowed "
+                    f"outside those hours), got {value}"
+                )
+            return tuple(parsed)
+        if isinstance(value, list | tuple) and len(value) == 2:
+            raise ValueError(f'expected ["HH:MM", "HH:MM"] as quoted strings, got {value}')
+        return value
+
+
+class RulesConfig(_Strict):
+    confirmation: ConfirmationRule = Field(default_factory=ConfirmationRule)
+    reminder: ReminderRule = Field(default_factory=ReminderRule)
+    event: EventRule = Field(default_factory=EventRule)
+
+
+class AppConfig(_Strict):
+    """The YAML config file: the stores, the rules, and the default templates."""
+
+    stores: list[StoreConfig] = Field(min_length=1)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    templates: dict[MessageKind, str] = Field(default_factory=dict)
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _kind_keyed(value)
+
+    @field_validator("stores")
+    @classmethod
+    def _unique_ids(cls, stores: list[StoreConfig]) -> list[StoreConfig]:
+        seen: set[str] = set()
+        for store in stores:
+            if store.id in seen:
+                raise ValueError(f"expected each store id once, {store.id} is given twice")
+            seen.add(store.id)
+        return stores
+
+    def store(self, key: str) -> StoreConfig:
+        """The store with this id or name; KeyError naming the choices when there is none."""
+        for store in self.stores:
+            if key in (store.id, store.name):
+                return store
+        choices = ", ".join(f"{s.id} ({s.name})" for s in self.stores)
+        raise KeyError(f"no store {key!r}: expected one of {choices}")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see config/example.yaml)"
+    if kind == "missing":
+        return "a value (the field is required)"
+    if not message.startswith("expected"):
+        message = f"expected: {message[:1].lower()}{message[1:]}"
+    if "input" in error and kind not in ("model_type", "dict_type", "list_type"):
+        shown = repr(error["input"])
+        if shown not in message and len(shown) <= 60:
+            message += f", got {shown}"
+    return message
+
+
+def load_app_config(path: Path | str) -> AppConfig:
+    """The YAML config at `path`; `ConfigError` (one line: file, field, expectation) if wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path}: not found (set NAVER_SMS_CONFIG or --config; "
+            "`naver-sms init` writes an example)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config file {path}:{where}: expected valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping with stores, rules, templates")
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(
+            f"config file {path}: {_field_path(error['loc'])}: {_expected(error)}"
+        ) from None
+    except ValueError as exc:  # an unknown template kind raised before pydantic could wrap it
+        raise ConfigError(f"config file {path}: {exc}") from None

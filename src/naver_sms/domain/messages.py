@@ -1,0 +1,281 @@
+"""Message kinds and the Korean SMS rules a text must pass before it is sent.
+
+Pure: sizes are counted in EUC-KR bytes as SENS counts them (a Hangul
+syllable is 2 bytes, ASCII 1), the SMS/LMS choice follows from the size, and
+advertising (the post-visit event) is labelled and held to 08:00-21:00 KST as
+정보통신망법 제50조 requires. See `reference/messaging-kr.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Final
+
+from naver_sms.domain.booking import KST
+
+ENCODING: Final = "euc_kr"
+SMS_MAX_BYTES: Final = 90
+LMS_MAX_BYTES: Final = 2000
+SUBJECT_MAX_BYTES: Final = 40
+AD_PREFIX: Final = "(광고)"
+OPT_OUT_LABEL: Final = "무료수신거부"
+# Advertising needs a separate consent outside these hours; we never have it.
+AD_HOURS: Final = (time(8, 0), time(21, 0))
+
+
+class MessageClass(StrEnum):
+    INFORMATIONAL = "informational"
+    ADVERTISING = "advertising"
+
+
+class MessageType(StrEnum):
+    SMS = "SMS"
+    LMS = "LMS"
+
+
+class MessageKind(StrEnum):
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    EVENT = "event"
+
+    @property
+    def flag(self) -> str:
+        """The record's flag that says this kind was sent (the seed's names)."""
+        return _FLAGS[self]
+
+    @property
+    def message_class(self) -> MessageClass:
+        return MessageClass.ADVERTISING if self is MessageKind.EVENT else MessageClass.INFORMATIONAL
+
+    @property
+    def is_advertising(self) -> bool:
+        return self.message_class is MessageClass.ADVERTISING
+
+    @classmethod
+    def parse(cls, name: str) -> MessageKind:
+        """A kind from its name or the name a store's templates use (`confirm`, `guide`)."""
+        key = name.strip().lower()
+        kind = KIND_ALIASES.get(key)
+        if kind is None:
+            names = ", ".join([*(k.value for k in cls), *KIND_ALIASES_ONLY])
+            raise ValueError(f"unknown message kind {name!r}: expected one of {names}")
+        return kind
+
+
+_FLAGS: Final = {
+    MessageKind.CONFIRMATION: "confirm_sms",
+    MessageKind.REMINDER: "remind_sms",
+    MessageKind.EVENT: "option_sms",
+}
+# Store owners call the reminder their "guide" (door code, parking, Wi-Fi).
+KIND_ALIASES_ONLY: Final = {"confirm": MessageKind.CONFIRMATION, "guide": MessageKind.REMINDER}
+KIND_ALIASES: Final = {**{k.value: k for k in MessageKind}, **KIND_ALIASES_ONLY}
+
+
+class MessageError(ValueError):
+    """A text that cannot be sent as it is. The message is safe to log (no phone numbers)."""
+
+
+class UnencodableCharacterError(MessageError):
+    """The text holds a character EUC-KR cannot encode (most emoji): SENS would fail the send."""
+
+    def __init__(
+        self, character: str, position: int, *, template: str = "", store: str = ""
+    ) -> None:
+        self.character = character
+        self.position = position
+        self.template = template
+        self.store = store
+        where = "".join(
+            [
+                f" in template {template!r}" if template else "",
+                f" of store {store!r}" if store else "",
+            ]
+        )
+        super().__init__(
+            f"character {character!r} (U+{ord(character):04X}) at position {position}{where} "
+            "cannot be sent: EUC-KR has no code for it (remove it or use a plain-text equivalent)"
+        )
+
+
+class MessageTooLongError(MessageError):
+    pass
+
+
+class AdvertisingFormatError(MessageError):
+    pass
+
+
+def _encode_char(character: str) -> bytes | None:
+    try:
+        encoded = character.encode(ENCODING)
+    except UnicodeEncodeError:
+        return None
+    # Python writes Hangul syllables outside KS X 1001 as 8-byte "make-up"
+    # sequences that SENS does not understand: treat them as unencodable.
+    return encoded if len(encoded) <= 2 else None
+
+
+def find_unencodable(text: str) -> list[tuple[int, str]]:
+    """(position, character) of every character EUC-KR cannot encode, in order."""
+    found = []
+    for position, character in enumerate(text):
+        if character.isascii():
+            continue
+        if _encode_char(character) is None:
+            found.append((position, character))
+    return found
+
+
+def euckr_size(text: str, *, template: str = "", store: str = "") -> int:
+    """The text's size in EUC-KR bytes; `template` and `store` name the source in errors."""
+    bad = find_unencodable(text)
+    if bad:
+        position, character = bad[0]
+        raise UnencodableCharacterError(character, position, template=template, store=store)
+    return len(text.encode(ENCODING))
+
+
+def message_type_for(size: int) -> MessageType:
+    """SMS up to 90 bytes, LMS up to 2,000; longer text would be cut by the provider."""
+    if size <= SMS_MAX_BYTES:
+        return MessageType.SMS
+    if size <= LMS_MAX_BYTES:
+        return MessageType.LMS
+    raise MessageTooLongError(
+        f"text is {size} bytes: expected at most {LMS_MAX_BYTES} EUC-KR bytes (LMS)"
+    )
+
+
+def fit_subject(subject: str, max_bytes: int = SUBJECT_MAX_BYTES) -> str:
+    """The longest prefix of `subject` that fits `max_bytes` EUC-KR bytes (LMS subjects)."""
+    size = euckr_size(subject)
+    while size > max_bytes:
+        subject = subject[:-1]
+        size = euckr_size(subject)
+    return subject
+
+
+def opt_out_line(opt_out: str) -> str:
+    return f"{OPT_OUT_LABEL} {opt_out}"
+
+
+def label_advertising(text: str, *, store_name: str, opt_out: str) -> str:
+    """The text with what the law requires of advertising added where it is missing.
+
+    Starts with `(광고)` followed by the store's name, ends with the free opt-out
+    line; a template that already has them is left as it is.
+    """
+    body = text.strip()
+    if not body.startswith(AD_PREFIX):
+        body = (
+            f"{AD_PREFIX}{store_name}\n{body}" if store_name not in body else f"{AD_PREFIX} {body}"
+        )
+    elif store_name not in body:
+        body = f"{AD_PREFIX}{store_name} {body.removeprefix(AD_PREFIX).lstrip()}"
+    line = opt_out_line(opt_out)
+    if not body.endswith(line):
+        body = f"{body}\n{line}"
+    return body
+
+
+def advertising_problems(text: str, *, store_name: str, opt_out: str | None) -> list[str]:
+    """What keeps `text` from being a lawful advertising message; empty when it is one."""
+    problems = []
+    if not text.startswith(AD_PREFIX):
+        problems.append(f"advertising text must start with {AD_PREFIX}")
+    if store_name not in text:
+        problems.append(f"advertising text must name the store ({store_name})")
+    if not opt_out:
+        problems.append("the store has no opt_out number: advertising cannot be sent")
+    elif not text.endswith(opt_out_line(opt_out)):
+        problems.append(f"advertising text must end with '{opt_out_line(opt_out)}'")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertisingDecision:
+    """May an advertising message go at `now`; if not, the earliest KST time it may."""
+
+    may_send: bool
+    not_before: datetime
+
+
+def advertising_decision(now: datetime) -> AdvertisingDecision:
+    """08:00 <= now < 21:00 KST, whatever the host's time zone; `now` must be aware."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime (the host's time zone is not used)")
+    local = now.astimezone(KST)
+    opens, closes = AD_HOURS
+    if opens <= local.time() < closes:
+        return AdvertisingDecision(True, local)
+    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+    return AdvertisingDecision(False, datetime.combine(day, opens, tzinfo=KST))
+
+
+def may_send_advertising(now: datetime) -> bool:
+    return advertising_decision(now).may_send
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One text to one recipient, checked: encodable, sized, typed, labelled if advertising.
+
+    `to` and `sender` are kept as given; senders strip separators themselves.
+    `booking_num` and `kind` let the caller map a send result back to a record.
+    """
+
+    to: str
+    sender: str
+    text: str
+    kind: MessageKind
+    booking_num: str = ""
+    store_id: str = ""
+    subject: str = ""
+    size: int = 0
+    type: MessageType = MessageType.SMS
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        to: str,
+        sender: str,
+        text: str,
+        kind: MessageKind,
+        booking_num: str = "",
+        store_id: str = "",
+        subject: str = "",
+        store_name: str = "",
+        template: str = "",
+    ) -> Message:
+        text = text.strip()
+        if not text:
+            raise MessageError(
+                f"empty text for {kind.value}" + (f" of {store_name}" if store_name else "")
+            )
+        size = euckr_size(text, template=template or kind.value, store=store_name or store_id)
+        kind_type = message_type_for(size)
+        if kind.is_advertising:
+            last_line = text.rsplit("\n", 1)[-1]
+            if not text.startswith(AD_PREFIX) or not last_line.startswith(OPT_OUT_LABEL):
+                raise AdvertisingFormatError(
+                    f"advertising text ({kind.value}) must start with {AD_PREFIX} and end with "
+                    f"'{OPT_OUT_LABEL} <number>'"
+                )
+        if subject:
+            euckr_size(subject, template=f"{template or kind.value} subject", store=store_name)
+            subject = fit_subject(subject)
+        return cls(
+            to=to,
+            sender=sender,
+            text=text,
+            kind=kind,
+            booking_num=booking_num,
+            store_id=store_id,
+            subject=subject if kind_type is MessageType.LMS else "",
+            size=size,
+            type=kind_type,
+        )

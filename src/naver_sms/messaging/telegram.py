@@ -1,0 +1,191 @@
+"""The operator's Telegram chat (Bot API `sendMessage`): cycle summaries and alerts.
+
+A notifier failure is logged and swallowed: the chat is a convenience, the
+cycle's result must not depend on it. The bot token is part of the URL, so no
+URL or httpx error text is ever logged as is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+from pydantic import SecretStr
+
+from naver_sms.config import Settings
+from naver_sms.messaging.base import NullNotifier, mask_phones_in
+from naver_sms.utils.logger import get_logger
+
+DEFAULT_API_URL: Final = "https://api.telegram.org"
+MAX_TEXT: Final = 4096  # Bot API limit for one message
+MAX_LISTED: Final = 10
+
+log = get_logger(__name__)
+
+
+def format_summary(report: Mapping[str, Any]) -> str:
+    """A short chat text of a cycle report (the `run --json` shape); phones masked."""
+    sent = list(report.get("sent") or [])
+    failed = list(report.get("failed") or [])
+    invalid = list(report.get("invalid") or [])
+    lines = [f"naver-sms cycle {report.get('now', '')}".rstrip()]
+    counts = Counter(str(item.get("kind", "?")) for item in sent)
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+    lines.append(f"sent {len(sent)}" + (f" ({by_kind})" if by_kind else ""))
+    if failed:
+        lines.append(f"failed {len(failed)}:")
+        lines += [
+            f"- {f.get('booking_num', '?')} {f.get('kind', '?')}: {f.get('error', '')}"
+            for f in failed[:MAX_LISTED]
+        ]
+        if len(failed) > MAX_LISTED:
+            lines.append(f"- ... and {len(failed) - MAX_LISTED} more")
+    if invalid:
+        lines.append(f"invalid bookings {len(invalid)}")
+    if "stores" in report or "bookings" in report:
+        lines.append(f"stores {report.get('stores', '?')}, bookings {report.get('bookings', '?')}")
+    return mask_phones_in("\n".join(lines))
+
+
+class TelegramNotifier:
+    """Posts to one chat. A 429 waits the `retry_after` Telegram asks for, within bounds."""
+
+    def __init__(
+        self,
+        *,
+        token: str | SecretStr,
+        chat_id: str,
+        base_url: str = DEFAULT_API_URL,
+        client: httpx.Client | None = None,
+        timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 3,
+        max_wait: float = 30.0,
+    ) -> None:
+        self._token = SecretStr(token) if isinstance(token, str) else token
+        self.chat_id = chat_id
+        self.base_url = base_url.rstrip("/")
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self._timeout = timeout
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, client: httpx.Client | None = None
+    ) -> TelegramNotifier | NullNotifier:
+        """The notifier Settings ask for: Telegram with a token and chat id, else none."""
+        if settings.telegram_bot_token is None or not settings.telegram_chat_id:
+            return NullNotifier()
+        return cls(
+            token=settings.telegram_bot_token,
+            chat_id=settings.telegram_chat_id,
+            base_url=settings.telegram_api_url,
+            client=client,
+        )
+
+    def __repr__(self) -> str:
+        return f"TelegramNotifier(chat_id={self.chat_id!r}, base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> TelegramNotifier:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def summary(self, report: Mapping[str, Any]) -> bool:
+        """Posts the report when the cycle sent or failed anything; a quiet cycle stays quiet."""
+        if not report.get("sent") and not report.get("failed"):
+            return False
+        return self.post(format_summary(report))
+
+    def alert(self, text: str) -> bool:
+        return self.post(f"naver-sms alert: {text}")
+
+    def post(self, text: str) -> bool:
+        """True when Telegram took the message; False (logged) otherwise. Never raises."""
+        text = mask_phones_in(text)
+        if len(text) > MAX_TEXT:
+            text = text[: MAX_TEXT - 1] + "…"
+        try:
+            return self._post(text)
+        except Exception as exc:  # a notifier must never fail the caller
+            self._failed(f"{type(exc).__name__}: {self._scrub(str(exc))}")
+            return False
+
+    def _post(self, text: str) -> bool:
+        url = f"{self.base_url}/bot{self._token.get_secret_value()}/sendMessage"
+        payload = {"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                response = self._client.post(url, json=payload, timeout=self._timeout)
+            except httpx.TimeoutException:
+                self._failed(f"no answer within {self._timeout:g} s")
+                return False
+            except httpx.TransportError as exc:
+                self._failed(f"unreachable ({type(exc).__name__})")
+                return False
+            if response.status_code == 200:
+                log.info(
+                    "Operator notified",
+                    operation="telegram_send",
+                    context={"chars": len(text), "attempts": attempt},
+                )
+                return True
+            data = self._json(response)
+            description = self._scrub(str(data.get("description") or response.reason_phrase))
+            if response.status_code == 429 and attempt < self._max_attempts:
+                wait = self._retry_after(data)
+                if wait is not None and wait <= self._max_wait:
+                    log.warning(
+                        "Telegram rate limit: waiting",
+                        operation="telegram_send",
+                        context={"retry_after": wait, "attempt": attempt},
+                    )
+                    self._sleep(wait)
+                    continue
+            self._failed(f"HTTP {response.status_code}: {description}")
+            return False
+        return False  # pragma: no cover - the loop returns on its last attempt
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def _retry_after(data: Mapping[str, Any]) -> float | None:
+        parameters = data.get("parameters")
+        value = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+        return None
+
+    def _scrub(self, text: str) -> str:
+        return mask_phones_in(text.replace(self._token.get_secret_value(), "***"))
+
+    def _failed(self, error: str) -> None:
+        log.error(
+            "Operator notification failed",
+            operation="telegram_send",
+            context={"chat_id": self.chat_id},
+            error=error,
+        )
