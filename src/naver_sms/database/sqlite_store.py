@@ -1,0 +1,529 @@
+"""The seed's data layer on one SQLite file: the embedded default store.
+
+Same contract as `dynamodb_client.py` (see `base.py`), same table names. The
+`sms` table keeps the seed's core attributes as columns and every other
+attribute (customer extras, claims, request ids) in one JSON object column,
+`extra`, so a record reads back exactly as it was written, like a DynamoDB item.
+
+Concurrency: every connection runs in WAL mode with synchronous=FULL and a
+busy timeout; each thread (and each process) gets its own connection. Every
+exactly-once primitive is a single conditional UPDATE, so SQLite's writer lock
+alone decides which of several racing cycles wins a claim.
+
+Every sqlite3 error is translated here into `database.exceptions`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from naver_sms.database import exceptions
+from naver_sms.database.base import DEFAULT_LEASE, BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.windows import OptionWindows
+from naver_sms.domain.booking import (
+    CORE_FIELDS,
+    FLAGS,
+    KST,
+    Booking,
+    BookingValidationError,
+    normalize_phone,
+    validate_booking_num,
+    validate_flag_name,
+)
+from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
+from naver_sms.utils.logger import logged_operation, mask_phone
+
+__all__ = [
+    "BOOKINGS_TABLE",
+    "DEFAULT_BUSY_TIMEOUT",
+    "SESSION_TABLE",
+    "SqliteBookingStore",
+    "SqliteSessionStore",
+    "create_schema",
+]
+
+BOOKINGS_TABLE: Final = "sms"
+SESSION_TABLE: Final = "session"
+DEFAULT_BUSY_TIMEOUT: Final = 10.0  # seconds a write waits for another writer's lock
+# Keys per batch query: two variables each, under the 999-variable limit of
+# SQLite builds older than 3.32.
+_KEYS_PER_QUERY: Final = 400
+
+_SCHEMA: Final = (
+    # Flags are 0/1 (SQLite has no boolean); extra is the JSON object of all
+    # non-core attributes. WITHOUT ROWID: the table is its primary key index.
+    f"""CREATE TABLE IF NOT EXISTS {BOOKINGS_TABLE} (
+        booking_num  TEXT NOT NULL,
+        phone        TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        booking_time TEXT NOT NULL,
+        confirm_sms  INTEGER NOT NULL DEFAULT 0 CHECK (confirm_sms IN (0, 1)),
+        remind_sms   INTEGER NOT NULL DEFAULT 0 CHECK (remind_sms IN (0, 1)),
+        option_sms   INTEGER NOT NULL DEFAULT 0 CHECK (option_sms IN (0, 1)),
+        option_time  TEXT NOT NULL DEFAULT '',
+        extra        TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(extra)),
+        PRIMARY KEY (booking_num, phone)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE IF NOT EXISTS {SESSION_TABLE} (
+        id      TEXT NOT NULL PRIMARY KEY,
+        cookies TEXT NOT NULL
+    )""",
+)
+_COLUMNS: Final = ", ".join((*CORE_FIELDS, "extra"))
+_JOINED_COLUMNS: Final = ", ".join(f"s.{name}" for name in (*CORE_FIELDS, "extra"))
+
+# Primary result codes (the low byte of an extended code).
+_BUSY_CODES: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_DENIED_CODES: Final = frozenset(
+    {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH}
+)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def _translate(
+    exc: sqlite3.Error, operation: str, path: Path, busy_timeout: float
+) -> exceptions.DynamoDBException:
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code in _BUSY_CODES or "locked" in text or "busy" in text:
+        return exceptions.ThrottlingError(
+            f"SQLite database {str(path)!r} still locked by another writer after "
+            f"{busy_timeout:g} s ({text})",
+            operation,
+        )
+    if code in _DENIED_CODES or "readonly" in text or "unable to open" in text:
+        return exceptions.PermissionError(
+            f"cannot open or write SQLite database {str(path)!r} ({text}): check the "
+            "permissions of the file and its directory",
+            operation,
+        )
+    return exceptions.DynamoDBException(f"SQLite error on {str(path)!r}: {text}", operation)
+
+
+class _MissingDirectory(Exception):
+    """Raised where the operation is unknown; `_operation` names it."""
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
+def _dump_extra(extra: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(extra, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        # Find the culprit so the message names it.
+        for key, value in extra.items():
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError):
+                raise BookingValidationError(
+                    "extra field", key, "a JSON value (string, number, bool, list or object)"
+                ) from None
+        raise
+
+
+def _record(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row in the seed's record shape: core attributes, then the extras at top level."""
+    *core, extra = row
+    record = dict(zip(CORE_FIELDS, core, strict=True))
+    for flag in FLAGS:
+        record[flag] = bool(record[flag])
+    record.update(json.loads(extra))
+    return record
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
+    return int(moment.timestamp())
+
+
+def _path(attribute: str) -> str:
+    """The JSON path of a top-level attribute of `extra`."""
+    return f'$."{attribute}"'
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+class _SqliteFile:
+    """One SQLite file: lazily opened connections, one per thread and process."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        held = getattr(self._local, "held", None)
+        # A connection must not cross a fork: a child process opens its own.
+        if held is not None and held[0] == os.getpid():
+            connection: sqlite3.Connection = held[1]
+            return connection
+        connection = self._connect()
+        self._local.held = (os.getpid(), connection)
+        return connection
+
+    def _connect(self) -> sqlite3.Connection:
+        directory = self.path.parent
+        if not directory.is_dir():
+            raise _MissingDirectory(
+                f"cannot open SQLite database {str(self.path)!r}: directory "
+                f"{str(directory)!r} does not exist (create it, or set NAVER_SMS_DB)"
+            )
+        # isolation_level=None: autocommit; multi-statement writes say BEGIN IMMEDIATE.
+        connection = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=True
+        )
+        try:
+            _prepare(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens a new one)."""
+        held = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None and held[0] == os.getpid():
+            held[1].close()
+
+    @contextmanager
+    def _operation(self, operation: str, message: str, **context: Any) -> Iterator[dict[str, Any]]:
+        """One log line per operation; sqlite3 errors leave as the seed's exceptions."""
+        with logged_operation(operation, message, **context) as ctx:
+            try:
+                yield ctx
+            except sqlite3.Error as exc:
+                raise _translate(exc, operation, self.path, self.busy_timeout) from exc
+            except _MissingDirectory as exc:
+                raise exceptions.PermissionError(str(exc), operation) from None
+
+
+def _prepare(connection: sqlite3.Connection) -> None:
+    # journal_mode is stored in the file; asking first spares every new
+    # connection the exclusive lock that switching the mode takes.
+    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
+    # synchronous is per connection: FULL makes a commit durable once it returns,
+    # so a "sent" mark survives a power cut.
+    connection.execute("PRAGMA synchronous=FULL")
+    present = {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+            (BOOKINGS_TABLE, SESSION_TABLE),
+        )
+    }
+    if present == {BOOKINGS_TABLE, SESSION_TABLE}:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+# -- stores -----------------------------------------------------------------------------------
+
+
+class SqliteBookingStore(_SqliteFile):
+    """The `sms` table in a SQLite file: booking records and their sent flags."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> None:
+        super().__init__(path, busy_timeout=busy_timeout)
+
+    # -- the seed's operations
+
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        phone = normalize_phone(phone)
+        with self._operation(
+            "get_booking",
+            "Booking retrieved successfully",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+        ) as ctx:
+            record = self._get(booking_num, phone)
+            ctx["found"] = record is not None
+        return record
+
+    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
+        wanted = list(dict.fromkeys((num, normalize_phone(phone)) for num, phone in keys))
+        found: dict[BookingKey, dict[str, Any]] = {}
+        with self._operation("get_bookings", "Bookings retrieved", requested=len(wanted)) as ctx:
+            connection = self._connection()
+            for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                chunk = wanted[start : start + _KEYS_PER_QUERY]
+                # Joining a VALUES list lets SQLite look each key up in the
+                # primary key instead of scanning the table.
+                values = ", ".join("(?, ?)" for _ in chunk)
+                rows = connection.execute(
+                    f"SELECT {_JOINED_COLUMNS} FROM (VALUES {values}) AS k "  # noqa: S608 - only placeholders
+                    f"JOIN {BOOKINGS_TABLE} AS s "
+                    "ON s.booking_num = k.column1 AND s.phone = k.column2",
+                    [part for key in chunk for part in key],
+                )
+                for row in rows:
+                    record = _record(row)
+                    found[(record["booking_num"], record["phone"])] = record
+            ctx["found"] = len(found)
+        return found
+
+    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
+        item = Booking.from_dict(booking_data).to_item()
+        core = [item.pop(name) for name in CORE_FIELDS]
+        for index, name in enumerate(CORE_FIELDS):
+            if name in FLAGS:
+                core[index] = int(core[index])
+        extra = _dump_extra(item)
+        with self._operation(
+            "create_booking",
+            "Booking created",
+            booking_num=core[0],
+            phone_masked=mask_phone(core[1]),
+        ) as ctx:
+            cursor = self._connection().execute(
+                f"INSERT INTO {BOOKINGS_TABLE} ({_COLUMNS}) "  # noqa: S608 - constant names
+                f"VALUES ({', '.join('?' * (len(CORE_FIELDS) + 1))}) "
+                "ON CONFLICT (booking_num, phone) DO NOTHING",
+                (*core, extra),
+            )
+            ctx["created"] = cursor.rowcount == 1
+        return bool(ctx["created"])
+
+    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        if not isinstance(value, bool):
+            raise TypeError(f"update_flag: value of {flag} must be true or false")
+        with self._operation(
+            "update_flag",
+            "Flag updated",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            value=value,
+        ) as ctx:
+            ctx["updated"] = self._update(
+                booking_num,
+                phone,
+                f"{flag} = ?",  # flag is one of FLAGS, checked above
+                (int(value),),
+            )
+        return bool(ctx["updated"])
+
+    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
+        windows = OptionWindows()
+        with self._operation("scan_unnotified_options", "Unnotified options scanned") as ctx:
+            rows = self._connection().execute(
+                f"SELECT booking_num, booking_time FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant
+                "WHERE option_sms = 0"
+            )
+            for booking_num, booking_time in rows:
+                windows.add(booking_num, booking_time)
+            ctx["stores"] = len(windows)
+            ctx["skipped"] = windows.skipped
+        return windows.result()
+
+    # -- exactly-once primitives
+
+    def claim(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        with self._operation(
+            "claim",
+            "Claim attempted",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+        ) as ctx:
+            # One statement: the check and the write happen under the same
+            # writer lock, so of racing owners exactly one sees the claim free.
+            ctx["won"] = self._update(
+                booking_num,
+                phone,
+                "extra = json_set(extra, ?, ?, ?, ?)",
+                (_path(claim_attr), owner, _path(until_attr), _epoch(now + lease)),
+                # An absent expiry reads as 0: never a live claim.
+                condition=f"{flag} = 0 AND coalesce(json_extract(extra, ?), 0) <= ?",
+                condition_args=(_path(until_attr), _epoch(now)),
+            )
+        return bool(ctx["won"])
+
+    def mark_sent(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        request_attr, at_attr = sent_attributes(flag)
+        with self._operation(
+            "mark_sent",
+            "Marked as sent",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+            request_id=request_id,
+        ) as ctx:
+            marked = self._update(
+                booking_num,
+                phone,
+                f"{flag} = 1, extra = json_remove(json_set(extra, ?, ?, ?, ?), ?, ?)",
+                (
+                    _path(request_attr),
+                    request_id,
+                    _path(at_attr),
+                    now.astimezone(KST).isoformat(timespec="seconds"),
+                    _path(claim_attr),
+                    _path(until_attr),
+                ),
+                condition="json_extract(extra, ?) = ?",
+                condition_args=(_path(claim_attr), owner),
+            )
+            if not marked:
+                # The same mark applied before (a caller retrying after an
+                # error it could not see succeed) counts as done.
+                record = self._get(booking_num, phone) or {}
+                marked = record.get(flag) is True and record.get(request_attr) == request_id
+                ctx["recovered"] = marked
+            ctx["marked"] = marked
+        return marked
+
+    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes(flag)
+        with self._operation(
+            "release",
+            "Claim released",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+        ) as ctx:
+            ctx["released"] = self._update(
+                booking_num,
+                phone,
+                "extra = json_remove(extra, ?, ?)",
+                (_path(claim_attr), _path(until_attr)),
+                condition="json_extract(extra, ?) = ?",
+                condition_args=(_path(claim_attr), owner),
+            )
+        return bool(ctx["released"])
+
+    # -- helpers (callers log and translate errors)
+
+    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        validate_booking_num(booking_num)
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant names
+                "WHERE booking_num = ? AND phone = ?",
+                (booking_num, phone),
+            )
+            .fetchone()
+        )
+        return _record(row) if row is not None else None
+
+    def _update(
+        self,
+        booking_num: str,
+        phone: str,
+        assignments: str,
+        args: tuple[Any, ...],
+        *,
+        condition: str = "1",
+        condition_args: tuple[Any, ...] = (),
+    ) -> bool:
+        """True when the one conditional UPDATE changed the record (it exists and matched)."""
+        validate_booking_num(booking_num)
+        cursor = self._connection().execute(
+            f"UPDATE {BOOKINGS_TABLE} SET {assignments} "  # noqa: S608 - callers pass constants
+            f"WHERE booking_num = ? AND phone = ? AND ({condition})",
+            (*args, booking_num, phone, *condition_args),
+        )
+        return cursor.rowcount == 1
+
+
+class SqliteSessionStore(_SqliteFile):
+    """The `session` table in a SQLite file: the Naver login cookies, one record with id "1"."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> None:
+        super().__init__(path, busy_timeout=busy_timeout)
+
+    def get_session(self) -> Session | None:
+        with self._operation("get_session", "Session retrieved") as ctx:
+            row = (
+                self._connection()
+                .execute(
+                    f"SELECT cookies FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
+                    (SESSION_ID,),
+                )
+                .fetchone()
+            )
+            ctx["found"] = row is not None
+        return Session(cookies=row[0]) if row is not None else None
+
+    def save_session(self, cookies: str) -> bool:
+        names = [cookie["name"] for cookie in parse_cookies(cookies)]
+        with self._operation("save_session", "Session saved", cookie_names=names):
+            self._connection().execute(
+                f"INSERT INTO {SESSION_TABLE} (id, cookies) VALUES (?, ?) "  # noqa: S608 - constant
+                "ON CONFLICT (id) DO UPDATE SET cookies = excluded.cookies",
+                (SESSION_ID, cookies),
+            )
+        return True
+
+    def delete_session(self) -> bool:
+        with self._operation("delete_session", "Session deleted") as ctx:
+            cursor = self._connection().execute(
+                f"DELETE FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
+                (SESSION_ID,),
+            )
+            ctx["deleted"] = cursor.rowcount == 1
+        return True
+
+
+def create_schema(
+    path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> list[str]:
+    """Create the `sms` and `session` tables in the file if missing (idempotent); their names.
+
+    The stores do this on first use anyway; this is `naver-sms create-tables`.
+    """
+    database = _SqliteFile(path, busy_timeout=busy_timeout)
+    with database._operation("create_schema", "Schema ready", path=str(database.path)):
+        database._connection()
+        database.close()
+    return [BOOKINGS_TABLE, SESSION_TABLE]
