@@ -8,7 +8,7 @@ advertising (the post-visit event) is labelled and held to 08:00-21:00 KST as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
@@ -227,7 +227,7 @@ class Message:
     `booking_num` and `kind` let the caller map a send result back to a record.
     """
 
-    to: str
+    to: str = field(repr=False)  # a full phone number never reaches a log via repr()
     sender: str
     text: str
     kind: MessageKind
