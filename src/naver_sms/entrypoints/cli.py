@@ -16,6 +16,7 @@ from naver_sms.config import ConfigError, Settings, load_settings
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import BookingValidationError
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.utils.logger import configure_logging
 
 EXIT_FAILURE = 1
@@ -74,6 +75,8 @@ def create_tables(ctx: click.Context) -> None:
     where = settings.db_path if settings.store == "sqlite" else settings.aws_region
     click.echo(f"ready ({settings.store}, {where}): {', '.join(names)}")
 
+
+cli.add_command(templates)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
