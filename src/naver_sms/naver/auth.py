@@ -1,0 +1,395 @@
+"""The Naver session lifecycle: stored cookies first, a browser only when they fail.
+
+`Authenticator.ensure_session` loads the cookies from the SessionStore and
+checks them with one cheap API call. Only when they are missing or refused
+does it delete them and log in with Selenium in headless Chromium; the new
+cookies are saved once both `NID_AUT`/`NID_SES` are present *and* the booking
+API accepts them (success is decided only from that positive sign, never from
+the absence of an error). A captcha, new-device check or two-step page is a
+`LoginChallenge`: a person must run `naver-sms login --headed`.
+
+The browser comes from an injectable factory (a context manager that yields a
+WebDriver and always quits it), so tests can assert it was never started and
+Selenium is imported only when a login really happens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import SecretStr
+
+from naver_sms.database.base import SessionStore
+from naver_sms.domain.booking import KST
+from naver_sms.domain.session import SessionValidationError
+from naver_sms.naver.booking_api import DEFAULT_USER_AGENT, BookingApi
+from naver_sms.naver.errors import (
+    CREDENTIALS_HINT,
+    HEADED_LOGIN_HINT,
+    BrowserUnavailable,
+    LoginChallenge,
+    LoginError,
+    LoginFailed,
+)
+from naver_sms.utils.logger import get_logger, logged_operation
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+__all__ = [
+    "AUTH_COOKIES",
+    "CHROME_FLAGS",
+    "Authenticator",
+    "BrowserFactory",
+    "chromium_factory",
+    "find_browser",
+]
+
+AUTH_COOKIES: Final = ("NID_AUT", "NID_SES")
+BrowserFactory = Callable[[bool], AbstractContextManager["WebDriver"]]
+"""headed -> a context manager yielding a WebDriver; leaving it quits the browser."""
+
+# For a root, screenless machine (Lambda, CI, a server): no sandbox (root),
+# no GPU, /tmp instead of a small /dev/shm, and none of the background
+# traffic (updates, sync, first-run pages) a one-shot login does not need.
+CHROME_FLAGS: Final = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--window-size=1280,900",
+    "--lang=ko-KR",
+)
+_BROWSER_NAMES: Final = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_DRIVER_NAMES: Final = ("chromedriver",)
+# Sets the value without typing: keystrokes are slow and Naver reads fast
+# typing as a bot. The value travels as an argument, never inside the script.
+_SET_VALUE_JS: Final = (
+    "const field = arguments[0]; field.focus(); field.value = arguments[1];"
+    "field.dispatchEvent(new Event('input', {bubbles: true}));"
+    "field.dispatchEvent(new Event('change', {bubbles: true}));"
+)
+# Selenium logs every WebDriver command body at DEBUG, the typed password included.
+_CHATTY_LOGGERS: Final = ("selenium", "urllib3")
+
+log = get_logger(__name__)
+
+
+# ------------------------------------------------------------------ browser
+
+
+def find_browser(
+    chrome_bin: str | None = None, chromedriver_bin: str | None = None
+) -> tuple[str, str]:
+    """(chromium, chromedriver) paths: the configured ones, else the first found on PATH.
+
+    Never downloads anything: a missing browser is a BrowserUnavailable that
+    says how to install one.
+    """
+
+    def resolve(configured: str | None, names: tuple[str, ...], variable: str) -> str:
+        if configured:
+            found = shutil.which(configured)
+            if found is None:
+                raise BrowserUnavailable(f"{variable}={configured} is not an executable file")
+            return found
+        for name in names:
+            found = shutil.which(name)
+            if found is not None:
+                return found
+        raise BrowserUnavailable(
+            f"{names[0]} not found on PATH: install Chromium and its driver "
+            "(Debian/Ubuntu: apt-get install chromium chromium-driver) "
+            "or set CHROME_BIN and CHROMEDRIVER_BIN"
+        )
+
+    return (
+        resolve(chrome_bin, _BROWSER_NAMES, "CHROME_BIN"),
+        resolve(chromedriver_bin, _DRIVER_NAMES, "CHROMEDRIVER_BIN"),
+    )
+
+
+@contextmanager
+def _quiet_vendor_logs() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _CHATTY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = getattr(exc, "msg", None) or str(exc)
+    return (str(text).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def chromium_factory(
+    chrome_bin: str | None = None,
+    chromedriver_bin: str | None = None,
+    *,
+    page_load_timeout: float = 30.0,
+) -> BrowserFactory:
+    """A BrowserFactory for Chromium + chromedriver (Selenium 4), resolved when first used."""
+
+    @contextmanager
+    def open_browser(headed: bool) -> Iterator[WebDriver]:
+        browser, driver_path = find_browser(chrome_bin, chromedriver_bin)
+        from selenium import webdriver  # noqa: PLC0415 - slow; only a real login needs it
+        from selenium.common.exceptions import WebDriverException  # noqa: PLC0415
+        from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = browser
+        for flag in CHROME_FLAGS:
+            options.add_argument(flag)
+        if not headed:
+            options.add_argument("--headless=new")
+            # Headless Chromium says "HeadlessChrome" in its user agent.
+            options.add_argument(f"--user-agent={DEFAULT_USER_AGENT}")
+        with (
+            _quiet_vendor_logs(),
+            tempfile.TemporaryDirectory(
+                prefix="naver-sms-chrome-", ignore_cleanup_errors=True
+            ) as profile,
+        ):
+            # A fresh profile each time: no stale cookies, no lock left by a crashed run.
+            options.add_argument(f"--user-data-dir={Path(profile) / 'profile'}")
+            # An explicit driver path means Selenium Manager is never run (no download).
+            service = Service(executable_path=driver_path)
+            try:
+                driver = webdriver.Chrome(service=service, options=options)
+            except (WebDriverException, OSError, ValueError) as exc:
+                raise BrowserUnavailable(
+                    f"Chromium would not start ({browser}, {driver_path}): {_first_line(exc)}"
+                ) from None
+            try:
+                driver.set_page_load_timeout(page_load_timeout)
+                yield driver
+            finally:
+                try:
+                    driver.quit()
+                except Exception as exc:  # quitting must not hide the real error
+                    log.warning(
+                        "Browser did not quit cleanly",
+                        operation="naver_login",
+                        error=_first_line(exc),
+                    )
+
+    return open_browser
+
+
+# ------------------------------------------------------------------ pages
+
+
+def challenge_of(url: str, title: str, captcha_shown: bool) -> str | None:
+    """The kind of login challenge a page is, or None. Heuristics from Naver's pages."""
+    where = url.lower()
+    if captcha_shown or "captcha" in where:
+        return "captcha"
+    if "deviceconfirm" in where or "새로운 기기" in title or "새로운 환경" in title:
+        return "new-device check"
+    if "otp" in where or "2step" in where or "2단계" in title:
+        return "two-step verification"
+    if "/login/ext/" in where:
+        return "extra verification"
+    return None
+
+
+class Authenticator:
+    """Keeps a working Naver session in the SessionStore."""
+
+    def __init__(
+        self,
+        sessions: SessionStore,
+        api: BookingApi,
+        *,
+        browser_factory: BrowserFactory,
+        login_url: str,
+        booking_url: str,
+        username: str | None = None,
+        password: SecretStr | str | None = None,
+        login_timeout: float = 30.0,
+        headed_timeout: float = 300.0,
+        poll_interval: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sessions = sessions
+        self.api = api
+        self._browser_factory = browser_factory
+        self.login_url = login_url
+        self.booking_url = booking_url.rstrip("/")
+        self._username = username or None
+        secret = (
+            password if isinstance(password, SecretStr) or password is None else SecretStr(password)
+        )
+        self._password = secret if secret is not None and secret.get_secret_value() else None
+        self.login_timeout = login_timeout
+        self.headed_timeout = headed_timeout
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    def __repr__(self) -> str:
+        user = "set" if self._username else "unset"
+        return f"Authenticator(login_url={self.login_url!r}, username=<{user}>)"
+
+    # -- the lifecycle
+
+    def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]:
+        """Cookies the booking API accepts: the stored ones, or a new login's.
+
+        Raises LoginChallenge / LoginFailed / BrowserUnavailable when a login
+        was needed and did not work, BookingApiError when the check itself
+        could not be made (then nothing is deleted).
+        """
+        today = now.astimezone(KST).date()
+        stored = self.sessions.get_session()
+        cookies: list[dict[str, Any]] | None = None
+        if stored is not None:
+            try:
+                cookies = stored.get_cookies_list()
+            except SessionValidationError as exc:
+                log.warning(
+                    "Stored session is unreadable", operation="ensure_session", error=str(exc)
+                )
+        if cookies and self.api.check_session(cookies, biz_id, today):
+            log.info(
+                "Stored session is valid",
+                operation="ensure_session",
+                context={"biz_id": biz_id, "cookie_count": len(cookies)},
+            )
+            return cookies
+        if stored is not None:
+            # Refused cookies are worthless, and keeping them would make every
+            # later cycle pay for the same failed check.
+            self.sessions.delete_session()
+            log.warning(
+                "Stored session was refused; deleted",
+                operation="ensure_session",
+                context={"biz_id": biz_id},
+            )
+        return self.login(biz_id, now)
+
+    def login(self, biz_id: str, now: datetime, *, headed: bool = False) -> list[dict[str, Any]]:
+        """Log in with the browser, check the new cookies with the API, save them.
+
+        Headed, a person at the screen may solve a captcha or type the
+        credentials themselves; the login waits up to `headed_timeout`.
+        """
+        if not headed and (self._username is None or self._password is None):
+            raise LoginFailed(
+                "NAVER_USERNAME and NAVER_PASSWORD are not set: set them for the automatic "
+                f"login, or {HEADED_LOGIN_HINT}"
+            )
+        today = now.astimezone(KST).date()
+        with logged_operation(
+            "naver_login", "Logged in to Naver", logger=log, biz_id=biz_id, headed=headed
+        ) as ctx:
+            with self._browser_factory(headed) as driver:
+                cookies = self._browser_login(driver, biz_id, headed)
+            if not self.api.check_session(cookies, biz_id, today):
+                raise LoginFailed(
+                    "Naver logged in, but the booking API refused the new cookies: is this "
+                    f"account an owner or manager of store {biz_id}? {CREDENTIALS_HINT}"
+                )
+            self.sessions.save_session(json.dumps(cookies, ensure_ascii=False))
+            ctx["cookie_names"] = sorted(str(cookie.get("name")) for cookie in cookies)
+        return cookies
+
+    # -- the browser part
+
+    def _browser_login(self, driver: WebDriver, biz_id: str, headed: bool) -> list[dict[str, Any]]:
+        from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: PLC0415
+        from selenium.webdriver.common.by import By  # noqa: PLC0415
+        from selenium.webdriver.support import expected_conditions  # noqa: PLC0415
+        from selenium.webdriver.support.wait import WebDriverWait  # noqa: PLC0415
+
+        try:
+            driver.get(self.login_url)
+            WebDriverWait(driver, self.login_timeout).until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#id"))
+            )
+            if self._username is not None and self._password is not None:
+                driver.execute_script(
+                    _SET_VALUE_JS, driver.find_element(By.CSS_SELECTOR, "#id"), self._username
+                )
+                driver.execute_script(
+                    _SET_VALUE_JS,
+                    driver.find_element(By.CSS_SELECTOR, "#pw"),
+                    self._password.get_secret_value(),
+                )
+                driver.find_element(By.CSS_SELECTOR, '[id="log.login"]').click()
+            self._await_login(driver, headed)
+            # The console page sets service cookies the booking API wants too.
+            driver.get(f"{self.booking_url}/bizes/{biz_id}/booking-list-view")
+            cookies = [dict(cookie) for cookie in driver.get_cookies()]
+        except TimeoutException:
+            raise LoginError(
+                f"the login page showed no form within {self.login_timeout:g} s "
+                "(is NAVER_LOGIN_URL right and Naver reachable?)"
+            ) from None
+        except WebDriverException as exc:
+            raise LoginError(f"the browser failed during login: {_first_line(exc)}") from None
+        names = {cookie.get("name") for cookie in cookies}
+        if not set(AUTH_COOKIES) <= names:
+            raise LoginFailed(
+                "the login left no NID_AUT/NID_SES cookies after opening the booking console"
+            )
+        return cookies
+
+    def _await_login(self, driver: WebDriver, headed: bool) -> None:
+        """Wait for the positive sign (both auth cookies); stop early on a known refusal."""
+        from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+        deadline = self._monotonic() + (self.headed_timeout if headed else self.login_timeout)
+        while True:
+            names = {cookie.get("name") for cookie in driver.get_cookies()}
+            if set(AUTH_COOKIES) <= names:
+                return
+            if not headed:  # headed, the person at the screen deals with these
+                captcha = any(
+                    element.is_displayed()
+                    for element in driver.find_elements(By.CSS_SELECTOR, "#captcha, #captchaimg")
+                )
+                challenge = challenge_of(driver.current_url, driver.title, captcha)
+                if challenge is not None:
+                    log.warning(
+                        "Naver login challenge",
+                        operation="naver_login",
+                        context={"challenge": challenge},
+                    )
+                    raise LoginChallenge(challenge)
+                if any(
+                    element.is_displayed() and element.text.strip()
+                    for element in driver.find_elements(By.CSS_SELECTOR, "#err_common")
+                ):
+                    raise LoginFailed(
+                        f"Naver refused the user name or password: {CREDENTIALS_HINT}"
+                    )
+            if self._monotonic() >= deadline:
+                break
+            self._sleep(self.poll_interval)
+        if headed:
+            raise LoginFailed(
+                f"no login completed within {self.headed_timeout:g} s in the browser window"
+            )
+        # No success and no known refusal: an unknown page needs a person.
+        raise LoginChallenge(f"an unrecognised page titled {driver.title[:60]!r}")

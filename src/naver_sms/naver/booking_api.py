@@ -1,0 +1,680 @@
+"""The partner booking API client: one store, one status, a window of KST dates.
+
+Facts are in `shared/reference/naver-booking-api.md`. The API is the owner
+console's own internal JSON, not a published contract, so everything here is
+defensive: a booking that cannot be used is reported with a reason and never
+stops the others, and a response of the wrong shape is a `BookingApiError`
+for that store and status, never a crash of the cycle.
+
+Paging: the client asks the count endpoint first, then reads
+ceil(count / size) pages of `size` (50). That is the console's own request
+pattern (the owner's browser does the same), an empty window costs one small
+request and no list call at all (the common case for RC08 and quiet stores),
+and a short page before the expected end shows up as a warning instead of a
+silently truncated list, which "read until a short page" could not tell from
+the end. Bookings confirmed while we read are still caught: when the last
+expected page is full, reading goes on until a page is short or brings
+nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from naver_sms.domain.booking import (
+    KST,
+    Booking,
+    BookingValidationError,
+    format_booking_time,
+    make_booking_num,
+    mask_phone,
+    normalize_phone,
+)
+from naver_sms.naver.errors import BookingApiError, SessionExpired
+from naver_sms.utils.logger import get_logger, logged_operation
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_WINDOW_DAYS",
+    "BookingApi",
+    "BookingApiError",
+    "Cookies",
+    "FetchResult",
+    "SessionExpired",
+    "UnusableEntry",
+    "cookie_header",
+    "date_windows",
+    "format_utc_z",
+    "parse_booking",
+    "parse_bookings",
+]
+
+Cookies = Sequence[Mapping[str, Any]]
+"""Cookie objects as the seed stores them: at least `name` and `value`."""
+
+DEFAULT_PAGE_SIZE: Final = 50
+MAX_WINDOW_DAYS: Final = 31  # the API answers 422 to a longer window
+# A desktop browser's user agent: the console is only ever used from one.
+DEFAULT_USER_AGENT: Final = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+# Pages read past the count when the last expected one comes back full; a
+# server ignoring `page` is caught earlier by the "nothing new" rule.
+_EXTRA_PAGES: Final = 20
+MASKED_REASON: Final = "masked by Naver"
+_STATUS_CODE = re.compile(r"^[A-Z]{2}[0-9]{2}$")
+_BIZ_ID = re.compile(r"^[0-9]+$")
+
+log = get_logger(__name__)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class UnusableEntry:
+    """A booking the API returned that cannot be used, and why (phone masked)."""
+
+    reason: str
+    booking_num: str | None = None
+    phone_masked: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The `invalid` item of the cycle report (`interfaces.md`)."""
+        item = {"booking_num": self.booking_num or "", "reason": self.reason}
+        if self.phone_masked:
+            item["phone_masked"] = self.phone_masked
+        return item
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The usable bookings of one store and status, and the entries that were not."""
+
+    biz_id: str
+    status: str
+    bookings: list[Booking] = field(default_factory=list)
+    unusable: list[UnusableEntry] = field(default_factory=list)
+    requests: int = 0  # HTTP requests made, retries included
+
+
+class UnusableBooking(Exception):  # a result, raised only inside parsing
+    def __init__(self, entry: UnusableEntry) -> None:
+        self.entry = entry
+        super().__init__(entry.reason)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _decoded(value: object) -> object:
+    """A nested JSON field: the console sends some as objects, some as JSON strings."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _int_id(value: object) -> str | None:
+    if isinstance(value, bool):  # bool is an int subclass; True is no booking id
+        return None
+    if isinstance(value, int) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    return None
+
+
+def _truthy_flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "y", "yes", "1")
+    return value is True or (isinstance(value, int) and value == 1)
+
+
+def _utc_instant(value: object) -> datetime | None:
+    """An aware datetime from the API's UTC form (`...Z` or an offset); None if unusable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # The API always marks UTC; guessing a zone could move a reminder by 9 hours.
+        return None
+    return moment
+
+
+def _kst_text(moment: datetime) -> str | None:
+    try:
+        return format_booking_time(moment.astimezone(KST))
+    except (OverflowError, ValueError):  # year 1 or 9999 moved by +09:00
+        return None
+
+
+def _option_names(value: object) -> list[str] | None:
+    options = _decoded(value)
+    if not isinstance(options, list):
+        return None
+    names: list[str] = []
+    for option in options:
+        name = option.get("name") if isinstance(option, dict) else None
+        if isinstance(name, str) and name.strip() and name.strip() not in names:
+            names.append(name.strip())
+    return names
+
+
+def _first_text(*values: object) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
+    """One API booking as a domain Booking, or `UnusableBooking` saying why not.
+
+    The Booking's extras: `status` (the entry's `bookingStatusCode`),
+    `item_name`, `option_names` (list of str), and `end_time` (KST) when known.
+    """
+    if not isinstance(raw, dict):
+        raise UnusableBooking(UnusableEntry(reason="entry is not a JSON object"))
+    snapshot = _decoded(raw.get("snapshotJson"))
+    snap: Mapping[str, Any] = snapshot if isinstance(snapshot, dict) else {}
+
+    book_id = _int_id(raw.get("bookingId")) or _int_id(snap.get("bookingId"))
+    owner = _int_id(raw.get("businessId")) or _int_id(snap.get("businessId")) or biz_id
+    booking_num = make_booking_num(owner, book_id) if book_id is not None else None
+    phone_raw = raw.get("phone", snap.get("phone"))
+
+    def unusable(reason: str, *, with_phone: bool = True) -> UnusableBooking:
+        shown = mask_phone(phone_raw) if with_phone and phone_raw is not None else None
+        return UnusableBooking(
+            UnusableEntry(reason=reason, booking_num=booking_num, phone_masked=shown)
+        )
+
+    if booking_num is None:
+        raise unusable("no bookingId")
+    if _truthy_flag(raw.get("isForcedPrivacyMasking")) or _truthy_flag(
+        snap.get("isForcedPrivacyMasking")
+    ):
+        raise unusable(MASKED_REASON)
+    if not isinstance(phone_raw, str) or not phone_raw.strip():
+        raise unusable("no phone number", with_phone=False)
+    if "*" in phone_raw:
+        raise unusable(MASKED_REASON)
+    try:
+        phone = normalize_phone(phone_raw)
+    except BookingValidationError:
+        raise unusable("phone is not a Korean mobile number") from None
+
+    name = _first_text(raw.get("name"), snap.get("name"))
+    if name is None:
+        raise unusable("no customer name")
+
+    start = _utc_instant(snap.get("startDateTime")) or _utc_instant(raw.get("startDateTime"))
+    booking_time = _kst_text(start) if start is not None else None
+    if booking_time is None:
+        raise unusable("no usable visit start (snapshotJson.startDateTime, UTC)")
+
+    end = _utc_instant(snap.get("endDateTime")) or _utc_instant(raw.get("endDateTime"))
+    options = _option_names(raw.get("bookingOptionJson"))
+    if options is None:
+        options = _option_names(snap.get("bookingOptionJson")) or []
+    entry_status = raw.get("bookingStatusCode")
+    extra: dict[str, Any] = {
+        "status": entry_status if isinstance(entry_status, str) and entry_status else status,
+        "item_name": _first_text(raw.get("bizItemName"), snap.get("bizItemName")) or "",
+        "option_names": options,
+        "end_time": _kst_text(end) if end is not None else None,
+    }
+    try:
+        return Booking(
+            booking_num=booking_num, phone=phone, name=name, booking_time=booking_time, extra=extra
+        )
+    except BookingValidationError as exc:  # messages are safe: phones arrive masked
+        raise unusable(str(exc)) from None
+
+
+def parse_bookings(
+    entries: Iterable[object], *, biz_id: str, status: str
+) -> tuple[list[Booking], list[UnusableEntry]]:
+    """Usable bookings and the unusable entries, each reported once, in API order."""
+    bookings: list[Booking] = []
+    unusable: list[UnusableEntry] = []
+    for raw in entries:
+        try:
+            bookings.append(parse_booking(raw, biz_id=biz_id, status=status))
+        except UnusableBooking as exc:
+            unusable.append(exc.entry)
+    return bookings, unusable
+
+
+# ---------------------------------------------------------------- windows
+
+
+def format_utc_z(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.000Z`: the only time form the API accepts (else 422)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: give a time zone (the host's must not matter)")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def date_windows(
+    start: date, end: date, max_days: int = MAX_WINDOW_DAYS
+) -> list[tuple[datetime, datetime]]:
+    """The KST dates start..end (inclusive) as UTC windows of at most `max_days` days.
+
+    Each window runs from a date's 00:00 KST to the 00:00 KST after its last
+    date. A booking at exactly that midnight may come back in two windows;
+    the caller drops the duplicate.
+    """
+    if end < start:
+        raise ValueError(f"window end {end} is before its start {start}")
+    windows: list[tuple[datetime, datetime]] = []
+    day = start
+    while day <= end:
+        last = min(end, day + timedelta(days=max_days - 1))
+        opens = datetime(day.year, day.month, day.day, tzinfo=KST)
+        after = last + timedelta(days=1)
+        closes = datetime(after.year, after.month, after.day, tzinfo=KST)
+        windows.append((opens.astimezone(UTC), closes.astimezone(UTC)))
+        day = after
+    return windows
+
+
+def cookie_header(cookies: Cookies) -> str:
+    """The `Cookie` header of a cookie list; a name seen twice keeps its last value.
+
+    Cookies are sent as a header rather than through httpx's jar because the
+    jar matches domains: `.naver.com` cookies would never reach a loopback
+    sandbox, and a jar shared by the client could mix two sessions.
+    """
+    pairs: dict[str, str] = {}
+    for cookie in cookies:
+        name, value = cookie.get("name"), cookie.get("value")
+        if isinstance(name, str) and isinstance(value, str) and name:
+            pairs[name] = value
+    return "; ".join(f"{name}={value}" for name, value in pairs.items())
+
+
+# ---------------------------------------------------------------- client
+
+
+def _safe_location(location: str) -> str:
+    """A redirect target without its query (it may carry tokens)."""
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
+
+
+def _looks_like_login(text: str) -> bool:
+    return "nidlogin" in text or "nid.naver.com" in text
+
+
+class BookingApi:
+    """The partner booking API over httpx. One instance serves many stores and threads.
+
+    `client=None` builds an httpx.Client with timeouts; pass one (or one over
+    a MockTransport) in tests. `sleep` is the backoff's sleep (tests pass a
+    recorder). Retries: 5xx, 429, timeouts and connection errors, `retries`
+    more times after the first try, waiting `backoff * 2**n` (at most
+    `max_backoff`) seconds in between.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "https://partner.booking.naver.com",
+        *,
+        client: httpx.Client | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        user_agent: str = DEFAULT_USER_AGENT,
+        cache_buster: Callable[[], int] | None = None,
+    ) -> None:
+        if page_size < 1 or retries < 0:
+            raise ValueError("page_size must be >= 1 and retries >= 0")
+        self.base_url = base_url.rstrip("/")
+        self._owns_client = client is None
+        # Redirects are not followed: a redirect to the login page is how an
+        # expired session shows, and following it would hide that.
+        self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self.page_size = page_size
+        self.user_agent = user_agent
+        # `noCache` only defeats caches; it is not business time, so the wall clock is fine.
+        self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> BookingApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- public calls
+
+    def fetch_bookings(
+        self, biz_id: str, status: str, start: date, end: date, cookies: Cookies
+    ) -> FetchResult:
+        """Every booking of `biz_id` with `status` whose visit starts on a KST date in start..end.
+
+        Raises SessionExpired when Naver refuses the cookies, BookingApiError
+        for anything else unusable; unusable single bookings are in the result.
+        """
+        biz_id, status = self._checked(biz_id, status)
+        counter = [0]
+        seen: set[str] = set()
+        raw_entries: list[object] = []
+        pages = 0
+        with logged_operation(
+            "fetch_bookings",
+            "Bookings fetched",
+            logger=log,
+            biz_id=biz_id,
+            status=status,
+            start=start.isoformat(),
+            end=end.isoformat(),
+        ) as ctx:
+            for opens, closes in date_windows(start, end):
+                window = (format_utc_z(opens), format_utc_z(closes))
+                expected = self._count(biz_id, status, window, cookies, counter)
+                if expected == 0:
+                    continue
+                last_expected = math.ceil(expected / self.page_size)
+                got = 0
+                page = 0
+                while page < last_expected + _EXTRA_PAGES:
+                    entries = self._page(biz_id, status, window, page, cookies, counter)
+                    pages += 1
+                    page += 1
+                    new = 0
+                    for raw in entries:
+                        key = self._dedupe_key(raw)
+                        if key is not None:
+                            if key in seen:
+                                continue
+                            seen.add(key)
+                        raw_entries.append(raw)
+                        new += 1
+                    got += len(entries)
+                    if not entries or (page >= last_expected and len(entries) < self.page_size):
+                        break
+                    if page >= last_expected and new == 0:
+                        break  # a full page of nothing new: the server ignores `page`
+                if got < expected:
+                    log.warning(
+                        "Fewer bookings than counted",
+                        operation="fetch_bookings",
+                        context={"biz_id": biz_id, "status": status, "counted": expected},
+                        # Bookings cancelled while we read, or a server capping page size.
+                        read=got,
+                    )
+            bookings, unusable = parse_bookings(raw_entries, biz_id=biz_id, status=status)
+            ctx.update(
+                bookings=len(bookings),
+                unusable=len(unusable),
+                pages=pages,
+                requests=counter[0],
+            )
+        return FetchResult(
+            biz_id=biz_id,
+            status=status,
+            bookings=bookings,
+            unusable=unusable,
+            requests=counter[0],
+        )
+
+    def count(self, biz_id: str, status: str, start: date, end: date, cookies: Cookies) -> int:
+        """The number of bookings the count endpoint reports for the dates (windows summed)."""
+        biz_id, status = self._checked(biz_id, status)
+        counter = [0]
+        return sum(
+            self._count(biz_id, status, (format_utc_z(a), format_utc_z(b)), cookies, counter)
+            for a, b in date_windows(start, end)
+        )
+
+    def check_session(self, cookies: Cookies, biz_id: str, today: date) -> bool:
+        """True when the API accepts the cookies: one count request, no browser.
+
+        False only when Naver *refuses* them. A network failure or an odd
+        answer raises BookingApiError: it says nothing about the cookies, and
+        treating it as "expired" would throw a good session away.
+        """
+        if not any(cookie.get("name") in ("NID_AUT", "NID_SES") for cookie in cookies):
+            return False
+        try:
+            self.count(biz_id, "RC03", today, today, cookies)
+        except SessionExpired:
+            return False
+        return True
+
+    # -- internals
+
+    @staticmethod
+    def _checked(biz_id: object, status: object) -> tuple[str, str]:
+        biz = str(biz_id)
+        if not _BIZ_ID.match(biz):
+            raise ValueError(f"store id must be a numeric Naver businessId, got {biz!r}")
+        if not isinstance(status, str) or not _STATUS_CODE.match(status):
+            raise ValueError(f"status must be a code like RC03, got {status!r}")
+        return biz, status
+
+    @staticmethod
+    def _dedupe_key(raw: object) -> str | None:
+        if not isinstance(raw, dict):
+            return None
+        book_id = _int_id(raw.get("bookingId"))
+        return None if book_id is None else f"{raw.get('businessId')}_{book_id}"
+
+    def _params(self, status: str, window: tuple[str, str], page: int) -> dict[str, str | int]:
+        # The console's own query, field for field (naver-booking-api.md).
+        return {
+            "bizItemTypes": "STANDARD",
+            "bookingStatusCodes": status,
+            "dateDropdownType": "ENTIRE",
+            "dateFilter": "USEDATE",
+            "endDateTime": window[1],
+            "maxDays": MAX_WINDOW_DAYS,
+            "nPayChargedStatusCodes": "",
+            "orderBy": "",
+            "orderByStartDate": "ASC",
+            "paymentStatusCodes": "",
+            "searchValue": "",
+            "page": page,
+            "size": self.page_size,
+            "startDateTime": window[0],
+            "noCache": self._cache_buster(),
+        }
+
+    def _headers(self, biz_id: str, cookies: Cookies) -> dict[str, str]:
+        return {
+            "accept": "application/json, text/plain, */*",
+            "user-agent": self.user_agent,
+            "x-booking-naver-role": "OWNER",
+            "referer": f"{self.base_url}/bizes/{biz_id}/booking-list-view",
+            "cookie": cookie_header(cookies),
+        }
+
+    def _count(
+        self,
+        biz_id: str,
+        status: str,
+        window: tuple[str, str],
+        cookies: Cookies,
+        counter: list[int],
+    ) -> int:
+        body = self._get_json(
+            f"/v3.1/businesses/{biz_id}/bookings/count",
+            self._params(status, window, 0),
+            biz_id,
+            status,
+            cookies,
+            counter,
+        )
+        count = body.get("count") if isinstance(body, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise BookingApiError(
+                f"count endpoint answered {_shape(body)} instead of {{'count': N}}",
+                biz_id=biz_id,
+                status=status,
+            )
+        return count
+
+    def _page(
+        self,
+        biz_id: str,
+        status: str,
+        window: tuple[str, str],
+        page: int,
+        cookies: Cookies,
+        counter: list[int],
+    ) -> list[object]:
+        body = self._get_json(
+            f"/api/businesses/{biz_id}/bookings",
+            self._params(status, window, page),
+            biz_id,
+            status,
+            cookies,
+            counter,
+        )
+        if not isinstance(body, list):
+            raise BookingApiError(
+                f"bookings page {page} is {_shape(body)}, not a JSON array",
+                biz_id=biz_id,
+                status=status,
+            )
+        return body
+
+    def _get_json(
+        self,
+        path: str,
+        params: dict[str, str | int],
+        biz_id: str,
+        status: str,
+        cookies: Cookies,
+        counter: list[int],
+    ) -> object:
+        response = self._get(path, params, biz_id, status, cookies, counter)
+        code = response.status_code
+        if code in (401, 403):
+            raise SessionExpired(f"Naver refused the session cookies (HTTP {code})")
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            if _looks_like_login(location):
+                raise SessionExpired("Naver redirected to the login page: the session expired")
+            raise BookingApiError(
+                f"unexpected redirect (HTTP {code}) to {_safe_location(location)}",
+                biz_id=biz_id,
+                status=status,
+            )
+        if code != 200:
+            raise BookingApiError(
+                f"HTTP {code} from {path.rsplit('/', 1)[-1]}: {_snippet(response)}",
+                biz_id=biz_id,
+                status=status,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            text = response.text
+            if text.lstrip().startswith("<"):
+                if _looks_like_login(text):
+                    raise SessionExpired("Naver answered with its login page") from None
+                raise BookingApiError(
+                    f"answered HTML instead of JSON ({response.headers.get('content-type', '?')})",
+                    biz_id=biz_id,
+                    status=status,
+                ) from None
+            raise BookingApiError(
+                f"answered something that is not JSON: {_snippet(response)}",
+                biz_id=biz_id,
+                status=status,
+            ) from None
+
+    def _get(
+        self,
+        path: str,
+        params: dict[str, str | int],
+        biz_id: str,
+        status: str,
+        cookies: Cookies,
+        counter: list[int],
+    ) -> httpx.Response:
+        """One GET with the bounded retries; vendor errors become ours here."""
+        url = self.base_url + path
+        headers = self._headers(biz_id, cookies)
+        attempts = self.retries + 1
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                log.warning(
+                    "Retrying the booking API",
+                    operation="booking_api_retry",
+                    context={"biz_id": biz_id, "status": status, "attempt": attempt + 1},
+                    error=problem,
+                )
+                self._sleep(delay)
+            counter[0] += 1
+            try:
+                response = self._client.get(
+                    url, params=params, headers=headers, timeout=self._timeout
+                )
+            except httpx.TimeoutException as exc:
+                problem = f"timed out ({type(exc).__name__})"
+                continue
+            except httpx.TransportError as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+                continue
+            except httpx.HTTPError as exc:
+                raise BookingApiError(
+                    f"request failed ({type(exc).__name__})", biz_id=biz_id, status=status
+                ) from None
+            if response.status_code >= 500 or response.status_code == 429:
+                problem = f"HTTP {response.status_code}"
+                continue
+            return response
+        raise BookingApiError(f"{problem} after {attempts} attempts", biz_id=biz_id, status=status)
+
+
+def _shape(body: object) -> str:
+    if isinstance(body, dict):
+        keys = ", ".join(sorted(str(key) for key in body)[:5])
+        return f"an object with keys [{keys}]"
+    if isinstance(body, list):
+        return f"an array of {len(body)}"
+    return f"a JSON {type(body).__name__}"
+
+
+def _snippet(response: httpx.Response, limit: int = 160) -> str:
+    """The start of an error body, for the operator; the logger masks any phone in it."""
+    text = " ".join(response.text.split())
+    return (text[:limit] + "...") if len(text) > limit else (text or "(empty body)")
