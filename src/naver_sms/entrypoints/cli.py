@@ -16,6 +16,7 @@ from naver_sms.config import ConfigError, Settings, load_settings
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import BookingValidationError
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.utils.logger import configure_logging
 
@@ -77,6 +78,8 @@ def create_tables(ctx: click.Context) -> None:
 
 
 cli.add_command(templates)
+cli.add_command(login)
+cli.add_command(session)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,

@@ -1,0 +1,100 @@
+"""Cookie exports in, masked cookie listings out: what `naver-sms session` works with.
+
+An export is what a browser extension, Selenium or Playwright writes: a JSON
+array of cookie objects (`name`, `value`, optionally `domain`, `path`,
+`expiry` / `expires` / `expirationDate`, `httpOnly`, `secure`, ...), or a
+Playwright storage state (`{"cookies": [...], "origins": [...]}`). Objects
+are kept as exported; only their validity is checked. No message here ever
+quotes a cookie value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from naver_sms.domain.booking import KST
+from naver_sms.domain.session import SessionValidationError, parse_cookies
+
+__all__ = ["CookieInfo", "cookie_infos", "parse_cookie_export"]
+
+REQUIRED: Final = ("NID_AUT", "NID_SES")
+# RFC 6265 token characters for a name; a value may not hold ; , space, quotes or controls.
+_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_VALUE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")
+
+
+def parse_cookie_export(text: str) -> list[dict[str, Any]]:
+    """The cookie objects of an export, validated; SessionValidationError (one line) otherwise."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SessionValidationError(
+            f"cookies are not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("cookies"), list):
+        data = data["cookies"]  # Playwright's storage state
+    cookies = parse_cookies(json.dumps(data))
+    if not cookies:
+        raise SessionValidationError("the cookie array is empty")
+    for index, cookie in enumerate(cookies):
+        name = cookie["name"]
+        if not _NAME.match(name):
+            raise SessionValidationError(f"cookie #{index} has an invalid name {name[:40]!r}")
+        if not _VALUE.match(cookie["value"]):
+            raise SessionValidationError(
+                f"cookie #{index} ({name}) has a value a Cookie header cannot carry"
+            )
+    names = {cookie["name"] for cookie in cookies}
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise SessionValidationError(
+            f"no {' or '.join(missing)} cookie: export the cookies of a browser logged in "
+            "to naver.com (NID_AUT and NID_SES are the login)"
+        )
+    return cookies
+
+
+@dataclass(frozen=True, slots=True)
+class CookieInfo:
+    """What `session show` prints of one cookie: never its value, only its length."""
+
+    name: str
+    domain: str
+    expires: datetime | None  # None: a session cookie or no expiry given
+    value_length: int
+
+    @property
+    def masked_value(self) -> str:
+        return f"*** ({self.value_length} chars)"
+
+    def expires_text(self) -> str:
+        return "session" if self.expires is None else self.expires.strftime("%Y-%m-%d %H:%M KST")
+
+
+def _expiry(cookie: dict[str, Any]) -> datetime | None:
+    for key in ("expiry", "expires", "expirationDate"):
+        value = cookie.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            continue
+        seconds = value / 1000 if value > 100_000_000_000 else value  # some tools write ms
+        try:
+            return datetime.fromtimestamp(seconds, UTC).astimezone(KST)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def cookie_infos(cookies: list[dict[str, Any]]) -> list[CookieInfo]:
+    return [
+        CookieInfo(
+            name=str(cookie.get("name", "")),
+            domain=str(cookie.get("domain") or "-"),
+            expires=_expiry(cookie),
+            value_length=len(str(cookie.get("value", ""))),
+        )
+        for cookie in cookies
+    ]
