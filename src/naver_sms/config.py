@@ -111,7 +111,13 @@ def _kind_keyed(value: Any) -> Any:
         return value
     out: dict[MessageKind, Any] = {}
     for key, text in value.items():
-        kind = MessageKind.parse(str(key))
+        try:
+            kind = MessageKind.parse(str(key))
+        except ValueError:
+            raise ValueError(
+                "expected template names confirmation, reminder, event "
+                f"(or confirm, guide), got {key!r}"
+            ) from None
         if kind in out:
             raise ValueError(f"template {key!r} given twice (as {kind.value} and an alias)")
         out[kind] = text
@@ -121,7 +127,10 @@ def _kind_keyed(value: Any) -> Any:
 def _number_text(value: Any, what: str) -> Any:
     # YAML reads 0212345678 unquoted as the integer 212345678: the leading 0 is lost.
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f'expected {what} as a quoted string (e.g. "0200000000"), got {value}')
+        raise ValueError(
+            f'expected {what} as a quoted string (e.g. "0200000000"), got {value} '
+            "(YAML reads an unquoted number as an integer and drops its leading 0)"
+        )
     return value
 
 
@@ -234,7 +243,7 @@ class RulesConfig(_Strict):
 class AppConfig(_Strict):
     """The YAML config file: the stores, the rules, and the default templates."""
 
-    stores: list[StoreConfig] = Field(min_length=1)
+    stores: list[StoreConfig]
     rules: RulesConfig = Field(default_factory=RulesConfig)
     templates: dict[MessageKind, str] = Field(default_factory=dict)
 
@@ -246,6 +255,8 @@ class AppConfig(_Strict):
     @field_validator("stores")
     @classmethod
     def _unique_ids(cls, stores: list[StoreConfig]) -> list[StoreConfig]:
+        if not stores:
+            raise ValueError("expected at least one store")
         seen: set[str] = set()
         for store in stores:
             if store.id in seen:
@@ -283,7 +294,7 @@ def _expected(error: Mapping[str, Any]) -> str:
         message = f"expected: {message[:1].lower()}{message[1:]}"
     if "input" in error and kind not in ("model_type", "dict_type", "list_type"):
         shown = repr(error["input"])
-        if shown not in message and len(shown) <= 60:
+        if ", got " not in message and len(shown) <= 60:
             message += f", got {shown}"
     return message
 

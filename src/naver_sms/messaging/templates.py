@@ -270,13 +270,18 @@ class TemplateRenderer:
         Raises `MessageError` (a `TemplateError`, an unencodable character, too
         long, advertising without an opt-out) instead of returning a bad text.
         """
+        if kind.is_advertising and not store.opt_out:
+            raise MessageError(
+                f"{kind.value} of store {store.name!r}: the store has no opt_out number, "
+                "so it gets no advertising messages"
+            )
         rendered = self.render(store, kind, booking, item=item, options=options)
         if kind.is_advertising:
             problems = advertising_problems(
                 rendered.text, store_name=store.name, opt_out=store.opt_out
             )
             if problems:
-                raise MessageError(f"{kind.value} of store {store.name!r}: {problems[0]}")
+                raise MessageError(f"{kind.value} of store {store.name!r}: {'; '.join(problems)}")
         return Message.build(
             to=booking.phone,
             sender=store.sender,
