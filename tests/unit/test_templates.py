@@ -104,7 +104,10 @@ def test_a_store_override_wins_over_the_config_default_which_wins_over_the_built
     assert renderer.render(store, MessageKind.REMINDER, booking()).text == "홍길동님 안내"
     assert renderer.render(store, MessageKind.CONFIRMATION, booking()).text == "홍길동님 확정"
     assert renderer.render(store, MessageKind.REMINDER, booking()).origin == "store"
-    assert renderer.source(store, MessageKind.EVENT) == ("built-in", DEFAULT_TEMPLATES["event"])
+    assert renderer.source(store, MessageKind.EVENT) == (
+        "built-in",
+        DEFAULT_TEMPLATES[MessageKind.EVENT],
+    )
 
 
 def test_an_undefined_variable_is_an_error_naming_the_template_and_the_store() -> None:
