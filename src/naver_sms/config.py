@@ -264,6 +264,16 @@ class AppConfig(_Strict):
             seen.add(store.id)
         return stores
 
+    def warnings(self) -> list[str]:
+        """Settings that are valid but hold messages back; worth one log line at start-up."""
+        if not self.rules.event.enabled:
+            return []
+        return [
+            f"store {store.id} ({store.name}): no opt_out, so no event (advertising) messages"
+            for store in self.stores
+            if not store.opt_out
+        ]
+
     def store(self, key: str) -> StoreConfig:
         """The store with this id or name; KeyError naming the choices when there is none."""
         for store in self.stores:

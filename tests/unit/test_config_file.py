@@ -190,3 +190,16 @@ def test_store_template_aliases_map_to_message_kinds() -> None:
         MessageKind.REMINDER: "b",
         MessageKind.EVENT: "c",
     }
+
+
+def test_a_store_without_opt_out_is_a_warning_while_the_event_rule_is_on(tmp_path: Path) -> None:
+    config = load_app_config(write(tmp_path, "stores:\n" + STORE))
+    quiet = load_app_config(
+        write(tmp_path, "stores:\n" + STORE + "rules: {event: {enabled: false}}\n")
+    )
+
+    assert config.warnings() == [
+        "store 5000001 (샘플 가게): no opt_out, so no event (advertising) messages"
+    ]
+    assert quiet.warnings() == []
+    assert load_app_config(EXAMPLE).warnings() == []

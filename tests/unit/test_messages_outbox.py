@@ -9,7 +9,7 @@ from pathlib import Path
 from naver_sms.config import Settings
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import Message, MessageKind
-from naver_sms.messaging.base import SmsSender
+from naver_sms.messaging.base import SendFailed, SendRejected, SmsSender
 from naver_sms.messaging.outbox import OutboxSender
 
 
@@ -64,3 +64,11 @@ def test_later_sends_append_with_new_request_ids(tmp_path: Path) -> None:
     assert len(sender.path.read_text(encoding="utf-8").splitlines()) == 2
     assert first[0].request_id != second[0].request_id
     assert sender.send([]) == []
+
+
+def test_a_send_error_masks_phone_numbers_in_the_providers_reason() -> None:
+    rejected = SendRejected("invalid to: 01000001234", status=400)
+
+    assert str(rejected) == "HTTP 400: invalid to: 010-****-1234"
+    assert not rejected.retryable
+    assert SendFailed("timeout").retryable
