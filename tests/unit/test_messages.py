@@ -216,3 +216,15 @@ def test_an_empty_or_unencodable_message_is_refused() -> None:
             kind=MessageKind.CONFIRMATION,
             store_name="샘플 공방",
         )
+
+
+def test_a_message_over_2000_bytes_names_its_template_and_store() -> None:
+    with pytest.raises(MessageTooLongError, match="'guide \\(store\\)' of store '샘플 공방'"):
+        Message.build(
+            to="010-0000-1111",
+            sender="0200000000",
+            text="가" * 1001,
+            kind=MessageKind.REMINDER,
+            store_name="샘플 공방",
+            template="guide (store)",
+        )

@@ -252,17 +252,21 @@ class Message:
         template: str = "",
     ) -> Message:
         text = text.strip()
+        source = f"template {template or kind.value!r}" + (
+            f" of store {store_name or store_id!r}" if store_name or store_id else ""
+        )
         if not text:
-            raise MessageError(
-                f"empty text for {kind.value}" + (f" of {store_name}" if store_name else "")
-            )
+            raise MessageError(f"{source}: empty text")
         size = euckr_size(text, template=template or kind.value, store=store_name or store_id)
-        kind_type = message_type_for(size)
+        try:
+            kind_type = message_type_for(size)
+        except MessageTooLongError as exc:
+            raise MessageTooLongError(f"{source}: {exc}") from None
         if kind.is_advertising:
             last_line = text.rsplit("\n", 1)[-1]
             if not text.startswith(AD_PREFIX) or not last_line.startswith(OPT_OUT_LABEL):
                 raise AdvertisingFormatError(
-                    f"advertising text ({kind.value}) must start with {AD_PREFIX} and end with "
+                    f"{source}: advertising must start with {AD_PREFIX} and end with "
                     f"'{OPT_OUT_LABEL} <number>'"
                 )
         if subject:
