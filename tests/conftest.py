@@ -11,10 +11,12 @@ them, so nothing is silently left out there.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,7 +40,7 @@ IN_CI = bool(os.environ.get("CI"))
 
 # Short retries keep fault tests fast; production uses DEFAULT_CONFIG.
 FAST_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 2},
     connect_timeout=1,
     read_timeout=5,
     max_pool_connections=32,
@@ -78,6 +80,34 @@ def _aws_test_environment() -> Iterator[None]:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+        yield
+
+
+_MOTO_LOCK = threading.RLock()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _atomic_moto_writes() -> Iterator[None]:
+    """Make moto's writes atomic per request, as DynamoDB's are.
+
+    moto checks a condition and applies the update as two Python steps with no
+    lock, so two threads can both pass the check; DynamoDB (and dynalite)
+    never allow that. Serialising moto's write methods keeps the race tests
+    about naver-sms's claims rather than about the mock.
+    """
+    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
+
+    def locked(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _MOTO_LOCK:
+                return method(*args, **kwargs)
+
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+            patch.setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
         yield
 
 

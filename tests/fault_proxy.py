@@ -73,8 +73,11 @@ class FaultProxy:
             self._injections.append(_Injection(fault, times, target))
 
     def clear(self) -> None:
+        """Forget queued faults and counts (between tests)."""
         with self._lock:
             self._injections.clear()
+            self.requests.clear()
+            self.faults.clear()
 
     def _next_fault(self, target: str) -> Fault | None:
         with self._lock:

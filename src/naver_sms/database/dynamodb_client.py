@@ -75,7 +75,7 @@ log = get_logger(__name__)
 # times; then the error reaches us and is translated. Timeouts are short
 # because a cycle runs every few minutes: failing fast beats hanging a Lambda.
 DEFAULT_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},
     connect_timeout=3,
     read_timeout=10,
     max_pool_connections=32,

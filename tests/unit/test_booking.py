@@ -1,0 +1,164 @@
+"""The seed's rules for booking records: key, phone, time, flags, extras."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from naver_sms.domain.booking import (
+    KST,
+    Booking,
+    BookingValidationError,
+    make_booking_num,
+    mask_phone,
+    normalize_phone,
+    parse_booking_time,
+    split_booking_num,
+)
+
+VALID = {
+    "booking_num": "1051707_12345",
+    "phone": "010-1234-5678",
+    "name": "Kim Soo",
+    "booking_time": "2025-10-20 14:30:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("010-1234-5678", "010-1234-5678"),
+        ("01012345678", "010-1234-5678"),
+        ("010 1234 5678", "010-1234-5678"),
+        ("010.1234.5678", "010-1234-5678"),
+        ("+82 10-1234-5678", "010-1234-5678"),
+        ("+821012345678", "010-1234-5678"),
+        ("82-10-1234-5678", "010-1234-5678"),
+        ("+82 010-1234-5678", "010-1234-5678"),
+        ("0111234567", "011-123-4567"),
+        ("016-123-4567", "016-123-4567"),
+        ("019 1234 5678", "019-1234-5678"),
+    ],
+)
+def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str) -> None:
+    assert normalize_phone(raw) == stored
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "02-1234-5678",
+        "010-1234-567",
+        "0101234567",
+        "010-1234-56789",
+        "+1 10-1234-5678",
+        "010-1234-567８",
+        "phone",
+        "",
+        "010-****-5678",
+        "012-1234-5678",
+    ],
+)
+def test_anything_else_is_a_validation_error_naming_the_field_with_the_value_masked(
+    raw: str,
+) -> None:
+    with pytest.raises(BookingValidationError, match=r"invalid phone '\*\*\*'") as raised:
+        normalize_phone(raw)
+    assert raised.value.field == "phone"
+
+
+def test_a_phone_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(BookingValidationError, match="phone"):
+        normalize_phone(1012345678)
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("010-1234-5678", "010-****-5678"),
+        ("01012345678", "010-****-5678"),
+        ("+82 10-1234-5678", "010-****-5678"),
+        ("011-123-4567", "011-***-4567"),
+        ("not a phone", "***"),
+        ("02-1234-5678", "***"),
+        (None, "***"),
+    ],
+)
+def test_mask_phone_keeps_only_the_prefix_and_the_last_four_digits(
+    raw: object, masked: str
+) -> None:
+    assert mask_phone(raw) == masked
+
+
+def test_booking_num_is_biz_id_and_book_id_both_numeric() -> None:
+    assert make_booking_num(1051707, 12345) == "1051707_12345"
+    assert split_booking_num("1051707_12345") == ("1051707", "12345")
+    booking = Booking(**VALID)  # type: ignore[arg-type]
+    assert (booking.biz_id, booking.book_id) == ("1051707", "12345")
+
+
+@pytest.mark.parametrize("bad", ["1051707", "1051707_", "_12345", "a_1", "1_2_3", "1 _2"])
+def test_a_malformed_booking_num_is_refused(bad: str) -> None:
+    with pytest.raises(BookingValidationError, match="booking_num"):
+        Booking(**{**VALID, "booking_num": bad})  # type: ignore[arg-type]
+
+
+def test_booking_time_is_kst_whatever_zone_the_datetime_was_given_in() -> None:
+    utc_moment = datetime(2025, 10, 20, 5, 30, tzinfo=UTC)
+    booking = Booking(**{**VALID, "booking_time": utc_moment})  # type: ignore[arg-type]
+
+    assert booking.booking_time == "2025-10-20 14:30:00"
+    assert booking.starts_at == datetime(2025, 10, 20, 14, 30, tzinfo=KST)
+    assert parse_booking_time("2025-10-20 14:30:00").utcoffset().total_seconds() == 9 * 3600  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bad", ["2025-10-20", "2025-10-20T14:30:00", "20/10/2025 14:30:00", 1])
+def test_a_booking_time_in_another_format_is_refused(bad: object) -> None:
+    with pytest.raises(BookingValidationError, match=r"booking_time.*YYYY-MM-DD HH:MM:SS"):
+        Booking(**{**VALID, "booking_time": bad})  # type: ignore[arg-type]
+
+
+def test_flags_default_to_false_and_must_be_booleans() -> None:
+    booking = Booking.from_dict(VALID)
+    assert (booking.confirm_sms, booking.remind_sms, booking.option_sms) == (False, False, False)
+    assert Booking.from_dict({**VALID, "remind_sms": None}).remind_sms is False
+    with pytest.raises(BookingValidationError, match="remind_sms"):
+        Booking.from_dict({**VALID, "remind_sms": 1})
+
+
+@pytest.mark.parametrize("value", ["", None, "2025-10-20T20:00:00+09:00", "2025-10-20T11:00:00Z"])
+def test_option_time_is_empty_or_iso_8601(value: str | None) -> None:
+    assert Booking.from_dict({**VALID, "option_time": value}).option_time == (value or "")
+
+
+def test_option_time_that_is_not_iso_8601_is_refused() -> None:
+    with pytest.raises(BookingValidationError, match="option_time"):
+        Booking.from_dict({**VALID, "option_time": "after the visit"})
+
+
+def test_extras_are_top_level_attributes_and_none_values_are_dropped() -> None:
+    item = Booking.from_dict({**VALID, "visit_count": 2, "coupon": None}).to_item()
+
+    assert item["visit_count"] == 2
+    assert "coupon" not in item
+    assert list(item)[:8] == [
+        "booking_num",
+        "phone",
+        "name",
+        "booking_time",
+        "confirm_sms",
+        "remind_sms",
+        "option_sms",
+        "option_time",
+    ]
+
+
+def test_a_missing_required_attribute_is_named() -> None:
+    with pytest.raises(BookingValidationError, match="invalid name"):
+        Booking.from_dict({key: value for key, value in VALID.items() if key != "name"})
+
+
+def test_an_extra_may_not_pose_as_a_core_attribute() -> None:
+    with pytest.raises(BookingValidationError, match="extra field"):
+        Booking(**VALID, extra={"phone": "010-0000-0000"})  # type: ignore[arg-type]
