@@ -8,16 +8,19 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from naver_sms.config import ConfigError, Settings
+from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.messages import Message, MessageKind, MessageType
 from naver_sms.messaging.base import SendFailed, SendRejected, SmsSender
 from naver_sms.messaging.sens import SensSender, sens_signature
+from naver_sms.messaging.templates import TemplateRenderer, sample_booking
 from naver_sms.sandbox.sens import FakeSens
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 ACCESS = "test-access-key"
 SECRET = "test-secret-CANARY-7f3a"
 SERVICE = "ncp:sms:kr:000000000000:test"
@@ -328,3 +331,26 @@ def test_neither_the_secret_key_nor_a_full_phone_reaches_the_logs(
     assert "0000-1234" not in err
     assert "00001234" not in err
     assert "010-****-1234" in err
+
+
+def test_every_message_of_the_example_config_is_accepted_by_the_fake_sens(
+    client: httpx.Client,
+) -> None:
+    config = load_app_config(EXAMPLE)
+    renderer = TemplateRenderer(config)
+    messages = [
+        renderer.message(store, kind, sample_booking(store))
+        for store in config.stores
+        for kind in MessageKind
+    ]
+    senders = [store.sender for store in config.stores]
+
+    with FakeSens(
+        access_key=ACCESS, secret_key=SECRET, service_id=SERVICE, senders=senders
+    ) as fake:
+        results = sender_for(fake, client).send(messages)
+
+    assert [r.error for r in results] == [None] * len(messages)
+    assert len(fake.accepted) == len(messages)
+    assert {a.sender for a in fake.accepted} == set(senders)
+    assert all(a.content.startswith("(광고)") for a in fake.accepted if a.content_type == "AD")
