@@ -14,10 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,8 +31,10 @@ from naver_sms.database.dynamodb_client import (
     create_tables,
     make_client,
 )
+from tests.servers import DYNALITE, start_dynalite, start_moto_server
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["FAST_CONFIG", "Backend", "require"]
+
 IN_CI = bool(os.environ.get("CI"))
 
 # Short retries keep fault tests fast; production uses DEFAULT_CONFIG.
@@ -53,22 +52,6 @@ def require(condition: bool, why: str) -> None:
         if IN_CI:
             pytest.fail(f"{why} (CI must run every test)")
         pytest.skip(why)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -113,52 +96,17 @@ def _atomic_moto_writes() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_server_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - flask is slow to import
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def start_dynalite(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start dynalite on a free loopback port with its data in `data_dir`."""
-    binary = ROOT / "node_modules" / ".bin" / "dynalite"
-    require(
-        binary.exists() and shutil.which("node") is not None,
-        "dynalite is not installed: run `npm ci` (needs Node.js)",
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(binary),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--path",
-            str(data_dir),
-            "--createTableMs",
-            "0",
-            "--deleteTableMs",
-            "0",
-            "--updateTableMs",
-            "0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-    except RuntimeError:
-        process.kill()
-        raise
-    return process, f"http://127.0.0.1:{port}"
+    server, url = start_moto_server()
+    yield url
+    server.stop()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
 def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require(
+        DYNALITE.exists() and shutil.which("node") is not None,
+        "dynalite is not installed: run `npm ci` (needs Node.js)",
+    )
     process, url = start_dynalite(tmp_path_factory.mktemp("dynalite"))
     yield url
     process.terminate()

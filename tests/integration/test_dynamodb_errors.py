@@ -21,8 +21,9 @@ from naver_sms.database.dynamodb_client import (
     create_tables,
     make_client,
 )
-from tests.conftest import FAST_CONFIG, free_port
+from tests.conftest import FAST_CONFIG
 from tests.fault_proxy import FaultProxy
+from tests.servers import free_port
 
 NUM = "1051707_12345"
 PHONE = "010-1234-5678"

@@ -223,6 +223,66 @@ def test_get_bookings_reads_many_records_in_batches_and_leaves_out_missing_ones(
         assert batches() == 3, "250 distinct keys are 3 requests of at most 100"
 
 
+def test_a_rescheduled_booking_gets_its_new_time_and_its_reminder_back(backend: Backend) -> None:
+    store = backend.bookings
+    store.create_booking(seed_booking())
+    store.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
+    store.mark_sent(NUM, PHONE, "remind_sms", "cycle-1", "req-1", NOW)
+    store.update_flag(NUM, PHONE, "confirm_sms", True)
+
+    assert store.reschedule(NUM, "01012345678", "2025-10-22 11:00:00") is True
+
+    stored = store.get_booking(NUM, PHONE)
+    assert stored is not None
+    assert stored["booking_time"] == "2025-10-22 11:00:00"
+    assert (stored["confirm_sms"], stored["remind_sms"]) == (True, False)
+    assert store.claim(NUM, PHONE, "remind_sms", "cycle-2", NOW)
+
+
+def test_rescheduling_drops_a_reminder_claim_taken_for_the_old_time(backend: Backend) -> None:
+    store = backend.bookings
+    store.create_booking(seed_booking())
+    store.claim(NUM, PHONE, "remind_sms", "in-flight", NOW)
+
+    store.reschedule(NUM, PHONE, "2025-10-22 11:00:00")
+
+    assert not store.mark_sent(NUM, PHONE, "remind_sms", "in-flight", "req-old", NOW)
+    assert store.claim(NUM, PHONE, "remind_sms", "cycle-2", NOW)
+
+
+def test_rescheduling_to_the_same_time_or_a_missing_record_changes_nothing(
+    backend: Backend,
+) -> None:
+    store = backend.bookings
+    store.create_booking(seed_booking(remind_sms=True))
+
+    assert store.reschedule(NUM, PHONE, "2025-10-20 14:30:00") is False
+    assert store.get_booking(NUM, PHONE)["remind_sms"] is True  # type: ignore[index]
+    assert store.reschedule("1051707_999", PHONE, "2025-10-22 11:00:00") is False
+    assert store.get_booking("1051707_999", PHONE) is None
+    with pytest.raises(BookingValidationError, match="booking_time"):
+        store.reschedule(NUM, PHONE, "22 Oct 11:00")
+
+
+def test_list_bookings_filters_by_store_and_day_in_visit_order(backend: Backend) -> None:
+    store = backend.bookings
+    store.create_booking(seed_booking(booking_num="5000001_3", booking_time="2025-10-21 09:00:00"))
+    store.create_booking(seed_booking(booking_num="5000001_1", booking_time="2025-10-20 18:00:00"))
+    store.create_booking(seed_booking(booking_num="5000001_2", booking_time="2025-10-20 10:00:00"))
+    store.create_booking(seed_booking(booking_num="50000012_1", booking_time="2025-10-20 11:00:00"))
+
+    def listed(**filters: str) -> list[str]:
+        return [record["booking_num"] for record in store.list_bookings(**filters)]
+
+    assert listed() == ["5000001_2", "50000012_1", "5000001_1", "5000001_3"]
+    assert listed(biz_id="5000001") == ["5000001_2", "5000001_1", "5000001_3"]
+    assert listed(day="2025-10-20") == ["5000001_2", "50000012_1", "5000001_1"]
+    assert listed(biz_id="5000001", day="2025-10-21") == ["5000001_3"]
+    assert store.list_bookings(day="2025-10-20")[0]["confirm_sms"] is False
+    with pytest.raises(BookingValidationError, match="date"):
+        store.list_bookings(day="20/10/2025")
+
+
 # -- session ------------------------------------------------------------------------------
 
 COOKIES = json.dumps(

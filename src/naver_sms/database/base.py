@@ -40,6 +40,20 @@ class BookingStore(Protocol):
         """Set one flag of an existing record. False when there is no such record."""
         ...
 
+    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        """Store a new visit time and reset the reminder, so the new time gets its own.
+
+        Any live reminder claim is dropped too: a reminder in flight was for
+        the old time. False when there is no such record or the time is the same.
+        """
+        ...
+
+    def list_bookings(
+        self, biz_id: str | None = None, day: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Records of one store and/or one KST day (`YYYY-MM-DD`), in visit order."""
+        ...
+
     def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
         """{biz_id: {"start_time", "end_time"}} over the records whose option_sms is false.
 
@@ -89,3 +103,12 @@ def claim_attributes(flag: str) -> tuple[str, str]:
 def sent_attributes(flag: str) -> tuple[str, str]:
     """The attribute names recorded by mark_sent: (request id, KST ISO time)."""
     return f"{flag}_request_id", f"{flag}_at"
+
+
+def visit_order(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Sort key of listed records: visit time, then booking number and phone."""
+    return (
+        str(record.get("booking_time", "")),
+        str(record.get("booking_num", "")),
+        str(record.get("phone", "")),
+    )

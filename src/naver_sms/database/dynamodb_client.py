@@ -41,6 +41,7 @@ from naver_sms.database.base import (
     BookingKey,
     claim_attributes,
     sent_attributes,
+    visit_order,
 )
 from naver_sms.database.windows import OptionWindows
 from naver_sms.domain.booking import (
@@ -48,6 +49,8 @@ from naver_sms.domain.booking import (
     Booking,
     normalize_phone,
     validate_booking_num,
+    validate_booking_time,
+    validate_day,
     validate_flag_name,
 )
 from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
@@ -383,6 +386,56 @@ class BookingRepository(_Repository):
                 values={":value": {"BOOL": value}},
             )
         return bool(ctx["updated"])
+
+    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        booking_time = validate_booking_time(booking_time)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes("remind_sms")
+        with (
+            logged_operation(
+                "reschedule",
+                "Booking rescheduled",
+                booking_num=booking_num,
+                phone_masked=mask_phone(phone),
+                booking_time=booking_time,
+            ) as ctx,
+            self._translated("reschedule"),
+        ):
+            ctx["changed"] = self._conditional_update(
+                booking_num,
+                phone,
+                update="SET booking_time = :time, remind_sms = :false REMOVE #claim, #until",
+                condition="attribute_exists(booking_num) AND booking_time <> :time",
+                names={"#claim": claim_attr, "#until": until_attr},
+                values={":time": {"S": booking_time}, ":false": {"BOOL": False}},
+            )
+        return bool(ctx["changed"])
+
+    def list_bookings(
+        self, biz_id: str | None = None, day: str | None = None
+    ) -> list[dict[str, Any]]:
+        conditions, values = [], {}
+        if biz_id is not None:
+            conditions.append("begins_with(booking_num, :store)")
+            values[":store"] = {"S": f"{biz_id}_"}
+        if day is not None:
+            conditions.append("begins_with(booking_time, :day)")
+            values[":day"] = {"S": f"{validate_day(day)} "}
+        request: dict[str, Any] = {"TableName": self.table_name}
+        if conditions:
+            request["FilterExpression"] = " AND ".join(conditions)
+            request["ExpressionAttributeValues"] = values
+        with (
+            logged_operation("list_bookings", "Bookings listed", store=biz_id, day=day) as ctx,
+            self._translated("list_bookings"),
+        ):
+            records = [
+                _deserialize(raw)
+                for page in self.client.get_paginator("scan").paginate(**request)
+                for raw in page.get("Items", [])
+            ]
+            ctx["found"] = len(records)
+        return sorted(records, key=visit_order)
 
     def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
         windows = OptionWindows()

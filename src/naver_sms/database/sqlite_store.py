@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from naver_sms.database import exceptions
-from naver_sms.database.base import DEFAULT_LEASE, BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    BookingKey,
+    claim_attributes,
+    sent_attributes,
+    visit_order,
+)
 from naver_sms.database.windows import OptionWindows
 from naver_sms.domain.booking import (
     CORE_FIELDS,
@@ -36,6 +42,8 @@ from naver_sms.domain.booking import (
     BookingValidationError,
     normalize_phone,
     validate_booking_num,
+    validate_booking_time,
+    validate_day,
     validate_flag_name,
 )
 from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
@@ -328,6 +336,47 @@ class SqliteBookingStore(_SqliteFile):
                 (int(value),),
             )
         return bool(ctx["updated"])
+
+    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        booking_time = validate_booking_time(booking_time)
+        phone = normalize_phone(phone)
+        claim_attr, until_attr = claim_attributes("remind_sms")
+        with self._operation(
+            "reschedule",
+            "Booking rescheduled",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            booking_time=booking_time,
+        ) as ctx:
+            ctx["changed"] = self._update(
+                booking_num,
+                phone,
+                "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?)",
+                (booking_time, _path(claim_attr), _path(until_attr)),
+                condition="booking_time <> ?",
+                condition_args=(booking_time,),
+            )
+        return bool(ctx["changed"])
+
+    def list_bookings(
+        self, biz_id: str | None = None, day: str | None = None
+    ) -> list[dict[str, Any]]:
+        conditions, args = ["1"], []
+        if biz_id is not None:
+            conditions.append("substr(booking_num, 1, ?) = ?")
+            args += [len(biz_id) + 1, f"{biz_id}_"]
+        if day is not None:
+            conditions.append("substr(booking_time, 1, 10) = ?")
+            args.append(validate_day(day))
+        with self._operation("list_bookings", "Bookings listed", store=biz_id, day=day) as ctx:
+            rows = self._connection().execute(
+                f"SELECT {_COLUMNS} FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant names
+                f"WHERE {' AND '.join(conditions)}",
+                args,
+            )
+            records = sorted((_record(row) for row in rows), key=visit_order)
+            ctx["found"] = len(records)
+        return records
 
     def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
         windows = OptionWindows()

@@ -121,7 +121,8 @@ def format_booking_time(moment: datetime) -> str:
     return moment.strftime(BOOKING_TIME_FORMAT)
 
 
-def _validate_booking_time(value: object) -> str:
+def validate_booking_time(value: object) -> str:
+    """The stored form of a visit time: a datetime is converted, a string checked."""
     if isinstance(value, datetime):
         return format_booking_time(value)
     if not isinstance(value, str):
@@ -170,7 +171,7 @@ class Booking:
         object.__setattr__(self, "phone", normalize_phone(self.phone))
         if not isinstance(self.name, str) or not self.name.strip():
             raise BookingValidationError("name", str(self.name), "a non-empty customer name")
-        object.__setattr__(self, "booking_time", _validate_booking_time(self.booking_time))
+        object.__setattr__(self, "booking_time", validate_booking_time(self.booking_time))
         for flag in FLAGS:
             object.__setattr__(self, flag, _validate_flag(flag, getattr(self, flag)))
         object.__setattr__(self, "option_time", _validate_option_time(self.option_time))
@@ -221,6 +222,15 @@ class Booking:
     def starts_at(self) -> datetime:
         """The visit start as an aware KST datetime."""
         return parse_booking_time(self.booking_time)
+
+
+def validate_day(day: str) -> str:
+    """A KST calendar day `YYYY-MM-DD`."""
+    try:
+        datetime.strptime(day, "%Y-%m-%d")  # noqa: DTZ007 - a calendar day, no instant
+    except (TypeError, ValueError):
+        raise BookingValidationError("date", str(day), "YYYY-MM-DD") from None
+    return day
 
 
 def validate_flag_name(flag: str) -> str:
