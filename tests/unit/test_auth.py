@@ -1,0 +1,187 @@
+"""The session lifecycle with a fake session store, a fake browser and a mock API."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import httpx
+import pytest
+
+from naver_sms.domain.booking import KST
+from naver_sms.naver.auth import Authenticator, challenge_of, find_browser
+from naver_sms.naver.booking_api import BookingApi
+from naver_sms.naver.errors import BrowserUnavailable, LoginChallenge, LoginFailed
+from tests.fakes import FakeBrowser, FakeBrowserFactory, MemorySessionStore, NoBrowser
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
+STORE = "5000001"
+PASSWORD = "pw-canary-7f3a"
+GOOD = [{"name": "NID_AUT", "value": "good-aut"}, {"name": "NID_SES", "value": "good-ses"}]
+STALE = [{"name": "NID_AUT", "value": "stale-aut"}, {"name": "NID_SES", "value": "stale-ses"}]
+NEW = [{"name": "NID_AUT", "value": "new-aut"}, {"name": "NID_SES", "value": "new-ses"}]
+
+
+def _api(accepted: tuple[str, ...] = ("good-aut", "new-aut")) -> tuple[BookingApi, list[str]]:
+    """A count endpoint that accepts the listed NID_AUT values and refuses the rest."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cookie = request.headers.get("cookie", "")
+        calls.append(request.url.path)
+        if any(f"NID_AUT={value}" in cookie for value in accepted):
+            return httpx.Response(200, json={"count": 0})
+        return httpx.Response(401, json={"message": "login required"})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return BookingApi("https://partner.example", client=client, sleep=lambda _s: None), calls
+
+
+def _auth(
+    store: MemorySessionStore, factory: object, api: BookingApi, **kwargs: object
+) -> Authenticator:
+    options: dict[str, object] = {
+        "username": "owner-id",
+        "password": PASSWORD,
+        "login_timeout": 1.0,
+        "poll_interval": 0.0,
+    }
+    options.update(kwargs)
+    return Authenticator(
+        store,
+        api,
+        browser_factory=factory,  # type: ignore[arg-type]
+        login_url="https://nid.example/nidlogin.login?mode=form",
+        booking_url="https://partner.example",
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_valid_stored_cookies_are_used_without_starting_a_browser() -> None:
+    store = MemorySessionStore(json.dumps(GOOD))
+    api, calls = _api()
+    cookies = _auth(store, NoBrowser(), api).ensure_session(STORE, NOW)
+    assert cookies == GOOD
+    assert len(calls) == 1  # one cheap check
+    assert store.deletes == 0
+    assert store.saves == 0
+
+
+def test_refused_cookies_are_deleted_and_a_login_saves_new_ones() -> None:
+    store = MemorySessionStore(json.dumps(STALE))
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
+    cookies = _auth(store, factory, api).ensure_session(STORE, NOW)
+    assert cookies == NEW
+    assert store.deletes == 1
+    assert json.loads(store.cookies or "") == NEW
+    assert factory.started == 1
+    assert factory.headed == [False]
+    browser = factory.browser
+    assert browser.quit_called
+    assert browser.visited == [
+        "https://nid.example/nidlogin.login?mode=form",
+        "https://partner.example/bizes/5000001/booking-list-view",
+    ]
+    assert browser.clicks == ['[id="log.login"]']
+
+
+def test_credentials_travel_as_script_arguments_never_inside_the_script() -> None:
+    store = MemorySessionStore()
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
+    _auth(store, factory, api).ensure_session(STORE, NOW)
+    assert factory.browser.typed_values() == ["owner-id", PASSWORD]
+    assert all(
+        PASSWORD not in script and "owner-id" not in script for script, _ in factory.browser.scripts
+    )
+
+
+def test_a_captcha_is_a_login_challenge_and_saves_nothing() -> None:
+    store = MemorySessionStore()
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("captcha"))
+    with pytest.raises(LoginChallenge, match=r"captcha.*naver-sms login --headed"):
+        _auth(store, factory, api).ensure_session(STORE, NOW)
+    assert store.cookies is None
+    assert factory.browser.quit_called
+
+
+def test_a_new_device_check_is_a_login_challenge() -> None:
+    api, _ = _api()
+    with pytest.raises(LoginChallenge, match="new-device"):
+        _auth(MemorySessionStore(), FakeBrowserFactory(FakeBrowser("device")), api).login(
+            STORE, NOW
+        )
+
+
+def test_a_wrong_password_is_login_failed_with_what_to_check() -> None:
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("wrong_password"))
+    with pytest.raises(LoginFailed, match="NAVER_USERNAME and NAVER_PASSWORD"):
+        _auth(MemorySessionStore(), factory, api).login(STORE, NOW)
+    assert factory.browser.quit_called
+
+
+def test_a_page_with_no_sign_of_success_is_never_taken_for_a_login() -> None:
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("nothing"))
+    with pytest.raises(LoginChallenge, match="unrecognised page"):
+        _auth(MemorySessionStore(), factory, api, login_timeout=0.05).login(STORE, NOW)
+
+
+def test_new_cookies_the_api_refuses_are_not_saved() -> None:
+    store = MemorySessionStore()
+    api, _ = _api(accepted=())
+    factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
+    with pytest.raises(LoginFailed, match="booking API refused the new cookies"):
+        _auth(store, factory, api).login(STORE, NOW)
+    assert store.saves == 0
+
+
+def test_without_credentials_a_headless_login_is_not_attempted() -> None:
+    api, _ = _api()
+    auth = _auth(MemorySessionStore(), NoBrowser(), api, username=None, password=None)
+    with pytest.raises(LoginFailed, match="NAVER_USERNAME and NAVER_PASSWORD are not set"):
+        auth.ensure_session(STORE, NOW)
+
+
+def test_an_unreadable_stored_session_leads_to_a_login() -> None:
+    store = MemorySessionStore()
+    store.cookies = '{"not": "a list"}'
+    api, _ = _api()
+    factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
+    assert _auth(store, factory, api).ensure_session(STORE, NOW) == NEW
+    assert store.deletes == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "title", "captcha", "expected"),
+    [
+        ("https://nid.naver.com/nidlogin.login", "네이버 : 로그인", True, "captcha"),
+        ("https://nid.naver.com/login/ext/deviceConfirm", "", False, "new-device check"),
+        ("https://nid.naver.com/login/ext/otp", "", False, "two-step verification"),
+        ("https://nid.naver.com/x", "2단계 인증", False, "two-step verification"),
+        ("https://nid.naver.com/login/ext/help", "", False, "extra verification"),
+        ("https://nid.naver.com/nidlogin.login", "네이버 : 로그인", False, None),
+    ],
+)
+def test_challenge_pages_are_recognised(
+    url: str, title: str, captcha: bool, expected: str | None
+) -> None:
+    assert challenge_of(url, title, captcha) == expected
+
+
+def test_a_missing_browser_says_how_to_install_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(BrowserUnavailable, match="apt-get install chromium chromium-driver"):
+        find_browser()
+    with pytest.raises(BrowserUnavailable, match="CHROME_BIN=/no/such/chromium"):
+        find_browser("/no/such/chromium", "/no/such/chromedriver")
+
+
+def test_the_authenticator_repr_shows_no_credential() -> None:
+    api, _ = _api()
+    text = repr(_auth(MemorySessionStore(), NoBrowser(), api))
+    assert PASSWORD not in text
+    assert "owner-id" not in text

@@ -1,0 +1,186 @@
+"""The booking API client's rules, against httpx.MockTransport (no network)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+
+from naver_sms.domain.booking import KST
+from naver_sms.naver.booking_api import (
+    BookingApi,
+    BookingApiError,
+    SessionExpired,
+    cookie_header,
+    date_windows,
+    format_utc_z,
+)
+
+COOKIES = [{"name": "NID_AUT", "value": "aut-canary"}, {"name": "NID_SES", "value": "ses-canary"}]
+DAY = date(2026, 11, 25)
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _api(handler: Handler, **kwargs: object) -> tuple[BookingApi, list[httpx.Request], list[float]]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    slept: list[float] = []
+    client = httpx.Client(transport=httpx.MockTransport(record))
+    api = BookingApi("https://partner.example", client=client, sleep=slept.append, **kwargs)  # type: ignore[arg-type]
+    return api, seen, slept
+
+
+def _count_then(page: Handler) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/count"):
+            return httpx.Response(200, json={"count": 1})
+        return page(request)
+
+    return handler
+
+
+def test_windows_are_kst_days_in_utc_and_at_most_31_days() -> None:
+    windows = date_windows(date(2026, 11, 25), date(2027, 1, 31))
+    assert [(format_utc_z(a), format_utc_z(b)) for a, b in windows] == [
+        ("2026-11-24T15:00:00.000Z", "2026-12-25T15:00:00.000Z"),
+        ("2026-12-25T15:00:00.000Z", "2027-01-25T15:00:00.000Z"),
+        ("2027-01-25T15:00:00.000Z", "2027-01-31T15:00:00.000Z"),
+    ]
+    assert date_windows(DAY, DAY) == [
+        (datetime(2026, 11, 24, 15, tzinfo=UTC), datetime(2026, 11, 25, 15, tzinfo=UTC))
+    ]
+    with pytest.raises(ValueError, match="before its start"):
+        date_windows(DAY, date(2026, 11, 24))
+
+
+def test_the_host_time_zone_does_not_change_the_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = date_windows(DAY, DAY)
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        assert date_windows(DAY, DAY) == expected
+        assert format_utc_z(datetime(2026, 11, 25, 0, 0, tzinfo=KST)) == "2026-11-24T15:00:00.000Z"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert "TZ" not in os.environ
+
+
+def test_a_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        format_utc_z(datetime(2026, 11, 25))  # noqa: DTZ001 - the point of the test
+
+
+def test_cookies_go_out_as_one_header_and_the_last_duplicate_wins() -> None:
+    header = cookie_header([*COOKIES, {"name": "NID_SES", "value": "newer"}, {"name": 5}])
+    assert header == "NID_AUT=aut-canary; NID_SES=newer"
+
+
+def test_a_redirect_to_the_login_page_is_an_expired_session() -> None:
+    api, _, _ = _api(
+        lambda _r: httpx.Response(
+            302, headers={"location": "https://nid.naver.com/nidlogin.login?url=x"}
+        )
+    )
+    with pytest.raises(SessionExpired):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+
+
+def test_the_login_page_served_as_html_is_an_expired_session() -> None:
+    page = '<html><form action="https://nid.naver.com/nidlogin.login"></form></html>'
+    api, _, _ = _api(
+        lambda _r: httpx.Response(200, text=page, headers={"content-type": "text/html"})
+    )
+    with pytest.raises(SessionExpired):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        (httpx.Response(200, text="<html>maintenance</html>"), "HTML instead of JSON"),
+        (httpx.Response(200, json={"bookings": []}), "not a JSON array"),
+        (httpx.Response(200, text="{oops"), "not JSON"),
+        (httpx.Response(404, json={"message": "no such store"}), "HTTP 404"),
+        (
+            httpx.Response(301, headers={"location": "https://elsewhere.example/x?token=1"}),
+            "redirect",
+        ),
+    ],
+)
+def test_an_unexpected_answer_is_a_clear_error_naming_store_and_status(
+    page: httpx.Response, message: str
+) -> None:
+    api, _, _ = _api(_count_then(lambda _r: page))
+    with pytest.raises(BookingApiError, match=message) as caught:
+        api.fetch_bookings("5000001", "RC08", DAY, DAY, COOKIES)
+    assert str(caught.value).startswith("store 5000001 RC08: ")
+    assert "token" not in str(caught.value)
+
+
+def test_a_count_without_a_number_is_a_clear_error() -> None:
+    api, _, _ = _api(lambda _r: httpx.Response(200, json={"total": 3}))
+    with pytest.raises(
+        BookingApiError, match=r"count endpoint answered an object with keys \[total\]"
+    ):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+
+
+def test_connection_errors_are_retried_then_reported() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    api, seen, slept = _api(refuse, retries=3, backoff=1.0, max_backoff=3.0)
+    with pytest.raises(BookingApiError, match=r"connection failed .* after 4 attempts"):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+    assert len(seen) == 4
+    assert slept == [1.0, 2.0, 3.0]  # doubling, capped
+
+
+def test_an_empty_window_costs_one_request() -> None:
+    api, seen, _ = _api(lambda _r: httpx.Response(200, json={"count": 0}))
+    result = api.fetch_bookings("5000001", "RC08", DAY, DAY, COOKIES)
+    assert result.bookings == []
+    assert len(seen) == 1
+
+
+def test_a_server_ignoring_page_numbers_does_not_loop_forever() -> None:
+    entry = {"bookingId": 1, "businessId": 5000001}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/count"):
+            return httpx.Response(200, json={"count": 2})
+        return httpx.Response(200, json=[entry, {**entry, "bookingId": 2}])
+
+    api, seen, _ = _api(handler, page_size=2)
+    result = api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+    assert len(result.unusable) == 2  # read once each, however often served
+    assert len(seen) == 3  # count, page 0, page 1 (nothing new: stop)
+
+
+def test_check_session_needs_no_request_without_login_cookies() -> None:
+    api, seen, _ = _api(lambda _r: httpx.Response(200, json={"count": 0}))
+    assert api.check_session([{"name": "other", "value": "x"}], "5000001", DAY) is False
+    assert seen == []
+
+
+def test_check_session_raises_when_naver_cannot_be_asked() -> None:
+    api, _, _ = _api(lambda _r: httpx.Response(500), retries=0)
+    with pytest.raises(BookingApiError):
+        api.check_session(COOKIES, "5000001", DAY)
+
+
+def test_bad_arguments_are_programming_errors() -> None:
+    api, _, _ = _api(lambda _r: httpx.Response(200, json={"count": 0}))
+    with pytest.raises(ValueError, match="businessId"):
+        api.fetch_bookings("store-1", "RC03", DAY, DAY, COOKIES)
+    with pytest.raises(ValueError, match="RC03"):
+        api.fetch_bookings("5000001", "confirmed", DAY, DAY, COOKIES)
