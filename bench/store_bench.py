@@ -25,16 +25,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from naver_sms.database.base import BookingStore  # noqa: E402
-from naver_sms.database.dynamodb_client import (  # noqa: E402
+from naver_sms.database.base import BookingStore
+from naver_sms.database.dynamodb_client import (
     BookingRepository,
     create_tables,
     make_client,
 )
-from naver_sms.database.sqlite_store import SqliteBookingStore  # noqa: E402
-from naver_sms.domain.booking import KST  # noqa: E402
-from naver_sms.utils.logger import configure_logging  # noqa: E402
-from tests.servers import start_dynalite, start_moto_server  # noqa: E402
+from naver_sms.database.sqlite_store import SqliteBookingStore
+from naver_sms.domain.booking import KST
+from naver_sms.utils.logger import configure_logging
+from tests.servers import start_dynalite, start_moto_server
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 
@@ -54,7 +54,9 @@ def backends(workdir: Path) -> Iterator[dict[str, Callable[[], BookingStore]]]:
             client = make_client(endpoint_url=url)
             table = f"sms_{uuid.uuid4().hex[:8]}"
             create_tables(client, bookings_table=table, session_table=f"session_{table}")
-            stores[name] = lambda table=table, client=client: BookingRepository(table, client=client)
+            stores[name] = lambda table=table, client=client: BookingRepository(
+                table, client=client
+            )
         yield stores
     finally:
         moto.stop()  # type: ignore[attr-defined]
@@ -101,7 +103,8 @@ def measure(factory: Callable[[], BookingStore], count: int, threads: int) -> di
 
     create_s = timed(lambda: [store.create_booking(record) for record in records])
     reads = [timed(lambda: store.get_bookings(keys)) for _ in range(5)]
-    assert len(store.get_bookings(keys)) == count
+    if len(store.get_bookings(keys)) != count:
+        raise SystemExit(f"batch read lost records on {store!r}")
 
     claim_s = timed(
         lambda: [store.claim(num, phone, "confirm_sms", "bench-1", NOW) for num, phone in keys]
@@ -131,13 +134,17 @@ def main() -> None:
     configure_logging("ERROR")  # one JSON line per operation would dominate the timing
 
     with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp)) as stores:
-        results = {name: measure(factory, args.bookings, args.threads) for name, factory in stores.items()}
+        results = {
+            name: measure(factory, args.bookings, args.threads) for name, factory in stores.items()
+        }
 
     metrics = list(next(iter(results.values())))
     width = max(len(metric) for metric in metrics)
     print(f"{'':{width}}  " + "  ".join(f"{name:>11}" for name in results))
     for metric in metrics:
-        print(f"{metric:{width}}  " + "  ".join(f"{results[name][metric]:>11.0f}" for name in results))
+        print(
+            f"{metric:{width}}  " + "  ".join(f"{results[name][metric]:>11.0f}" for name in results)
+        )
 
 
 if __name__ == "__main__":
