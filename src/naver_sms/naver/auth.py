@@ -321,6 +321,7 @@ class Authenticator:
         from selenium.webdriver.common.by import By  # noqa: PLC0415
         from selenium.webdriver.support import expected_conditions  # noqa: PLC0415
         from selenium.webdriver.support.wait import WebDriverWait  # noqa: PLC0415
+        from urllib3.exceptions import HTTPError as DriverConnectionError  # noqa: PLC0415
 
         try:
             driver.get(self.login_url)
@@ -346,7 +347,8 @@ class Authenticator:
                 f"the login page showed no form within {self.login_timeout:g} s "
                 "(is NAVER_LOGIN_URL right and Naver reachable?)"
             ) from None
-        except WebDriverException as exc:
+        except (WebDriverException, DriverConnectionError, OSError) as exc:
+            # OSError / urllib3: chromedriver died or stopped answering mid-login.
             raise LoginError(f"the browser failed during login: {_first_line(exc)}") from None
         names = {cookie.get("name") for cookie in cookies}
         if not set(AUTH_COOKIES) <= names:
