@@ -5,11 +5,22 @@ Keep this a plain module of small classes; add a fake next to the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    claim_attributes,
+    sent_attributes,
+    visit_order,
+)
+from naver_sms.domain.booking import Booking, normalize_phone
+from naver_sms.domain.messages import Message
 from naver_sms.domain.session import Session, parse_cookies
+from naver_sms.messaging.base import SendError, SendFailed, SendResult
+from naver_sms.naver.booking_api import FetchResult, UnusableEntry
 
 
 class MemorySessionStore:
@@ -139,3 +150,198 @@ class NoBrowser:
 
     def __call__(self, headed: bool) -> Any:
         raise AssertionError("a browser was started, but none was needed")
+
+
+# ---------------------------------------------------------------- the cycle's ports
+
+
+class MemoryBookingStore:
+    """A BookingStore in a dict with the real claim rules (flag false, no live claim)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.calls: list[str] = []
+
+    def _key(self, booking_num: str, phone: str) -> tuple[str, str]:
+        return booking_num, normalize_phone(phone)
+
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        self.calls.append("get_booking")
+        record = self.records.get(self._key(booking_num, phone))
+        return None if record is None else dict(record)
+
+    def get_bookings(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        self.calls.append("get_bookings")
+        wanted = [self._key(*key) for key in keys]
+        return {key: dict(self.records[key]) for key in wanted if key in self.records}
+
+    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
+        self.calls.append("create_booking")
+        item = Booking.from_dict(booking_data).to_item()
+        key = (item["booking_num"], item["phone"])
+        if key in self.records:
+            return False
+        self.records[key] = item
+        return True
+
+    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        self.calls.append("update_flag")
+        record = self.records.get(self._key(booking_num, phone))
+        if record is None:
+            return False
+        record[flag] = value
+        return True
+
+    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        self.calls.append("reschedule")
+        record = self.records.get(self._key(booking_num, phone))
+        if record is None or record["booking_time"] == booking_time:
+            return False
+        record.update(booking_time=booking_time, remind_sms=False)
+        for name in claim_attributes("remind_sms"):
+            record.pop(name, None)
+        return True
+
+    def list_bookings(
+        self, biz_id: str | None = None, day: str | None = None
+    ) -> list[dict[str, Any]]:
+        rows = [
+            dict(r)
+            for r in self.records.values()
+            if (biz_id is None or r["booking_num"].startswith(f"{biz_id}_"))
+            and (day is None or r["booking_time"].startswith(day))
+        ]
+        return sorted(rows, key=visit_order)
+
+    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
+        return {}
+
+    def claim(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        self.calls.append("claim")
+        record = self.records.get(self._key(booking_num, phone))
+        claim_attr, until_attr = claim_attributes(flag)
+        if record is None or record.get(flag) or record.get(until_attr, 0) > now.timestamp():
+            return False
+        record[claim_attr] = owner
+        record[until_attr] = int((now + lease).timestamp())
+        return True
+
+    def mark_sent(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    ) -> bool:
+        self.calls.append("mark_sent")
+        record = self.records.get(self._key(booking_num, phone))
+        claim_attr, until_attr = claim_attributes(flag)
+        if record is None or record.get(claim_attr) != owner:
+            return False
+        request_attr, at_attr = sent_attributes(flag)
+        record.update({flag: True, request_attr: request_id, at_attr: now.isoformat()})
+        record.pop(claim_attr)
+        record.pop(until_attr)
+        return True
+
+    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        self.calls.append("release")
+        record = self.records.get(self._key(booking_num, phone))
+        claim_attr, until_attr = claim_attributes(flag)
+        if record is None or record.get(claim_attr) != owner:
+            return False
+        record.pop(claim_attr)
+        record.pop(until_attr)
+        return True
+
+
+class FakeBookingSource:
+    """The booking API: bookings per (store, status), fetch calls recorded, failures on demand."""
+
+    def __init__(self) -> None:
+        self.bookings: dict[tuple[str, str], list[Booking]] = {}
+        self.unusable: dict[tuple[str, str], list[UnusableEntry]] = {}
+        self.failing: dict[str, Exception] = {}
+        self.calls: list[tuple[str, str, date, date]] = []
+
+    def add(self, booking: Booking) -> Booking:
+        key = (booking.biz_id, str(booking.extra.get("status", "RC03")))
+        self.bookings.setdefault(key, []).append(booking)
+        return booking
+
+    def remove(self, booking_num: str) -> None:
+        for rows in self.bookings.values():
+            rows[:] = [b for b in rows if b.booking_num != booking_num]
+
+    def fetch_bookings(
+        self, biz_id: str, status: str, start: date, end: date, cookies: Any
+    ) -> FetchResult:
+        self.calls.append((biz_id, status, start, end))
+        if biz_id in self.failing:
+            raise self.failing[biz_id]
+        rows = [
+            b for b in self.bookings.get((biz_id, status), []) if start <= b.starts_at.date() <= end
+        ]
+        return FetchResult(
+            biz_id=biz_id,
+            status=status,
+            bookings=rows,
+            unusable=list(self.unusable.get((biz_id, status), [])),
+        )
+
+
+class FakeSessions:
+    """ensure_session: cookies, or the exception given."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.calls = 0
+
+    def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return [{"name": "NID_AUT", "value": "a"}, {"name": "NID_SES", "value": "b"}]
+
+
+class RecordingSender:
+    """An SmsSender that keeps every message; `fail_next` fails the next batches."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Message]] = []
+        self.failures: list[SendError] = []
+
+    @property
+    def messages(self) -> list[Message]:
+        return [m for batch in self.batches for m in batch]
+
+    def fail_next(self, error: SendError | None = None) -> None:
+        self.failures.append(error or SendFailed("provider unavailable", status=503))
+
+    def send(self, messages: Sequence[Message]) -> list[SendResult]:
+        if self.failures:
+            error = self.failures.pop(0)
+            return [SendResult(m, error=error) for m in messages]
+        self.batches.append(list(messages))
+        request_id = f"req-{len(self.batches)}"
+        return [SendResult(m, request_id=request_id) for m in messages]
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.summaries: list[Mapping[str, Any]] = []
+        self.alerts: list[str] = []
+
+    def summary(self, report: Mapping[str, Any]) -> bool:
+        self.summaries.append(report)
+        return True
+
+    def alert(self, text: str) -> bool:
+        self.alerts.append(text)
+        return True
