@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from datetime import datetime
 
 import httpx
@@ -185,3 +187,20 @@ def test_the_authenticator_repr_shows_no_credential() -> None:
     text = repr(_auth(MemorySessionStore(), NoBrowser(), api))
     assert PASSWORD not in text
     assert "owner-id" not in text
+
+
+def test_no_password_or_cookie_value_reaches_the_log_lines(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, _ = _api()
+    for outcome in ("success", "wrong_password", "captcha"):
+        store = MemorySessionStore(json.dumps(STALE))
+        factory = FakeBrowserFactory(FakeBrowser(outcome, issue_cookies=lambda: NEW))
+        with contextlib.suppress(LoginFailed, LoginChallenge):
+            _auth(store, factory, api).ensure_session(STORE, NOW)
+    captured = capsys.readouterr()
+    text = captured.out + captured.err + caplog.text
+    assert "Logged in to Naver" in text  # the lines were captured
+    for secret in (PASSWORD, "stale-aut", "stale-ses", "new-aut", "new-ses"):
+        assert secret not in text
