@@ -199,7 +199,9 @@ def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
     book_id = _int_id(raw.get("bookingId")) or _int_id(snap.get("bookingId"))
     owner = _int_id(raw.get("businessId")) or _int_id(snap.get("businessId")) or biz_id
     booking_num = make_booking_num(owner, book_id) if book_id is not None else None
-    phone_raw = raw.get("phone", snap.get("phone"))
+    phone_raw = raw.get("phone")
+    if not isinstance(phone_raw, str) or not phone_raw.strip():
+        phone_raw = snap.get("phone", phone_raw)  # the snapshot keeps what the customer gave
 
     def unusable(reason: str, *, with_phone: bool = True) -> UnusableBooking:
         shown = mask_phone(phone_raw) if with_phone and phone_raw is not None else None
