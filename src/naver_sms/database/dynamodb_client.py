@@ -14,10 +14,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,25 +35,10 @@ from botocore.exceptions import (
 )
 
 from naver_sms.database import exceptions
-from naver_sms.database.base import (
-    DEFAULT_LEASE,
-    BookingKey,
-    claim_attributes,
-    sent_attributes,
-    visit_order,
-)
-from naver_sms.database.windows import OptionWindows
-from naver_sms.domain.booking import (
-    KST,
-    Booking,
-    normalize_phone,
-    validate_booking_num,
-    validate_booking_time,
-    validate_day,
-    validate_flag_name,
-)
-from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
-from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
+from naver_sms.database.base import BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.records import CookieStore, RecordStore
+from naver_sms.domain.session import SESSION_ID
+from naver_sms.utils.logger import logged_operation
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -70,8 +54,6 @@ __all__ = [
     "create_tables",
     "make_client",
 ]
-
-log = get_logger(__name__)
 
 # Pinned retry behaviour: "standard" mode retries throttling, 5xx and
 # connection errors with jittered exponential backoff, a bounded number of
@@ -252,12 +234,6 @@ def _key(booking_num: str, phone: str) -> dict[str, AttributeValueTypeDef]:
     return {"booking_num": {"S": booking_num}, "phone": {"S": phone}}
 
 
-def _epoch(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
-    return int(moment.timestamp())
-
-
 # -- repositories ---------------------------------------------------------------------------
 
 
@@ -284,11 +260,11 @@ class _Repository:
                     self._client = make_client(self._region_name, self._endpoint_url)
         return self._client
 
-    def _translated(self, operation: str) -> Any:
+    def _translated(self, operation: str) -> AbstractContextManager[None]:
         return _translated(operation, self.table_name)
 
 
-class BookingRepository(_Repository):
+class BookingRepository(_Repository, RecordStore):
     """The `sms` table: booking records and their sent flags (the seed's BookingRepository)."""
 
     def __init__(
@@ -305,289 +281,137 @@ class BookingRepository(_Repository):
         self._batch_attempts = batch_attempts
         self._sleep = sleep
 
-    # -- the seed's operations
+    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_key(booking_num, phone), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _deserialize(item) if item else None
 
-    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
-        phone = normalize_phone(phone)
-        with (
-            logged_operation(
-                "get_booking",
-                "Booking retrieved successfully",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-            ) as ctx,
-            self._translated("get_booking"),
-        ):
-            item = self._get(booking_num, phone)
-            ctx["found"] = item is not None
-        return item
+    def _get_many(self, keys: list[BookingKey]) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            chunk = keys[start : start + BATCH_GET_LIMIT]
+            yield from self._batch_get([_key(num, phone) for num, phone in chunk])
 
-    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
-        wanted = list(dict.fromkeys((num, normalize_phone(phone)) for num, phone in keys))
-        found: dict[BookingKey, dict[str, Any]] = {}
-        with (
-            logged_operation("get_bookings", "Bookings retrieved", requested=len(wanted)) as ctx,
-            self._translated("get_bookings"),
-        ):
-            for start in range(0, len(wanted), BATCH_GET_LIMIT):
-                chunk = wanted[start : start + BATCH_GET_LIMIT]
-                for item in self._batch_get([_key(num, phone) for num, phone in chunk]):
-                    found[(item["booking_num"], item["phone"])] = item
-            ctx["found"] = len(found)
-        return found
-
-    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
-        item = Booking.from_dict(booking_data).to_item()
-        with (
-            logged_operation(
-                "create_booking",
-                "Booking created",
-                booking_num=item["booking_num"],
-                phone_masked=mask_phone(item["phone"]),
-            ) as ctx,
-            self._translated("create_booking"),
-        ):
-            try:
-                self.client.put_item(
-                    TableName=self.table_name,
-                    Item=_serialize(item),
-                    ConditionExpression="attribute_not_exists(booking_num)",
-                )
-            except ClientError as exc:
-                if not _is_condition_failure(exc):
-                    raise
-                ctx["created"] = False
+    def _insert(self, item: dict[str, Any]) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_serialize(item),
+                ConditionExpression="attribute_not_exists(booking_num)",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
                 return False
-            ctx["created"] = True
+            raise
         return True
 
-    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        if not isinstance(value, bool):
-            raise TypeError(f"update_flag: value of {flag} must be true or false")
-        with (
-            logged_operation(
-                "update_flag",
-                "Flag updated",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-                flag=flag,
-                value=value,
-            ) as ctx,
-            self._translated("update_flag"),
-        ):
-            ctx["updated"] = self._conditional_update(
-                booking_num,
-                phone,
-                update="SET #flag = :value",
-                condition="attribute_exists(booking_num)",
-                names={"#flag": flag},
-                values={":value": {"BOOL": value}},
-            )
-        return bool(ctx["updated"])
+    def _set_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET #flag = :value",
+            condition="attribute_exists(booking_num)",
+            names={"#flag": flag},
+            values={":value": {"BOOL": value}},
+        )
 
-    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        booking_time = validate_booking_time(booking_time)
-        phone = normalize_phone(phone)
+    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
         claim_attr, until_attr = claim_attributes("remind_sms")
-        with (
-            logged_operation(
-                "reschedule",
-                "Booking rescheduled",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-                booking_time=booking_time,
-            ) as ctx,
-            self._translated("reschedule"),
-        ):
-            ctx["changed"] = self._conditional_update(
-                booking_num,
-                phone,
-                update="SET booking_time = :time, remind_sms = :false REMOVE #claim, #until",
-                condition="attribute_exists(booking_num) AND booking_time <> :time",
-                names={"#claim": claim_attr, "#until": until_attr},
-                values={":time": {"S": booking_time}, ":false": {"BOOL": False}},
-            )
-        return bool(ctx["changed"])
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET booking_time = :time, remind_sms = :false REMOVE #claim, #until",
+            condition="attribute_exists(booking_num) AND booking_time <> :time",
+            names={"#claim": claim_attr, "#until": until_attr},
+            values={":time": {"S": booking_time}, ":false": {"BOOL": False}},
+        )
 
-    def list_bookings(
-        self, biz_id: str | None = None, day: str | None = None
-    ) -> list[dict[str, Any]]:
+    def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
         conditions, values = [], {}
         if biz_id is not None:
             conditions.append("begins_with(booking_num, :store)")
             values[":store"] = {"S": f"{biz_id}_"}
         if day is not None:
             conditions.append("begins_with(booking_time, :day)")
-            values[":day"] = {"S": f"{validate_day(day)} "}
+            values[":day"] = {"S": f"{day} "}
         request: dict[str, Any] = {"TableName": self.table_name}
         if conditions:
             request["FilterExpression"] = " AND ".join(conditions)
             request["ExpressionAttributeValues"] = values
-        with (
-            logged_operation("list_bookings", "Bookings listed", store=biz_id, day=day) as ctx,
-            self._translated("list_bookings"),
-        ):
-            records = [
-                _deserialize(raw)
-                for page in self.client.get_paginator("scan").paginate(**request)
-                for raw in page.get("Items", [])
-            ]
-            ctx["found"] = len(records)
-        return sorted(records, key=visit_order)
+        for page in self.client.get_paginator("scan").paginate(**request):
+            for raw in page.get("Items", []):
+                yield _deserialize(raw)
 
-    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
-        windows = OptionWindows()
-        with (
-            logged_operation("scan_unnotified_options", "Unnotified options scanned") as ctx,
-            self._translated("scan_unnotified_options"),
-        ):
-            pages = self.client.get_paginator("scan").paginate(
-                TableName=self.table_name,
-                ProjectionExpression="booking_num, booking_time",
-                FilterExpression="attribute_not_exists(option_sms) OR option_sms = :false",
-                ExpressionAttributeValues={":false": {"BOOL": False}},
-            )
-            for page_number, page in enumerate(pages, start=1):
-                ctx["pages"] = page_number
-                for raw in page.get("Items", []):
-                    item = _deserialize(raw)
-                    windows.add(str(item.get("booking_num")), item.get("booking_time"))
-            ctx["stores"] = len(windows)
-            ctx["skipped"] = windows.skipped
-        return windows.result()
+    def _unnotified(self) -> Iterator[tuple[str, object]]:
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            ProjectionExpression="booking_num, booking_time",
+            FilterExpression="attribute_not_exists(option_sms) OR option_sms = :false",
+            ExpressionAttributeValues={":false": {"BOOL": False}},
+        )
+        for page in pages:
+            for raw in page.get("Items", []):
+                item = _deserialize(raw)
+                yield str(item.get("booking_num")), item.get("booking_time")
 
-    # -- exactly-once primitives
-
-    def claim(
-        self,
-        booking_num: str,
-        phone: str,
-        flag: str,
-        owner: str,
-        now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
+    def _take_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, until: int, now: int
     ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
         claim_attr, until_attr = claim_attributes(flag)
-        with (
-            logged_operation(
-                "claim",
-                "Claim attempted",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-                flag=flag,
-                owner=owner,
-            ) as ctx,
-            self._translated("claim"),
-        ):
-            won = self._conditional_update(
-                booking_num,
-                phone,
-                update="SET #claim = :owner, #until = :until",
-                condition=(
-                    "attribute_exists(booking_num)"
-                    " AND (attribute_not_exists(#flag) OR #flag = :false)"
-                    " AND (attribute_not_exists(#until) OR #until <= :now)"
-                ),
-                names={"#flag": flag, "#claim": claim_attr, "#until": until_attr},
-                values={
-                    ":owner": {"S": owner},
-                    ":until": {"N": str(_epoch(now + lease))},
-                    ":now": {"N": str(_epoch(now))},
-                    ":false": {"BOOL": False},
-                },
-            )
-            if not won:
-                # A retried write can fail on its own success (applied by the
-                # server, answer lost): the consistent read tells.
-                item = self._get(booking_num, phone) or {}
-                won = item.get(claim_attr) == owner and item.get(flag) is not True
-                ctx["recovered"] = won
-            ctx["won"] = won
-        return won
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET #claim = :owner, #until = :until",
+            condition=(
+                "attribute_exists(booking_num)"
+                " AND (attribute_not_exists(#flag) OR #flag = :false)"
+                " AND (attribute_not_exists(#until) OR #until <= :now)"
+            ),
+            names={"#flag": flag, "#claim": claim_attr, "#until": until_attr},
+            values={
+                ":owner": {"S": owner},
+                ":until": {"N": str(until)},
+                ":now": {"N": str(now)},
+                ":false": {"BOOL": False},
+            },
+        )
 
-    def mark_sent(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    def _complete_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
     ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
         claim_attr, until_attr = claim_attributes(flag)
         request_attr, at_attr = sent_attributes(flag)
-        with (
-            logged_operation(
-                "mark_sent",
-                "Marked as sent",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-                flag=flag,
-                owner=owner,
-                request_id=request_id,
-            ) as ctx,
-            self._translated("mark_sent"),
-        ):
-            marked = self._conditional_update(
-                booking_num,
-                phone,
-                update="SET #flag = :true, #rid = :rid, #at = :at REMOVE #claim, #until",
-                condition="#claim = :owner",
-                names={
-                    "#flag": flag,
-                    "#rid": request_attr,
-                    "#at": at_attr,
-                    "#claim": claim_attr,
-                    "#until": until_attr,
-                },
-                values={
-                    ":true": {"BOOL": True},
-                    ":rid": {"S": request_id},
-                    ":at": {"S": now.astimezone(KST).isoformat(timespec="seconds")},
-                    ":owner": {"S": owner},
-                },
-            )
-            if not marked:
-                item = self._get(booking_num, phone) or {}
-                marked = item.get(flag) is True and item.get(request_attr) == request_id
-                ctx["recovered"] = marked
-            ctx["marked"] = marked
-        return marked
-
-    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        claim_attr, until_attr = claim_attributes(flag)
-        with (
-            logged_operation(
-                "release",
-                "Claim released",
-                booking_num=booking_num,
-                phone_masked=mask_phone(phone),
-                flag=flag,
-                owner=owner,
-            ) as ctx,
-            self._translated("release"),
-        ):
-            ctx["released"] = self._conditional_update(
-                booking_num,
-                phone,
-                update="REMOVE #claim, #until",
-                condition="#claim = :owner",
-                names={"#claim": claim_attr, "#until": until_attr},
-                values={":owner": {"S": owner}},
-            )
-        return bool(ctx["released"])
-
-    # -- helpers (callers translate errors)
-
-    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
-        validate_booking_num(booking_num)
-        response = self.client.get_item(
-            TableName=self.table_name, Key=_key(booking_num, phone), ConsistentRead=True
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET #flag = :true, #rid = :rid, #at = :at REMOVE #claim, #until",
+            condition="#claim = :owner",
+            names={
+                "#flag": flag,
+                "#rid": request_attr,
+                "#at": at_attr,
+                "#claim": claim_attr,
+                "#until": until_attr,
+            },
+            values={
+                ":true": {"BOOL": True},
+                ":rid": {"S": request_id},
+                ":at": {"S": at},
+                ":owner": {"S": owner},
+            },
         )
-        item = response.get("Item")
-        return _deserialize(item) if item else None
+
+    def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        claim_attr, until_attr = claim_attributes(flag)
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="REMOVE #claim, #until",
+            condition="#claim = :owner",
+            names={"#claim": claim_attr, "#until": until_attr},
+            values={":owner": {"S": owner}},
+        )
 
     def _conditional_update(
         self,
@@ -600,7 +424,6 @@ class BookingRepository(_Repository):
         values: dict[str, AttributeValueTypeDef],
     ) -> bool:
         """True when the update was applied, False when its condition did not hold."""
-        validate_booking_num(booking_num)
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -635,7 +458,7 @@ class BookingRepository(_Repository):
         )
 
 
-class SessionRepository(_Repository):
+class SessionRepository(_Repository, CookieStore):
     """The `session` table: the Naver login cookies, one record with id "1"."""
 
     def __init__(
@@ -648,37 +471,20 @@ class SessionRepository(_Repository):
     ) -> None:
         super().__init__(table_name, client, region_name, endpoint_url)
 
-    def get_session(self) -> Session | None:
-        with (
-            logged_operation("get_session", "Session retrieved") as ctx,
-            self._translated("get_session"),
-        ):
-            response = self.client.get_item(
-                TableName=self.table_name, Key={"id": {"S": SESSION_ID}}, ConsistentRead=True
-            )
-            cookies = response.get("Item", {}).get("cookies", {}).get("S")
-            ctx["found"] = cookies is not None
-        return Session(cookies=cookies) if cookies is not None else None
+    def _read(self) -> str | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"id": {"S": SESSION_ID}}, ConsistentRead=True
+        )
+        cookies = response.get("Item", {}).get("cookies", {}).get("S")
+        return str(cookies) if cookies is not None else None
 
-    def save_session(self, cookies: str) -> bool:
-        names = [cookie["name"] for cookie in parse_cookies(cookies)]
-        with (
-            logged_operation("save_session", "Session saved", cookie_names=names),
-            self._translated("save_session"),
-        ):
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={"id": {"S": SESSION_ID}, "cookies": {"S": cookies}},
-            )
-        return True
+    def _write(self, cookies: str) -> None:
+        self.client.put_item(
+            TableName=self.table_name, Item={"id": {"S": SESSION_ID}, "cookies": {"S": cookies}}
+        )
 
-    def delete_session(self) -> bool:
-        with (
-            logged_operation("delete_session", "Session deleted"),
-            self._translated("delete_session"),
-        ):
-            self.client.delete_item(TableName=self.table_name, Key={"id": {"S": SESSION_ID}})
-        return True
+    def _delete(self) -> None:
+        self.client.delete_item(TableName=self.table_name, Key={"id": {"S": SESSION_ID}})
 
 
 def create_tables(

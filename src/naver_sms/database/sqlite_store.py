@@ -19,35 +19,20 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from naver_sms.database import exceptions
-from naver_sms.database.base import (
-    DEFAULT_LEASE,
-    BookingKey,
-    claim_attributes,
-    sent_attributes,
-    visit_order,
-)
-from naver_sms.database.windows import OptionWindows
+from naver_sms.database.base import BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.records import CookieStore, LoggedStore, RecordStore
 from naver_sms.domain.booking import (
     CORE_FIELDS,
     FLAGS,
-    KST,
-    Booking,
     BookingValidationError,
-    normalize_phone,
-    validate_booking_num,
-    validate_booking_time,
-    validate_day,
-    validate_flag_name,
 )
-from naver_sms.domain.session import SESSION_ID, Session, parse_cookies
-from naver_sms.utils.logger import logged_operation, mask_phone
+from naver_sms.domain.session import SESSION_ID
 
 __all__ = [
     "BOOKINGS_TABLE",
@@ -150,12 +135,6 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
     return record
 
 
-def _epoch(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
-    return int(moment.timestamp())
-
-
 def _path(attribute: str) -> str:
     """The JSON path of a top-level attribute of `extra`."""
     return f'$."{attribute}"'
@@ -164,7 +143,7 @@ def _path(attribute: str) -> str:
 # -- connections ------------------------------------------------------------------------------
 
 
-class _SqliteFile:
+class _SqliteFile(LoggedStore):
     """One SQLite file: lazily opened connections, one per thread and process."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float) -> None:
@@ -208,15 +187,13 @@ class _SqliteFile:
             held[1].close()
 
     @contextmanager
-    def _operation(self, operation: str, message: str, **context: Any) -> Iterator[dict[str, Any]]:
-        """One log line per operation; sqlite3 errors leave as the seed's exceptions."""
-        with logged_operation(operation, message, **context) as ctx:
-            try:
-                yield ctx
-            except sqlite3.Error as exc:
-                raise _translate(exc, operation, self.path, self.busy_timeout) from exc
-            except _MissingDirectory as exc:
-                raise exceptions.PermissionError(str(exc), operation) from None
+    def _translated(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _translate(exc, operation, self.path, self.busy_timeout) from exc
+        except _MissingDirectory as exc:
+            raise exceptions.PermissionError(str(exc), operation) from None
 
 
 def _prepare(connection: sqlite3.Connection) -> None:
@@ -250,7 +227,7 @@ def _prepare(connection: sqlite3.Connection) -> None:
 # -- stores -----------------------------------------------------------------------------------
 
 
-class SqliteBookingStore(_SqliteFile):
+class SqliteBookingStore(_SqliteFile, RecordStore):
     """The `sms` table in a SQLite file: booking records and their sent flags."""
 
     def __init__(
@@ -258,240 +235,7 @@ class SqliteBookingStore(_SqliteFile):
     ) -> None:
         super().__init__(path, busy_timeout=busy_timeout)
 
-    # -- the seed's operations
-
-    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
-        phone = normalize_phone(phone)
-        with self._operation(
-            "get_booking",
-            "Booking retrieved successfully",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-        ) as ctx:
-            record = self._get(booking_num, phone)
-            ctx["found"] = record is not None
-        return record
-
-    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
-        wanted = list(dict.fromkeys((num, normalize_phone(phone)) for num, phone in keys))
-        found: dict[BookingKey, dict[str, Any]] = {}
-        with self._operation("get_bookings", "Bookings retrieved", requested=len(wanted)) as ctx:
-            connection = self._connection()
-            for start in range(0, len(wanted), _KEYS_PER_QUERY):
-                chunk = wanted[start : start + _KEYS_PER_QUERY]
-                # Joining a VALUES list lets SQLite look each key up in the
-                # primary key instead of scanning the table.
-                values = ", ".join("(?, ?)" for _ in chunk)
-                rows = connection.execute(
-                    f"SELECT {_JOINED_COLUMNS} FROM (VALUES {values}) AS k "  # noqa: S608 - only placeholders
-                    f"JOIN {BOOKINGS_TABLE} AS s "
-                    "ON s.booking_num = k.column1 AND s.phone = k.column2",
-                    [part for key in chunk for part in key],
-                )
-                for row in rows:
-                    record = _record(row)
-                    found[(record["booking_num"], record["phone"])] = record
-            ctx["found"] = len(found)
-        return found
-
-    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
-        item = Booking.from_dict(booking_data).to_item()
-        core = [item.pop(name) for name in CORE_FIELDS]
-        for index, name in enumerate(CORE_FIELDS):
-            if name in FLAGS:
-                core[index] = int(core[index])
-        extra = _dump_extra(item)
-        with self._operation(
-            "create_booking",
-            "Booking created",
-            booking_num=core[0],
-            phone_masked=mask_phone(core[1]),
-        ) as ctx:
-            cursor = self._connection().execute(
-                f"INSERT INTO {BOOKINGS_TABLE} ({_COLUMNS}) "  # noqa: S608 - constant names
-                f"VALUES ({', '.join('?' * (len(CORE_FIELDS) + 1))}) "
-                "ON CONFLICT (booking_num, phone) DO NOTHING",
-                (*core, extra),
-            )
-            ctx["created"] = cursor.rowcount == 1
-        return bool(ctx["created"])
-
-    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        if not isinstance(value, bool):
-            raise TypeError(f"update_flag: value of {flag} must be true or false")
-        with self._operation(
-            "update_flag",
-            "Flag updated",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            value=value,
-        ) as ctx:
-            ctx["updated"] = self._update(
-                booking_num,
-                phone,
-                f"{flag} = ?",  # flag is one of FLAGS, checked above
-                (int(value),),
-            )
-        return bool(ctx["updated"])
-
-    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        booking_time = validate_booking_time(booking_time)
-        phone = normalize_phone(phone)
-        claim_attr, until_attr = claim_attributes("remind_sms")
-        with self._operation(
-            "reschedule",
-            "Booking rescheduled",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            booking_time=booking_time,
-        ) as ctx:
-            ctx["changed"] = self._update(
-                booking_num,
-                phone,
-                "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?)",
-                (booking_time, _path(claim_attr), _path(until_attr)),
-                condition="booking_time <> ?",
-                condition_args=(booking_time,),
-            )
-        return bool(ctx["changed"])
-
-    def list_bookings(
-        self, biz_id: str | None = None, day: str | None = None
-    ) -> list[dict[str, Any]]:
-        conditions, args = ["1"], []
-        if biz_id is not None:
-            conditions.append("substr(booking_num, 1, ?) = ?")
-            args += [len(biz_id) + 1, f"{biz_id}_"]
-        if day is not None:
-            conditions.append("substr(booking_time, 1, 10) = ?")
-            args.append(validate_day(day))
-        with self._operation("list_bookings", "Bookings listed", store=biz_id, day=day) as ctx:
-            rows = self._connection().execute(
-                f"SELECT {_COLUMNS} FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant names
-                f"WHERE {' AND '.join(conditions)}",
-                args,
-            )
-            records = sorted((_record(row) for row in rows), key=visit_order)
-            ctx["found"] = len(records)
-        return records
-
-    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
-        windows = OptionWindows()
-        with self._operation("scan_unnotified_options", "Unnotified options scanned") as ctx:
-            rows = self._connection().execute(
-                f"SELECT booking_num, booking_time FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant
-                "WHERE option_sms = 0"
-            )
-            for booking_num, booking_time in rows:
-                windows.add(booking_num, booking_time)
-            ctx["stores"] = len(windows)
-            ctx["skipped"] = windows.skipped
-        return windows.result()
-
-    # -- exactly-once primitives
-
-    def claim(
-        self,
-        booking_num: str,
-        phone: str,
-        flag: str,
-        owner: str,
-        now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
-    ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        claim_attr, until_attr = claim_attributes(flag)
-        with self._operation(
-            "claim",
-            "Claim attempted",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            owner=owner,
-        ) as ctx:
-            # One statement: the check and the write happen under the same
-            # writer lock, so of racing owners exactly one sees the claim free.
-            ctx["won"] = self._update(
-                booking_num,
-                phone,
-                "extra = json_set(extra, ?, ?, ?, ?)",
-                (_path(claim_attr), owner, _path(until_attr), _epoch(now + lease)),
-                # An absent expiry reads as 0: never a live claim.
-                condition=f"{flag} = 0 AND coalesce(json_extract(extra, ?), 0) <= ?",
-                condition_args=(_path(until_attr), _epoch(now)),
-            )
-        return bool(ctx["won"])
-
-    def mark_sent(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
-    ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        claim_attr, until_attr = claim_attributes(flag)
-        request_attr, at_attr = sent_attributes(flag)
-        with self._operation(
-            "mark_sent",
-            "Marked as sent",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            owner=owner,
-            request_id=request_id,
-        ) as ctx:
-            marked = self._update(
-                booking_num,
-                phone,
-                f"{flag} = 1, extra = json_remove(json_set(extra, ?, ?, ?, ?), ?, ?)",
-                (
-                    _path(request_attr),
-                    request_id,
-                    _path(at_attr),
-                    now.astimezone(KST).isoformat(timespec="seconds"),
-                    _path(claim_attr),
-                    _path(until_attr),
-                ),
-                condition="json_extract(extra, ?) = ?",
-                condition_args=(_path(claim_attr), owner),
-            )
-            if not marked:
-                # The same mark applied before (a caller retrying after an
-                # error it could not see succeed) counts as done.
-                record = self._get(booking_num, phone) or {}
-                marked = record.get(flag) is True and record.get(request_attr) == request_id
-                ctx["recovered"] = marked
-            ctx["marked"] = marked
-        return marked
-
-    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        claim_attr, until_attr = claim_attributes(flag)
-        with self._operation(
-            "release",
-            "Claim released",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            owner=owner,
-        ) as ctx:
-            ctx["released"] = self._update(
-                booking_num,
-                phone,
-                "extra = json_remove(extra, ?, ?)",
-                (_path(claim_attr), _path(until_attr)),
-                condition="json_extract(extra, ?) = ?",
-                condition_args=(_path(claim_attr), owner),
-            )
-        return bool(ctx["released"])
-
-    # -- helpers (callers log and translate errors)
-
     def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
-        validate_booking_num(booking_num)
         row = (
             self._connection()
             .execute(
@@ -502,6 +246,120 @@ class SqliteBookingStore(_SqliteFile):
             .fetchone()
         )
         return _record(row) if row is not None else None
+
+    def _get_many(self, keys: list[BookingKey]) -> Iterator[dict[str, Any]]:
+        connection = self._connection()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start : start + _KEYS_PER_QUERY]
+            # Joining a VALUES list lets SQLite look each key up in the
+            # primary key instead of scanning the table.
+            values = ", ".join("(?, ?)" for _ in chunk)
+            rows = connection.execute(
+                f"SELECT {_JOINED_COLUMNS} FROM (VALUES {values}) AS k "  # noqa: S608 - only placeholders
+                f"JOIN {BOOKINGS_TABLE} AS s "
+                "ON s.booking_num = k.column1 AND s.phone = k.column2",
+                [part for key in chunk for part in key],
+            )
+            yield from (_record(row) for row in rows.fetchall())
+
+    def _insert(self, item: dict[str, Any]) -> bool:
+        item = dict(item)
+        core = [item.pop(name) for name in CORE_FIELDS]
+        for index, name in enumerate(CORE_FIELDS):
+            if name in FLAGS:
+                core[index] = int(core[index])
+        cursor = self._connection().execute(
+            f"INSERT INTO {BOOKINGS_TABLE} ({_COLUMNS}) "  # noqa: S608 - constant names
+            f"VALUES ({', '.join('?' * (len(CORE_FIELDS) + 1))}) "
+            "ON CONFLICT (booking_num, phone) DO NOTHING",
+            (*core, _dump_extra(item)),
+        )
+        return cursor.rowcount == 1
+
+    def _set_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        # flag is one of FLAGS (checked by the caller), so it may stand in the SQL.
+        return self._update(booking_num, phone, f"{flag} = ?", (int(value),))
+
+    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        claim_attr, until_attr = claim_attributes("remind_sms")
+        return self._update(
+            booking_num,
+            phone,
+            "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?)",
+            (booking_time, _path(claim_attr), _path(until_attr)),
+            condition="booking_time <> ?",
+            condition_args=(booking_time,),
+        )
+
+    def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
+        conditions, args = ["1"], []
+        if biz_id is not None:
+            conditions.append("substr(booking_num, 1, ?) = ?")
+            args += [len(biz_id) + 1, f"{biz_id}_"]
+        if day is not None:
+            conditions.append("substr(booking_time, 1, 10) = ?")
+            args.append(day)
+        rows = self._connection().execute(
+            f"SELECT {_COLUMNS} FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant names
+            f"WHERE {' AND '.join(conditions)}",
+            args,
+        )
+        yield from (_record(row) for row in rows.fetchall())
+
+    def _unnotified(self) -> Iterator[tuple[str, object]]:
+        rows = self._connection().execute(
+            f"SELECT booking_num, booking_time FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant
+            "WHERE option_sms = 0"
+        )
+        yield from rows.fetchall()
+
+    def _take_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, until: int, now: int
+    ) -> bool:
+        claim_attr, until_attr = claim_attributes(flag)
+        # One statement: the check and the write happen under the same writer
+        # lock, so of racing owners exactly one sees the claim free.
+        return self._update(
+            booking_num,
+            phone,
+            "extra = json_set(extra, ?, ?, ?, ?)",
+            (_path(claim_attr), owner, _path(until_attr), until),
+            # An absent expiry reads as 0: never a live claim.
+            condition=f"{flag} = 0 AND coalesce(json_extract(extra, ?), 0) <= ?",
+            condition_args=(_path(until_attr), now),
+        )
+
+    def _complete_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+    ) -> bool:
+        claim_attr, until_attr = claim_attributes(flag)
+        request_attr, at_attr = sent_attributes(flag)
+        return self._update(
+            booking_num,
+            phone,
+            f"{flag} = 1, extra = json_remove(json_set(extra, ?, ?, ?, ?), ?, ?)",
+            (
+                _path(request_attr),
+                request_id,
+                _path(at_attr),
+                at,
+                _path(claim_attr),
+                _path(until_attr),
+            ),
+            condition="json_extract(extra, ?) = ?",
+            condition_args=(_path(claim_attr), owner),
+        )
+
+    def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        claim_attr, until_attr = claim_attributes(flag)
+        return self._update(
+            booking_num,
+            phone,
+            "extra = json_remove(extra, ?, ?)",
+            (_path(claim_attr), _path(until_attr)),
+            condition="json_extract(extra, ?) = ?",
+            condition_args=(_path(claim_attr), owner),
+        )
 
     def _update(
         self,
@@ -514,7 +372,6 @@ class SqliteBookingStore(_SqliteFile):
         condition_args: tuple[Any, ...] = (),
     ) -> bool:
         """True when the one conditional UPDATE changed the record (it exists and matched)."""
-        validate_booking_num(booking_num)
         cursor = self._connection().execute(
             f"UPDATE {BOOKINGS_TABLE} SET {assignments} "  # noqa: S608 - callers pass constants
             f"WHERE booking_num = ? AND phone = ? AND ({condition})",
@@ -523,7 +380,7 @@ class SqliteBookingStore(_SqliteFile):
         return cursor.rowcount == 1
 
 
-class SqliteSessionStore(_SqliteFile):
+class SqliteSessionStore(_SqliteFile, CookieStore):
     """The `session` table in a SQLite file: the Naver login cookies, one record with id "1"."""
 
     def __init__(
@@ -531,37 +388,29 @@ class SqliteSessionStore(_SqliteFile):
     ) -> None:
         super().__init__(path, busy_timeout=busy_timeout)
 
-    def get_session(self) -> Session | None:
-        with self._operation("get_session", "Session retrieved") as ctx:
-            row = (
-                self._connection()
-                .execute(
-                    f"SELECT cookies FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
-                    (SESSION_ID,),
-                )
-                .fetchone()
-            )
-            ctx["found"] = row is not None
-        return Session(cookies=row[0]) if row is not None else None
-
-    def save_session(self, cookies: str) -> bool:
-        names = [cookie["name"] for cookie in parse_cookies(cookies)]
-        with self._operation("save_session", "Session saved", cookie_names=names):
-            self._connection().execute(
-                f"INSERT INTO {SESSION_TABLE} (id, cookies) VALUES (?, ?) "  # noqa: S608 - constant
-                "ON CONFLICT (id) DO UPDATE SET cookies = excluded.cookies",
-                (SESSION_ID, cookies),
-            )
-        return True
-
-    def delete_session(self) -> bool:
-        with self._operation("delete_session", "Session deleted") as ctx:
-            cursor = self._connection().execute(
-                f"DELETE FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
+    def _read(self) -> str | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT cookies FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
                 (SESSION_ID,),
             )
-            ctx["deleted"] = cursor.rowcount == 1
-        return True
+            .fetchone()
+        )
+        return str(row[0]) if row is not None else None
+
+    def _write(self, cookies: str) -> None:
+        self._connection().execute(
+            f"INSERT INTO {SESSION_TABLE} (id, cookies) VALUES (?, ?) "  # noqa: S608 - constant
+            "ON CONFLICT (id) DO UPDATE SET cookies = excluded.cookies",
+            (SESSION_ID, cookies),
+        )
+
+    def _delete(self) -> None:
+        self._connection().execute(
+            f"DELETE FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
+            (SESSION_ID,),
+        )
 
 
 def create_schema(

@@ -1,0 +1,345 @@
+"""The store contract written once: validation, logging and exactly-once rules.
+
+Both adapters (DynamoDB and SQLite) subclass these and supply only storage
+primitives (the underscore methods) plus `_translated`, which turns their
+vendor's errors into the seed's exceptions. So a rule such as "a claim that is
+already yours counts as won" lives in one place, and the two stores cannot
+drift apart in what they validate, log or decide.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    BookingKey,
+    claim_attributes,
+    sent_attributes,
+    visit_order,
+)
+from naver_sms.domain.booking import (
+    KST,
+    Booking,
+    BookingValidationError,
+    normalize_phone,
+    parse_booking_time,
+    split_booking_num,
+    validate_booking_num,
+    validate_booking_time,
+    validate_day,
+    validate_flag_name,
+)
+from naver_sms.domain.session import Session, parse_cookies
+from naver_sms.utils.clock import to_utc_z
+from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
+
+log = get_logger(__name__)
+
+
+def epoch(moment: datetime) -> int:
+    """Whole seconds since 1970 of an aware datetime: how claim expiries are stored."""
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
+    return int(moment.timestamp())
+
+
+class OptionWindows:
+    """Per store, the earliest and latest visit among records whose option SMS is not sent.
+
+    Records are fed one at a time from a scan; a record with a bad key or time
+    is logged and skipped, never stops the scan.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[datetime, datetime]] = {}
+        self.skipped = 0
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def add(self, booking_num: str, booking_time: object) -> None:
+        try:
+            biz_id, _ = split_booking_num(booking_num)
+            start = parse_booking_time(str(booking_time))
+        except BookingValidationError as exc:
+            self.skipped += 1
+            log.warning(
+                "Record skipped in option scan",
+                operation="scan_unnotified_options",
+                context={"booking_num": booking_num},
+                error=str(exc),
+            )
+            return
+        first, last = self._windows.get(biz_id, (start, start))
+        self._windows[biz_id] = (min(first, start), max(last, start))
+
+    def result(self) -> dict[str, dict[str, str]]:
+        return {
+            biz_id: {"start_time": to_utc_z(first), "end_time": to_utc_z(last)}
+            for biz_id, (first, last) in sorted(self._windows.items())
+        }
+
+
+class LoggedStore(ABC):
+    """A store whose operations each log one line, vendor errors translated."""
+
+    @abstractmethod
+    def _translated(self, operation: str) -> AbstractContextManager[None]:
+        """Vendor errors raised inside become the seed's exceptions, naming `operation`."""
+
+    @contextmanager
+    def _operation(self, operation: str, message: str, **context: Any) -> Iterator[dict[str, Any]]:
+        """One log line for the operation; an error is logged already translated."""
+        with logged_operation(operation, message, **context) as ctx, self._translated(operation):
+            yield ctx
+
+
+class RecordStore(LoggedStore):
+    """The BookingStore contract (see `base.py`) over a subclass's storage primitives."""
+
+    # -- storage primitives: phone normalised and booking_num validated already
+
+    @abstractmethod
+    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        """The record, read consistently."""
+
+    @abstractmethod
+    def _get_many(self, keys: list[BookingKey]) -> Iterator[dict[str, Any]]:
+        """The records that exist among distinct keys."""
+
+    @abstractmethod
+    def _insert(self, item: dict[str, Any]) -> bool:
+        """Write a validated record unless its key exists."""
+
+    @abstractmethod
+    def _set_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        """Set a flag of an existing record."""
+
+    @abstractmethod
+    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        """Set a different booking_time, reset remind_sms, drop any reminder claim."""
+
+    @abstractmethod
+    def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
+        """Records whose booking_num starts with `{biz_id}_` and booking_time with `day`."""
+
+    @abstractmethod
+    def _unnotified(self) -> Iterator[tuple[str, object]]:
+        """(booking_num, booking_time) of every record whose option_sms is not true."""
+
+    @abstractmethod
+    def _take_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, until: int, now: int
+    ) -> bool:
+        """Set the claim if the record exists, the flag is false and no claim lives at `now`."""
+
+    @abstractmethod
+    def _complete_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+    ) -> bool:
+        """If `owner` holds the claim: flag true, request id and time set, claim removed."""
+
+    @abstractmethod
+    def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        """If `owner` holds the claim: claim removed."""
+
+    # -- the seed's operations
+
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        phone = normalize_phone(phone)
+        with self._operation(
+            "get_booking",
+            "Booking retrieved successfully",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+        ) as ctx:
+            record = self._get(validate_booking_num(booking_num), phone)
+            ctx["found"] = record is not None
+        return record
+
+    def get_bookings(self, keys: Iterable[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
+        wanted = list(
+            dict.fromkeys(
+                (validate_booking_num(num), normalize_phone(phone)) for num, phone in keys
+            )
+        )
+        with self._operation("get_bookings", "Bookings retrieved", requested=len(wanted)) as ctx:
+            found = {
+                (record["booking_num"], record["phone"]): record
+                for record in self._get_many(wanted)
+            }
+            ctx["found"] = len(found)
+        return found
+
+    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
+        item = Booking.from_dict(booking_data).to_item()
+        with self._operation(
+            "create_booking",
+            "Booking created",
+            booking_num=item["booking_num"],
+            phone_masked=mask_phone(item["phone"]),
+        ) as ctx:
+            ctx["created"] = self._insert(item)
+        return bool(ctx["created"])
+
+    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        if not isinstance(value, bool):
+            raise TypeError(f"update_flag: value of {flag} must be true or false")
+        with self._operation(
+            "update_flag",
+            "Flag updated",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            value=value,
+        ) as ctx:
+            ctx["updated"] = self._set_flag(validate_booking_num(booking_num), phone, flag, value)
+        return bool(ctx["updated"])
+
+    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        booking_time = validate_booking_time(booking_time)
+        phone = normalize_phone(phone)
+        with self._operation(
+            "reschedule",
+            "Booking rescheduled",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            booking_time=booking_time,
+        ) as ctx:
+            ctx["changed"] = self._set_time(validate_booking_num(booking_num), phone, booking_time)
+        return bool(ctx["changed"])
+
+    def list_bookings(
+        self, biz_id: str | None = None, day: str | None = None
+    ) -> list[dict[str, Any]]:
+        if day is not None:
+            validate_day(day)
+        with self._operation("list_bookings", "Bookings listed", store=biz_id, day=day) as ctx:
+            records = sorted(self._list(biz_id, day), key=visit_order)
+            ctx["found"] = len(records)
+        return records
+
+    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
+        windows = OptionWindows()
+        with self._operation("scan_unnotified_options", "Unnotified options scanned") as ctx:
+            for booking_num, booking_time in self._unnotified():
+                windows.add(booking_num, booking_time)
+            ctx["stores"] = len(windows)
+            ctx["skipped"] = windows.skipped
+        return windows.result()
+
+    # -- exactly-once primitives
+
+    def claim(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        with self._operation(
+            "claim",
+            "Claim attempted",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+        ) as ctx:
+            validate_booking_num(booking_num)
+            won = self._take_claim(booking_num, phone, flag, owner, epoch(now + lease), epoch(now))
+            if not won:
+                # A retried write can fail on its own success (applied by the
+                # server, answer lost): a consistent read tells.
+                record = self._get(booking_num, phone) or {}
+                won = (
+                    record.get(claim_attributes(flag)[0]) == owner and record.get(flag) is not True
+                )
+                ctx["recovered"] = won
+            ctx["won"] = won
+        return won
+
+    def mark_sent(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    ) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        with self._operation(
+            "mark_sent",
+            "Marked as sent",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+            request_id=request_id,
+        ) as ctx:
+            validate_booking_num(booking_num)
+            at = now.astimezone(KST).isoformat(timespec="seconds")
+            marked = self._complete_claim(booking_num, phone, flag, owner, request_id, at)
+            if not marked:
+                # The same mark applied before (its answer lost) counts as done.
+                record = self._get(booking_num, phone) or {}
+                request_attr = sent_attributes(flag)[0]
+                marked = record.get(flag) is True and record.get(request_attr) == request_id
+                ctx["recovered"] = marked
+            ctx["marked"] = marked
+        return marked
+
+    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        validate_flag_name(flag)
+        phone = normalize_phone(phone)
+        with self._operation(
+            "release",
+            "Claim released",
+            booking_num=booking_num,
+            phone_masked=mask_phone(phone),
+            flag=flag,
+            owner=owner,
+        ) as ctx:
+            ctx["released"] = self._drop_claim(
+                validate_booking_num(booking_num), phone, flag, owner
+            )
+        return bool(ctx["released"])
+
+
+class CookieStore(LoggedStore):
+    """The SessionStore contract (the seed's single session record) over three primitives."""
+
+    @abstractmethod
+    def _read(self) -> str | None:
+        """The stored cookies JSON, or None."""
+
+    @abstractmethod
+    def _write(self, cookies: str) -> None:
+        """Replace the stored cookies."""
+
+    @abstractmethod
+    def _delete(self) -> None:
+        """Remove the stored session if any."""
+
+    def get_session(self) -> Session | None:
+        with self._operation("get_session", "Session retrieved") as ctx:
+            cookies = self._read()
+            ctx["found"] = cookies is not None
+        return Session(cookies=cookies) if cookies is not None else None
+
+    def save_session(self, cookies: str) -> bool:
+        names = [cookie["name"] for cookie in parse_cookies(cookies)]
+        with self._operation("save_session", "Session saved", cookie_names=names):
+            self._write(cookies)
+        return True
+
+    def delete_session(self) -> bool:
+        with self._operation("delete_session", "Session deleted"):
+            self._delete()
+        return True
