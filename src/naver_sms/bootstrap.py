@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from naver_sms.config import Settings
+from naver_sms.config import AppConfig, Settings, load_app_config
 from naver_sms.database.base import BookingStore, SessionStore
 
 if TYPE_CHECKING:
     import httpx
 
+    from naver_sms.cycle import CyclePorts
+    from naver_sms.messaging.base import Notifier, SmsSender
     from naver_sms.naver.auth import Authenticator, BrowserFactory
     from naver_sms.naver.booking_api import BookingApi
 
@@ -95,4 +97,48 @@ def build_authenticator(
         booking_url=settings.naver_booking_url,
         username=settings.naver_username,
         password=settings.naver_password,
+    )
+
+
+def has_sens_keys(settings: Settings) -> bool:
+    return any((settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id))
+
+
+def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
+    """SENS with its keys; the outbox file in a dry run or when no SENS key is set at all.
+
+    Some keys but not all is a configuration error (SensSender says which), not a
+    silent dry run: an owner who set keys expects texts to leave.
+    """
+    if dry_run or not has_sens_keys(settings):
+        from naver_sms.messaging.outbox import OutboxSender  # noqa: PLC0415
+
+        return OutboxSender.from_settings(settings)
+    from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
+
+    return SensSender.from_settings(settings)
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """Telegram with TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID, else a notifier that does nothing."""
+    from naver_sms.messaging.telegram import TelegramNotifier  # noqa: PLC0415
+
+    return TelegramNotifier.from_settings(settings)
+
+
+def build_cycle_ports(
+    settings: Settings, *, dry_run: bool = False, config: AppConfig | None = None
+) -> CyclePorts:
+    """Everything `run_cycle` needs; the CLI, `serve` and the Lambda handler all come here."""
+    from naver_sms.cycle import CyclePorts  # noqa: PLC0415 - keeps `bootstrap` import light
+
+    config = config if config is not None else load_app_config(settings.config_path)
+    api = build_booking_api(settings)
+    return CyclePorts(
+        config=config,
+        bookings=build_booking_store(settings),
+        booking_api=api,
+        sessions=build_authenticator(settings, booking_api=api),
+        sender=build_sender(settings, dry_run=dry_run),
+        notifier=build_notifier(settings),
     )

@@ -1,0 +1,88 @@
+"""Rich tables for the CLI: a cycle's report, and the stored records. Phones arrive masked."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from naver_sms.domain.booking import FLAGS, mask_phone
+
+_RESULT_STYLE = {"sent": "green", "failed": "red", "held": "yellow"}
+# Piped output (a log file, a test) has no terminal width: don't cut booking numbers.
+PIPED_WIDTH = 160
+
+
+def console() -> Console:
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=PIPED_WIDTH)
+
+
+def report_table(report: Mapping[str, Any], *, title: str | None = None) -> Table:
+    """Who got what and why: one row per message sent, failed or held back."""
+    table = Table(title=title or f"cycle at {report['now']}", title_justify="left")
+    for column in ("booking", "phone", "message", "result", "why"):
+        table.add_column(column, overflow="fold")
+    for result in ("sent", "failed", "held"):
+        for item in report.get(result, []):
+            detail = item.get("why", "")
+            if result == "failed":
+                detail = item.get("error", "")
+            style = _RESULT_STYLE[result]
+            table.add_row(
+                item["booking_num"],
+                item.get("phone_masked", ""),
+                item["kind"],
+                f"[{style}]{result}[/{style}]",
+                detail,
+            )
+    return table
+
+
+def report_summary(report: Mapping[str, Any]) -> str:
+    counts = Counter(item["kind"] for item in report.get("sent", []))
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing"
+    parts = [
+        f"{report['stores']} stores",
+        f"{report['bookings']} bookings",
+        f"sent: {by_kind}",
+    ]
+    for key in ("failed", "invalid", "errors"):
+        if report.get(key):
+            parts.append(f"{key}: {len(report[key])}")
+    for key in ("created", "adopted", "rescheduled"):
+        if report.get(key):
+            parts.append(f"{key}: {report[key]}")
+    parts.append(f"{report['duration_ms']} ms")
+    return " | ".join(parts)
+
+
+def print_report(console: Console, report: Mapping[str, Any], *, title: str | None = None) -> None:
+    if report.get("sent") or report.get("failed") or report.get("held"):
+        console.print(report_table(report, title=title))
+    elif title:
+        console.print(f"[bold]{title}[/bold]: nothing due")
+    for error in report.get("errors", []):
+        where = f"store {error['store']}: " if error.get("store") else ""
+        console.print(f"[red]error[/red] {where}{error['error']}")
+    for item in report.get("invalid", []):
+        console.print(f"[yellow]invalid[/yellow] {item['booking_num']}: {item['reason']}")
+    console.print(report_summary(report))
+
+
+def bookings_table(records: Iterable[Mapping[str, Any]]) -> Table:
+    table = Table(title_justify="left")
+    for column in ("booking", "phone", "name", "visit (KST)", *FLAGS):
+        table.add_column(column)
+    for record in records:
+        table.add_row(
+            str(record.get("booking_num", "")),
+            mask_phone(record.get("phone")),
+            str(record.get("name", "")),
+            str(record.get("booking_time", "")),
+            *("yes" if record.get(flag) is True else "-" for flag in FLAGS),
+        )
+    return table

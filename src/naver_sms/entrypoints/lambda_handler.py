@@ -1,0 +1,71 @@
+"""AWS Lambda entry point: `naver_sms.entrypoints.lambda_handler.handler`.
+
+One cycle per invocation. The event is an EventBridge scheduled event (the
+cycle runs at the real time) or `{"now": ISO8601, "dry_run": bool}` for
+replays and tests (`"adopt": true` is accepted too). The report is returned;
+a failed cycle raises `CycleFailed` so Lambda's Errors metric, alarms and
+retries see it (a retry is safe: every message is claimed before it is sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from naver_sms import bootstrap
+from naver_sms.config import ConfigError, load_settings
+from naver_sms.cycle import CycleReport, run_cycle
+from naver_sms.domain.booking import KST
+from naver_sms.utils.logger import configure_logging
+
+
+class CycleFailed(RuntimeError):
+    """The cycle ran but something failed; the message says what (no phone, no secret)."""
+
+    def __init__(self, report: CycleReport) -> None:
+        self.report = report
+        data = report.to_dict()
+        problems = [f"{e.get('store') or 'session'}: {e['error']}" for e in data["errors"]]
+        problems += [f"{f['booking_num']} {f['kind']}: {f['error']}" for f in data["failed"]]
+        shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
+        super().__init__(f"cycle at {data['now']} failed (exit {report.exit_code}): {shown}")
+
+
+def _flag(event: Mapping[str, Any], name: str) -> bool:
+    value = event.get(name, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"event field {name}: expected true or false, got {value!r}")
+    return value
+
+
+def now_of(event: Mapping[str, Any]) -> datetime:
+    """The event's `now` (without an offset it is KST), else the real time."""
+    text = event.get("now")
+    if text is None:
+        return datetime.now(KST)
+    if not isinstance(text, str):
+        raise ConfigError(f"event field now: expected an ISO 8601 string, got {text!r}")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"event field now: expected ISO 8601, got {text!r}") from None
+    return moment.replace(tzinfo=KST) if moment.tzinfo is None else moment
+
+
+def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
+    """Run one cycle; return its report (the `run --json` shape); raise when it failed."""
+    event = event if isinstance(event, Mapping) else {}
+    # A scheduled event carries its own "time": the cycle still uses the real
+    # clock, so a delayed retry decides with the time it actually runs at.
+    now = now_of(event)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    ports = bootstrap.build_cycle_ports(settings, dry_run=_flag(event, "dry_run"))
+    try:
+        report = run_cycle(ports=ports, now=now, adopt=_flag(event, "adopt"))
+    finally:
+        ports.close()
+    if report.exit_code:
+        raise CycleFailed(report)
+    return report.to_dict()

@@ -1,0 +1,70 @@
+"""The Lambda handler with JSON events, against the sandbox shop."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from naver_sms.entrypoints.lambda_handler import CycleFailed, handler
+from tests.e2e.conftest import Shop, at
+
+
+@pytest.fixture
+def lambda_env(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Shop:
+    for name, value in shop.env.items():
+        monkeypatch.setenv(name, value)
+    return shop
+
+
+def test_the_handler_runs_one_cycle_at_the_events_now_and_returns_the_report(
+    lambda_env: Shop,
+) -> None:
+    lambda_env.naver.now = at(9)
+    report = handler(json.loads('{"now": "2026-11-25T09:00:00+09:00", "dry_run": false}'), None)
+    assert report["now"] == "2026-11-25T09:00:00+09:00"
+    assert len(report["sent"]) == 10
+    assert len(lambda_env.sens.accepted) == 10
+    assert json.loads(json.dumps(report)) == report  # the runtime serialises it
+    assert handler({"now": "2026-11-25T09:00:00+09:00"}, None)["sent"] == []
+
+
+def test_a_dry_run_event_uses_the_outbox(lambda_env: Shop) -> None:
+    lambda_env.naver.now = at(9)
+    report = handler({"now": "2026-11-25T00:00:00Z", "dry_run": True}, None)
+    assert report["now"] == "2026-11-25T09:00:00+09:00"
+    assert len(report["sent"]) == 10
+    assert lambda_env.sens.accepted == []
+
+
+def test_a_failed_cycle_raises_so_lambda_counts_an_error(lambda_env: Shop) -> None:
+    lambda_env.naver.now = at(9)
+    lambda_env.sens.fail_next(1, status=500)
+    with pytest.raises(CycleFailed, match="confirmation") as raised:
+        handler({"now": "2026-11-25T09:00:00+09:00"}, None)
+    assert "01000000001" not in str(raised.value)
+    assert len(raised.value.report.failed) == 8
+
+
+def test_a_scheduled_event_runs_at_the_real_time(lambda_env: Shop) -> None:
+    event = {
+        "version": "0",
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "time": "2026-11-25T00:00:00Z",
+        "detail": {},
+    }
+    report = handler({**event, "dry_run": True}, None)
+    ran_at = datetime.fromisoformat(report["now"])
+    assert abs((datetime.now(UTC) - ran_at).total_seconds()) < 120
+    assert report["stores"] == 2
+
+
+def test_a_malformed_event_field_is_a_config_error(lambda_env: Shop) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
+    with pytest.raises(ConfigError, match="dry_run"):
+        handler({"now": "2026-11-25T09:00:00+09:00", "dry_run": "yes"}, None)
+    with pytest.raises(ConfigError, match="now"):
+        handler({"now": "today"}, None)
