@@ -170,5 +170,5 @@ def test_the_login_command_logs_in_against_the_sandbox(
 
     env["NAVER_USERNAME"] = "captcha-user"
     result = CliRunner().invoke(cli, ["login", "--store", STORE], env=env)
-    assert result.exit_code == 3
+    assert result.exit_code == 3, result.output
     assert "naver-sms login --headed" in result.output

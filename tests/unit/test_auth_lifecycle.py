@@ -14,7 +14,13 @@ from naver_sms.domain.booking import KST
 from naver_sms.naver.auth import Authenticator, challenge_of, find_browser
 from naver_sms.naver.booking_api import BookingApi
 from naver_sms.naver.errors import BrowserUnavailable, LoginChallenge, LoginFailed
-from tests.fakes import FakeBrowser, FakeBrowserFactory, MemorySessionStore, NoBrowser
+from tests.fakes import (
+    FakeBrowser,
+    FakeBrowserFactory,
+    FakeElement,
+    MemorySessionStore,
+    NoBrowser,
+)
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 STORE = "5000001"
@@ -204,3 +210,20 @@ def test_no_password_or_cookie_value_reaches_the_log_lines(
     assert "Logged in to Naver" in text  # the lines were captured
     for secret in (PASSWORD, "stale-aut", "stale-ses", "new-aut", "new-ses"):
         assert secret not in text
+
+
+def test_an_element_gone_stale_during_the_submit_is_looked_at_again() -> None:
+    from selenium.common.exceptions import StaleElementReferenceException  # noqa: PLC0415
+
+    class StaleOnce(FakeBrowser):
+        stale = True
+
+        def find_elements(self, by: str, selector: str) -> list[FakeElement]:
+            if self.stale and self.page == "captcha":
+                self.stale = False
+                raise StaleElementReferenceException("the page was replaced")
+            return super().find_elements(by, selector)
+
+    api, _ = _api()
+    with pytest.raises(LoginChallenge, match="captcha"):
+        _auth(MemorySessionStore(), FakeBrowserFactory(StaleOnce("captcha")), api).login(STORE, NOW)

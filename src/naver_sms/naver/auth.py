@@ -359,33 +359,15 @@ class Authenticator:
 
     def _await_login(self, driver: WebDriver, headed: bool) -> None:
         """Wait for the positive sign (both auth cookies); stop early on a known refusal."""
-        from selenium.webdriver.common.by import By  # noqa: PLC0415
-
         deadline = self._monotonic() + (self.headed_timeout if headed else self.login_timeout)
         while True:
             names = {cookie.get("name") for cookie in driver.get_cookies()}
             if set(AUTH_COOKIES) <= names:
                 return
             if not headed:  # headed, the person at the screen deals with these
-                captcha = any(
-                    element.is_displayed()
-                    for element in driver.find_elements(By.CSS_SELECTOR, "#captcha, #captchaimg")
-                )
-                challenge = challenge_of(driver.current_url, driver.title, captcha)
-                if challenge is not None:
-                    log.warning(
-                        "Naver login challenge",
-                        operation="naver_login",
-                        context={"challenge": challenge},
-                    )
-                    raise LoginChallenge(challenge)
-                if any(
-                    element.is_displayed() and element.text.strip()
-                    for element in driver.find_elements(By.CSS_SELECTOR, "#err_common")
-                ):
-                    raise LoginFailed(
-                        f"Naver refused the user name or password: {CREDENTIALS_HINT}"
-                    )
+                refusal = self._refusal(driver)
+                if refusal is not None:
+                    raise refusal
             if self._monotonic() >= deadline:
                 break
             self._sleep(self.poll_interval)
@@ -395,3 +377,33 @@ class Authenticator:
             )
         # No success and no known refusal: an unknown page needs a person.
         raise LoginChallenge(f"an unrecognised page titled {driver.title[:60]!r}")
+
+    @staticmethod
+    def _refusal(driver: WebDriver) -> LoginError | None:
+        """The challenge or wrong-password error the current page shows, or None."""
+        from selenium.common.exceptions import StaleElementReferenceException  # noqa: PLC0415
+        from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+        try:
+            captcha = any(
+                element.is_displayed()
+                for element in driver.find_elements(By.CSS_SELECTOR, "#captcha, #captchaimg")
+            )
+            challenge = challenge_of(driver.current_url, driver.title, captcha)
+            if challenge is not None:
+                log.warning(
+                    "Naver login challenge",
+                    operation="naver_login",
+                    context={"challenge": challenge},
+                )
+                return LoginChallenge(challenge)
+            if any(
+                element.is_displayed() and element.text.strip()
+                for element in driver.find_elements(By.CSS_SELECTOR, "#err_common")
+            ):
+                return LoginFailed(f"Naver refused the user name or password: {CREDENTIALS_HINT}")
+        except StaleElementReferenceException:
+            # The submit's page load replaced the page between finding and reading an
+            # element: nothing is known yet, look again on the next poll.
+            return None
+        return None
