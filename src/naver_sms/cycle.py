@@ -306,9 +306,9 @@ def _send_all(
         held_back: set[BookingKey] = set()
         for batch in batch_by_kind:
             todo = [p for p in batch if (p.booking.booking_num, p.booking.phone) not in held_back]
-            failed = _send_batch(ports, store, todo, now, owner, lease, report)
-            # A reminder is not sent ahead of a confirmation that failed this cycle.
-            held_back |= failed
+            # A reminder never overtakes its confirmation: when this cycle did not
+            # send that (it failed, or another cycle holds it), the reminder waits.
+            held_back |= _send_batch(ports, store, todo, now, owner, lease, report)
 
 
 def _batches(
@@ -332,14 +332,16 @@ def _send_batch(
     lease: timedelta,
     report: CycleReport,
 ) -> set[BookingKey]:
-    """Claim, render and send one batch; the keys of the bookings whose message failed."""
+    """Claim, render and send one batch; the keys of the bookings whose message did not go."""
     store_db = ports.bookings
     failed: set[BookingKey] = set()
     claimed: list[tuple[_Pending, Message]] = []
     for pending in batch:
         booking, flag = pending.booking, pending.decision.kind.flag
         if not store_db.claim(booking.booking_num, booking.phone, flag, owner, now, lease):
-            continue  # sent already, or another cycle is sending it right now
+            # Sent already, or another cycle is sending it right now.
+            failed.add((booking.booking_num, booking.phone))
+            continue
         try:
             message = ports.renderer.message(store, pending.decision.kind, booking)
         except MessageError as exc:

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from naver_sms import bootstrap
+from naver_sms.config import load_settings
 from naver_sms.database.sqlite_store import SqliteSessionStore
 from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import cli
@@ -109,4 +112,27 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     db = tmp_path / "naver-sms.db"
     for shop in _shop(tmp_path, {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}):
         SqliteSessionStore(db).save_session(json.dumps(shop.naver.issue_session()))
+        yield shop
+
+
+@pytest.fixture(params=["sqlite", "moto_server", "dynalite"])
+def any_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
+    """The shop on SQLite and on each DynamoDB-API server over HTTP, via the CLI's own setup."""
+    if request.param == "sqlite":
+        store_env = {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(tmp_path / "n.db")}
+    else:
+        url = request.getfixturevalue(f"{request.param}_url")
+        suffix = uuid.uuid4().hex[:8]
+        store_env = {
+            "NAVER_SMS_STORE": "dynamodb",
+            "AWS_ENDPOINT_URL": url,
+            "NAVER_SMS_BOOKINGS_TABLE": f"sms_{suffix}",
+            "NAVER_SMS_SESSION_TABLE": f"session_{suffix}",
+        }
+    for shop in _shop(tmp_path, store_env):
+        created = CliRunner().invoke(cli, ["create-tables"], env=shop.env)
+        assert created.exit_code == 0, created.output
+        settings = load_settings({**os.environ, **shop.env})
+        sessions = bootstrap.build_session_store(settings)
+        sessions.save_session(json.dumps(shop.naver.issue_session()))
         yield shop

@@ -36,7 +36,8 @@ def kinds(shop: Shop, start: int = 0) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def test_a_day_played_cycle_by_cycle_sends_exactly_the_expected_messages(shop: Shop) -> None:
+def test_a_day_played_cycle_by_cycle_sends_exactly_the_expected_messages(any_shop: Shop) -> None:
+    shop = any_shop
     morning = shop.run(at(9))
     assert morning.exit_code == 0, morning.stderr
     expected = [(p, "confirmation") for p in TODAY + TOMORROW]

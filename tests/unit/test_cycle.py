@@ -471,3 +471,13 @@ def test_the_cycle_logs_one_report_line(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         World().run(datetime(2026, 11, 25, 9))  # noqa: DTZ001
+
+
+def test_a_reminder_waits_while_another_cycle_holds_its_confirmation() -> None:
+    world = World()
+    booking = world.add()
+    world.store.create_booking(booking.to_item())
+    world.store.claim(booking.booking_num, booking.phone, "confirm_sms", "other", at(13))
+    assert world.run(at(13)).sent == []
+    world.store.mark_sent(booking.booking_num, booking.phone, "confirm_sms", "other", "r", at(13))
+    assert sent_kinds(world.run(at(13, 1))) == [(booking.booking_num, "reminder")]
