@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -18,9 +19,10 @@ from types import FrameType
 from typing import Any
 
 import click
+import yaml
 
 from naver_sms import __version__, bootstrap
-from naver_sms.config import ConfigError, Settings, load_settings
+from naver_sms.config import AppConfig, ConfigError, Settings, load_settings
 from naver_sms.cycle import CycleReport, run_cycle
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, BookingValidationError
@@ -63,16 +65,47 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command()
-def demo() -> None:
+@click.pass_context
+def demo(ctx: click.Context) -> None:
     """Play one simulated day against the bundled sandbox (no account, no network).
+
+    Starts a fake Naver and a fake SENS on 127.0.0.1 with a temporary SQLite
+    file and the example config, then runs the real cycle at 09:00, 12:00,
+    13:10 and 20:10 KST (and 20:10 again, to show nothing goes twice).
 
     \b
     Example:
       naver-sms demo
     """
-    click.echo(
-        "demo arrives with the cycle: naver-sms can create its tables today (create-tables)."
+    from naver_sms.demo import DEMO_STORES, run_demo  # noqa: PLC0415 - starts servers when used
+
+    configure_logging("ERROR")  # the tables tell the story; JSON lines would drown them
+    out = console()
+    config = AppConfig.model_validate(yaml.safe_load(example_config()))
+    out.print(
+        f"[bold]naver-sms demo[/bold]: {sum(DEMO_STORES.values())} generated bookings of "
+        f"{len(DEMO_STORES)} stores (yesterday, today, tomorrow), sandbox Naver and SENS on "
+        "127.0.0.1, a temporary SQLite file. All names and numbers are made up."
     )
+
+    def show(cycle: Any) -> None:
+        title = f"{cycle.at:%H:%M} KST"
+        print_report(out, cycle.report, title=title)
+
+    try:
+        day = run_demo(config, on_cycle=show)
+    finally:
+        configure_logging(settings_of(ctx).log_level)
+    sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
+    out.rule("the day")
+    out.print(
+        f"{day.day}: {day.accepted} texts accepted by the fake SENS in {day.sens_requests} "
+        f"requests ({', '.join(f'{k} {n}' for k, n in sorted(sent.items()))}); "
+        "the repeated 20:10 cycle sent nothing."
+    )
+    for kind, text in day.texts:
+        out.print(f"[bold]{kind}[/bold] (sample):")
+        out.print(text, markup=False, highlight=False)
 
 
 @cli.command("create-tables")

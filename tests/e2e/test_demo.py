@@ -1,0 +1,36 @@
+"""`naver-sms demo`: a believable day, every kind, nothing twice, no network, quickly."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import date
+
+import yaml
+from click.testing import CliRunner
+
+from naver_sms.config import AppConfig
+from naver_sms.demo import run_demo
+from naver_sms.entrypoints.cli import cli, example_config
+
+
+def test_the_demo_day_sends_every_kind_once_and_the_rerun_nothing() -> None:
+    config = AppConfig.model_validate(yaml.safe_load(example_config()))
+    day = run_demo(config, day=date(2026, 11, 25))
+    sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
+    assert sent == {"confirmation": 19, "reminder": 7, "event": 3}
+    assert day.accepted == 29
+    assert day.cycles[-1].report["sent"] == []
+    assert all(c.report["failed"] == [] and c.report["errors"] == [] for c in day.cycles)
+    assert {kind for kind, _text in day.texts} == {"confirmation", "reminder", "event"}
+
+
+def test_naver_sms_demo_shows_the_day_in_well_under_30_seconds() -> None:
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 30
+    for word in ("09:00 KST", "20:10 KST", "confirmation", "reminder", "event", "(광고)"):
+        assert word in result.stdout
+    assert "the repeated 20:10 cycle sent nothing" in result.stdout
+    assert '"level"' not in result.stdout
