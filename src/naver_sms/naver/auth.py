@@ -385,6 +385,14 @@ class Authenticator:
         from selenium.webdriver.common.by import By  # noqa: PLC0415
 
         try:
+            # The error box is read first: once it shows, the submit's page load is
+            # over, so the challenge checks below read that same page. (The other
+            # order can read the captcha check off the old page and the error box
+            # off a captcha page that has both: a challenge taken for a bad password.)
+            wrong_password = any(
+                element.is_displayed() and element.text.strip()
+                for element in driver.find_elements(By.CSS_SELECTOR, "#err_common")
+            )
             captcha = any(
                 element.is_displayed()
                 for element in driver.find_elements(By.CSS_SELECTOR, "#captcha, #captchaimg")
@@ -397,10 +405,7 @@ class Authenticator:
                     context={"challenge": challenge},
                 )
                 return LoginChallenge(challenge)
-            if any(
-                element.is_displayed() and element.text.strip()
-                for element in driver.find_elements(By.CSS_SELECTOR, "#err_common")
-            ):
+            if wrong_password:
                 return LoginFailed(f"Naver refused the user name or password: {CREDENTIALS_HINT}")
         except StaleElementReferenceException:
             # The submit's page load replaced the page between finding and reading an
