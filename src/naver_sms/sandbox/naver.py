@@ -60,10 +60,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from naver_sms.sandbox.server import LoopbackServer
 
 __all__ = ["DEFAULT_USERS", "NaverSandbox", "RecordedRequest"]
 
@@ -129,7 +131,7 @@ _CHALLENGE_PAGES = {
 }
 
 
-class NaverSandbox:
+class NaverSandbox(LoopbackServer):
     """A fake Naver (login + booking API) on 127.0.0.1, in a thread. See the module doc."""
 
     def __init__(
@@ -148,6 +150,7 @@ class NaverSandbox:
         seed: int = 0,
         anchor: date | None = None,
     ) -> None:
+        super().__init__()
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self._lock = threading.Lock()
@@ -170,50 +173,16 @@ class NaverSandbox:
         self._extra: dict[str, list[dict[str, Any]]] = {}
         self._counts: Counter[str] = Counter()
         self.request_log: deque[RecordedRequest] = deque(maxlen=2000)
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> NaverSandbox:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        # A client that gave up on a hung request leaves a broken pipe: not news.
-        server.handle_error = lambda *_args: None  # type: ignore[method-assign]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()  # wakes hung handlers
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> NaverSandbox:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        """NAVER_BOOKING_URL for this sandbox."""
+        return self.url
 
     @property
     def login_url(self) -> str:
@@ -386,10 +355,6 @@ class NaverSandbox:
                 return _Fault("status", endpoint, status=self.fault_status)
         return None
 
-    def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stopping.wait(seconds)
-
 
 def _option(option_id: int, name: str, price: int, category: str) -> dict[str, Any]:
     return {
@@ -547,10 +512,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, endpoint: str, biz_id: str, query: dict[str, str]) -> None:
         sandbox = self.sandbox
         self._record(endpoint, query)
-        sandbox._wait(sandbox.latency)
+        sandbox.wait(sandbox.latency)
         fault = sandbox._take_fault(endpoint)
         if fault is not None and fault.kind == "hang":
-            sandbox._wait(fault.seconds)
+            sandbox.wait(fault.seconds)
             self._json(504, {"message": "sandbox: hung request"})
             return
         if fault is not None:

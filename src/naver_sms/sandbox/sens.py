@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from naver_sms.sandbox.server import LoopbackHTTPServer, LoopbackServer
 
 TIMESTAMP_WINDOW_MS = 5 * 60 * 1000
 _HANG = object()  # answer nothing: the client's timeout is the fault under test
@@ -35,7 +36,7 @@ Answer = tuple[int, Mapping[str, Any]] | object  # object: _HANG
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
 
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -60,70 +61,18 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: request lines hold paths with a bot token; tests read stderr for leaks."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: _LoopbackServer
-
-
-class _LoopbackServer:
-    """A ThreadingHTTPServer on 127.0.0.1, port 0, served from a daemon thread."""
+class _FaultyServer(LoopbackServer):
+    """A loopback fake with injectable latency, errors and hangs."""
 
     def __init__(self) -> None:
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        super().__init__()
         self._lock = threading.Lock()
         self.latency = 0.0
         self.hang_seconds = 30.0
         self._faults: list[Answer] = []
 
-    def start(self) -> Self:
-        if self._server is None:
-            self._stopping.clear()
-            server = _Server(("127.0.0.1", 0), _Handler)
-            server.owner = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=type(self).__name__,
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()  # wakes handlers that sleep for latency or a hang
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError(f"{type(self).__name__} is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stopping.wait(seconds)
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def _queue_fault(self, answer: Answer, count: int) -> None:
         with self._lock:
@@ -191,7 +140,7 @@ def _euckr_size(text: str, what: str) -> int:
     return len(text.encode("euc_kr"))
 
 
-class FakeSens(_LoopbackServer):
+class FakeSens(_FaultyServer):
     """SENS v2 `POST /sms/v2/services/{serviceId}/messages`, checked as SENS checks it."""
 
     def __init__(
@@ -387,7 +336,7 @@ class TelegramMessage:
     text: str
 
 
-class FakeTelegram(_LoopbackServer):
+class FakeTelegram(_FaultyServer):
     """Bot API `POST /bot{token}/sendMessage`; can answer 429 with `retry_after`."""
 
     def __init__(self, *, token: str = "000000:sandbox-token") -> None:  # noqa: S107 - made up

@@ -1,0 +1,82 @@
+"""The lifecycle every loopback fake shares: an HTTP server on 127.0.0.1 in a daemon thread."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: Any  # the LoopbackServer, for handlers: `self.server.owner`
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Silent: a client that gave up on a slow or hung answer leaves a broken pipe."""
+
+
+class LoopbackServer:
+    """Start/stop/url and the with-statement for a fake service on a free loopback port.
+
+    Subclasses give the request handler class; handlers reach the fake through
+    `self.server.owner` and sleep with `owner.wait(seconds)`, which `stop()`
+    cuts short so a hung request never holds up a test.
+    """
+
+    def __init__(self) -> None:
+        self._server: LoopbackHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._server is None:
+            self._stopping.clear()
+            server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
+            server.owner = self
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=type(self).__name__,
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()  # wakes handlers that sleep for latency or a hang
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to `seconds`, or less if the server stops meanwhile."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
