@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import time as clock
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from naver_sms.config import AppConfig, RulesConfig, StoreConfig
 from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore
@@ -36,9 +36,11 @@ EXIT_FAILURE: Final = 1
 EXIT_CHALLENGE: Final = 3
 # The API refuses windows over 31 days: today 00:00 .. today+31 00:00 is one window.
 CONFIRMED_DAYS: Final = 31
-MAX_FETCHES: Final = 8  # concurrent API requests; the console itself never makes more
+MAX_WORKERS: Final = 8  # concurrent API requests and store writes
 
 log = get_logger(__name__)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class BookingSource(Protocol):
@@ -135,6 +137,31 @@ class _Pending:
     booking: Booking
     decision: Decision
 
+    @property
+    def key(self) -> BookingKey:
+        return self.booking.booking_num, self.booking.phone
+
+    @property
+    def flag(self) -> str:
+        return self.decision.kind.flag
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One cycle's fixed inputs, so the steps below take one argument instead of six."""
+
+    ports: CyclePorts
+    now: datetime
+    owner: str
+    lease: timedelta
+    report: CycleReport
+    # Store writes are one request each (a claim cannot be batched): a pool
+    # overlaps their round trips, which is what a cold cycle's time is made of.
+    pool: ThreadPoolExecutor
+
+    def each(self, work: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+        return list(self.pool.map(work, items))
+
 
 def run_cycle(
     *,
@@ -143,26 +170,29 @@ def run_cycle(
     adopt: bool = False,
     owner: str | None = None,
     lease: timedelta = DEFAULT_LEASE,
-    max_workers: int = MAX_FETCHES,
+    max_workers: int = MAX_WORKERS,
 ) -> CycleReport:
     """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
 
     `owner` names this cycle's claims (default: a fresh uuid), so racing
-    cycles never mistake each other's claims for their own.
+    cycles never mistake each other's claims for their own. `max_workers`
+    bounds the concurrent API requests and store writes.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime (the host's time zone is not used)")
     started = clock.perf_counter()
     report = CycleReport(now=now, stores=len(ports.config.stores))
-    owner = owner or f"cycle-{uuid.uuid4().hex}"
     for warning in ports.config.warnings():
         log.warning("Config holds messages back", operation="run_cycle", error=warning)
     try:
-        cookies = _session(ports, now, report)
-        if cookies is not None:
-            bookings = _fetch_all(ports, cookies, now, report, max_workers)
-            evaluations = _prepare(ports, bookings, now, report, adopt=adopt)
-            _send_all(ports, evaluations, now, owner, lease, report)
+        with ThreadPoolExecutor(
+            max_workers=max(1, max_workers), thread_name_prefix="cycle"
+        ) as pool:
+            run = _Run(ports, now, owner or f"cycle-{uuid.uuid4().hex}", lease, report, pool)
+            cookies = _session(run)
+            if cookies is not None:
+                evaluations = _prepare(run, _fetch_all(run, cookies), adopt=adopt)
+                _send_all(run, evaluations)
     finally:
         report.duration_ms = round((clock.perf_counter() - started) * 1000)
         _publish(ports, report)
@@ -172,10 +202,11 @@ def run_cycle(
 # -------------------------------------------------------------- session
 
 
-def _session(ports: CyclePorts, now: datetime, report: CycleReport) -> Cookies | None:
+def _session(run: _Run) -> Cookies | None:
+    ports, report = run.ports, run.report
     biz_id = ports.config.stores[0].id  # any store's console checks the owner's cookies
     try:
-        return ports.sessions.ensure_session(biz_id, now)
+        return ports.sessions.ensure_session(biz_id, run.now)
     except LoginChallenge as exc:
         report.login_challenge = True
         report.errors.append({"store": "", "error": str(exc)})
@@ -189,17 +220,15 @@ def _session(ports: CyclePorts, now: datetime, report: CycleReport) -> Cookies |
 # -------------------------------------------------------------- fetch
 
 
-def _fetch_all(
-    ports: CyclePorts, cookies: Cookies, now: datetime, report: CycleReport, max_workers: int
-) -> dict[str, list[Booking]]:
+def _fetch_all(run: _Run, cookies: Cookies) -> dict[str, list[Booking]]:
     """Each store's bookings, RC03 and RC08 deduplicated; failed stores are left out."""
-    today = now.astimezone(KST).date()
+    ports, report = run.ports, run.report
+    today = run.now.astimezone(KST).date()
     windows = {
         CONFIRMED: (today, today + timedelta(days=CONFIRMED_DAYS - 1)),
         COMPLETED: (today, today),  # the post-visit window: today
     }
     jobs = [(store.id, status) for store in ports.config.stores for status in windows]
-    workers = max(1, min(max_workers, len(jobs)))
 
     def fetch(job: tuple[str, str]) -> FetchResult | NaverError:
         biz_id, status = job
@@ -209,9 +238,7 @@ def _fetch_all(
         except NaverError as exc:  # one store's trouble must not stop the others
             return exc
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        results = list(pool.map(fetch, jobs))
-
+    results = run.each(fetch, jobs)
     failed: set[str] = set()
     found: dict[str, dict[BookingKey, Booking]] = {store.id: {} for store in ports.config.stores}
     seen_invalid: set[tuple[str, str]] = set()
@@ -229,7 +256,7 @@ def _fetch_all(
             if key not in seen_invalid:
                 seen_invalid.add(key)
                 report.invalid.append(item)
-    for biz_id in failed:
+    for biz_id in sorted(failed):
         ports.notifier.alert(f"store {biz_id} skipped this cycle: bookings could not be fetched")
     return {biz_id: list(rows.values()) for biz_id, rows in found.items() if biz_id not in failed}
 
@@ -238,45 +265,40 @@ def _fetch_all(
 
 
 def _prepare(
-    ports: CyclePorts,
-    bookings: dict[str, list[Booking]],
-    now: datetime,
-    report: CycleReport,
-    *,
-    adopt: bool,
+    run: _Run, bookings: dict[str, list[Booking]], *, adopt: bool
 ) -> list[tuple[StoreConfig, Evaluation]]:
-    """Store new records and moved visits, adopt, and evaluate the rules; before any send."""
+    """Store new records and moved visits, adopt, and evaluate the rules; all before any send."""
+    ports, report, store_db = run.ports, run.report, run.ports.bookings
     everything = [booking for rows in bookings.values() for booking in rows]
     report.bookings = len(everything)
-    records = ports.bookings.get_bookings((b.booking_num, b.phone) for b in everything)
+    records = store_db.get_bookings((b.booking_num, b.phone) for b in everything)
+    new = [b for b in everything if (b.booking_num, b.phone) not in records]
+    report.created = sum(run.each(lambda b: store_db.create_booking(b.to_item()), new))
+
     rules = rules_of(ports.config.rules)
     stores = {store.id: store for store in ports.config.stores}
     evaluations = []
+    moves: list[tuple[str, str, str]] = []
+    adoptions: list[tuple[str, str, str]] = []
     for biz_id, rows in bookings.items():
         store = stores[biz_id]
         for booking in rows:
-            record = records.get((booking.booking_num, booking.phone))
-            if record is None and ports.bookings.create_booking(booking.to_item()):
-                report.created += 1
             result = evaluate(
                 booking,
-                record,
-                now,
+                records.get((booking.booking_num, booking.phone)),
+                run.now,
                 rules,
                 advertising_allowed=bool(store.opt_out),
                 adopt=adopt,
             )
-            if result.reschedule_to is not None and ports.bookings.reschedule(
-                booking.booking_num, booking.phone, result.reschedule_to
-            ):
-                report.rescheduled += 1
-            for decision in result.adopt:
-                ports.bookings.update_flag(
-                    booking.booking_num, booking.phone, decision.kind.flag, True
-                )
-                report.adopted += 1
+            key = (booking.booking_num, booking.phone)
+            if result.reschedule_to is not None:
+                moves.append((*key, result.reschedule_to))
+            adoptions += [(*key, decision.kind.flag) for decision in result.adopt]
             report.held += [_item(booking, decision) for decision in result.held]
             evaluations.append((store, result))
+    report.rescheduled = sum(run.each(lambda move: store_db.reschedule(*move), moves))
+    report.adopted = sum(run.each(lambda a: store_db.update_flag(*a, value=True), adoptions))
     return evaluations
 
 
@@ -293,110 +315,89 @@ def _item(booking: Booking, decision: Decision, **more: Any) -> dict[str, Any]:
 # -------------------------------------------------------------- send
 
 
-def _send_all(
-    ports: CyclePorts,
-    evaluations: Sequence[tuple[StoreConfig, Evaluation]],
-    now: datetime,
-    owner: str,
-    lease: timedelta,
-    report: CycleReport,
-) -> None:
+def _send_all(run: _Run, evaluations: Sequence[tuple[StoreConfig, Evaluation]]) -> None:
     """Per store, one batch per kind in kind order, so a confirmation precedes its reminder."""
-    for store, batch_by_kind in _batches(evaluations):
+    for batches in _batches(evaluations):
         held_back: set[BookingKey] = set()
-        for batch in batch_by_kind:
-            todo = [p for p in batch if (p.booking.booking_num, p.booking.phone) not in held_back]
+        for batch in batches:
+            todo = [pending for pending in batch if pending.key not in held_back]
             # A reminder never overtakes its confirmation: when this cycle did not
             # send that (it failed, or another cycle holds it), the reminder waits.
-            held_back |= _send_batch(ports, store, todo, now, owner, lease, report)
+            held_back |= _send_batch(run, todo)
 
 
 def _batches(
     evaluations: Sequence[tuple[StoreConfig, Evaluation]],
-) -> Iterator[tuple[StoreConfig, list[list[_Pending]]]]:
-    by_store: dict[str, tuple[StoreConfig, dict[MessageKind, list[_Pending]]]] = {}
+) -> Iterator[list[list[_Pending]]]:
+    by_store: dict[str, dict[MessageKind, list[_Pending]]] = {}
     for store, result in evaluations:
-        kinds = by_store.setdefault(store.id, (store, {kind: [] for kind in MessageKind}))[1]
+        kinds = by_store.setdefault(store.id, {kind: [] for kind in MessageKind})
         for decision in result.due:
             kinds[decision.kind].append(_Pending(store, result.booking, decision))
-    for store, kinds in by_store.values():
-        yield store, [kinds[kind] for kind in MessageKind if kinds[kind]]
+    for kinds in by_store.values():
+        yield [kinds[kind] for kind in MessageKind if kinds[kind]]
 
 
-def _send_batch(
-    ports: CyclePorts,
-    store: StoreConfig,
-    batch: Sequence[_Pending],
-    now: datetime,
-    owner: str,
-    lease: timedelta,
-    report: CycleReport,
-) -> set[BookingKey]:
+def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
     """Claim, render and send one batch; the keys of the bookings whose message did not go."""
-    store_db = ports.bookings
-    failed: set[BookingKey] = set()
+    ports, store_db, owner = run.ports, run.ports.bookings, run.owner
+
+    def claim(p: _Pending) -> bool:
+        return store_db.claim(*p.key, p.flag, owner, run.now, run.lease)
+
+    def release(p: _Pending) -> bool:
+        return store_db.release(*p.key, p.flag, owner)
+
+    won = [p for p, ok in zip(batch, run.each(claim, batch), strict=True) if ok]
+    # Not claimed: sent already, or another cycle is sending it right now.
+    not_sent = {p.key for p in batch} - {p.key for p in won}
     claimed: list[tuple[_Pending, Message]] = []
-    for pending in batch:
-        booking, flag = pending.booking, pending.decision.kind.flag
-        if not store_db.claim(booking.booking_num, booking.phone, flag, owner, now, lease):
-            # Sent already, or another cycle is sending it right now.
-            failed.add((booking.booking_num, booking.phone))
-            continue
+    unrenderable: list[_Pending] = []
+    for pending in won:
         try:
-            message = ports.renderer.message(store, pending.decision.kind, booking)
+            message = ports.renderer.message(pending.store, pending.decision.kind, pending.booking)
         except MessageError as exc:
-            store_db.release(booking.booking_num, booking.phone, flag, owner)
-            _failed(report, pending, str(exc))
-            failed.add((booking.booking_num, booking.phone))
+            _failed(run.report, pending, str(exc))
+            unrenderable.append(pending)
             continue
         claimed.append((pending, message))
-    if not claimed:
-        return failed
-    results = ports.sender.send([message for _pending, message in claimed])
+    results = ports.sender.send([message for _pending, message in claimed]) if claimed else []
+    accepted: list[tuple[_Pending, str]] = []
     for (pending, _message), result in zip(claimed, results, strict=True):
-        booking, flag = pending.booking, pending.decision.kind.flag
-        if not result.ok or result.request_id is None:
-            store_db.release(booking.booking_num, booking.phone, flag, owner)
-            _failed(report, pending, str(result.error or "not accepted"))
-            failed.add((booking.booking_num, booking.phone))
-            continue
-        _mark(ports, pending, owner, result.request_id, now, report)
-    return failed
+        if result.ok and result.request_id is not None:
+            accepted.append((pending, result.request_id))
+        else:
+            _failed(run.report, pending, str(result.error or "not accepted"))
+            unrenderable.append(pending)
+    run.each(release, unrenderable)  # a later cycle tries again
+    not_sent |= {p.key for p in unrenderable}
+    # Marks run in the pool, the report is written here: in batch order, one thread.
+    for pending, request_id, error in run.each(lambda sent: _mark(run, *sent), accepted):
+        if error is None:
+            run.report.sent.append(
+                _item(
+                    pending.booking, pending.decision, request_id=request_id, store=pending.store.id
+                )
+            )
+        else:
+            _failed(run.report, pending, error)
+    return not_sent
 
 
-def _mark(
-    ports: CyclePorts,
-    pending: _Pending,
-    owner: str,
-    request_id: str,
-    now: datetime,
-    report: CycleReport,
-) -> None:
-    booking, flag = pending.booking, pending.decision.kind.flag
+def _mark(run: _Run, pending: _Pending, request_id: str) -> tuple[_Pending, str, str | None]:
+    """(pending, request id, error or None) once the accepted message is recorded as sent."""
+    booking, flag = pending.booking, pending.flag
+    context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
     try:
-        marked = ports.bookings.mark_sent(
-            booking.booking_num, booking.phone, flag, owner, request_id, now
-        )
+        marked = run.ports.bookings.mark_sent(*pending.key, flag, run.owner, request_id, run.now)
     except DynamoDBException as exc:
         # Accepted but not recorded: once the claim expires it may be sent again.
         # The request id in this line is how an operator finds such a twin.
-        log.error(
-            "Sent but not marked",
-            operation="mark_sent",
-            context={"booking_num": booking.booking_num, "flag": flag, "request_id": request_id},
-            error=str(exc),
-        )
-        _failed(report, pending, f"sent (request {request_id}) but not recorded: {exc}")
-        return
+        log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
+        return pending, request_id, f"sent (request {request_id}) but not recorded: {exc}"
     if not marked:
-        log.warning(
-            "Sent after the claim was lost",
-            operation="mark_sent",
-            context={"booking_num": booking.booking_num, "flag": flag, "request_id": request_id},
-        )
-    report.sent.append(
-        _item(booking, pending.decision, request_id=request_id, store=pending.store.id)
-    )
+        log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
+    return pending, request_id, None
 
 
 def _failed(report: CycleReport, pending: _Pending, error: str) -> None:

@@ -1,0 +1,219 @@
+"""One cycle of `naver-sms run`, cold (every booking new) and warm (nothing due).
+
+Workload W: 8 stores x (50 confirmed visits in the coming days + 10 completed
+today, each with a review option), at 20:30 KST so the cold cycle sends 400
+confirmations and 80 post-visit events. Latency is added on loopback: sandbox
+Naver 50 ms per request, the DynamoDB-API server 10 ms (a proxy in front of
+dynalite, or moto_server), the fake SENS 100 ms.
+
+Each cycle is a fresh `naver-sms run --json` process (as cron or a Lambda
+cold start would run it). Printed: the cycle's own duration (the report's
+duration_ms), the process's wall time, calls per remote service against the
+minimum a cycle could make, and the process's peak RSS.
+
+    .venv/bin/python bench/cycle_bench.py [--dynamodb dynalite|moto_server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from naver_sms import bootstrap
+from naver_sms.config import load_settings
+from naver_sms.domain.booking import KST
+from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.sandbox.sens import FakeSens
+from tests.fault_proxy import FaultProxy
+from tests.servers import start_dynalite, start_moto_server
+
+STORES = [str(5000001 + n) for n in range(8)]
+CONFIRMED, COMPLETED = 50, 10
+NOW = datetime(2026, 11, 25, 20, 30, tzinfo=KST)
+PAGE = 50  # the booking client's page size
+NAVER_LATENCY, DYNAMODB_LATENCY, SENS_LATENCY = 0.05, 0.01, 0.1
+TARGET_WARM_S, TARGET_CALLS, TARGET_RSS_MB = 1.0, 1.1, 120
+
+
+class LatencyProxy(FaultProxy):
+    """Forwards to the DynamoDB-API server after a delay; counts requests per operation."""
+
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        time.sleep(DYNAMODB_LATENCY)
+        return super()._forward(method, path, headers, body)
+
+
+def raw_booking(biz_id: str, store_no: int, index: int, start: datetime) -> dict[str, Any]:
+    status = "RC08" if start < NOW else "RC03"
+    end = start + timedelta(hours=1)
+    return {
+        "bookingId": 1_200_000_000 + store_no * 1000 + index,
+        "businessId": int(biz_id),
+        "bookingStatusCode": status,
+        "name": "벤치고객",
+        "phone": f"010{store_no:04d}{index:04d}",
+        "bizItemName": "스튜디오 50분 이용",
+        "bookingOptionJson": [{"name": "네이버 리뷰 이벤트 참여"}],
+        "snapshotJson": {
+            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+
+
+def load_workload(naver: NaverSandbox) -> None:
+    today = NOW.replace(hour=10, minute=0)
+    for store_no, biz_id in enumerate(STORES):
+        for index in range(COMPLETED):
+            naver.add_booking(biz_id, raw_booking(biz_id, store_no, index, today))
+        for index in range(CONFIRMED):
+            start = today + timedelta(days=1 + index % 10, hours=index // 10)
+            naver.add_booking(biz_id, raw_booking(biz_id, store_no, COMPLETED + index, start))
+
+
+def config_file(path: Path) -> Path:
+    stores = [
+        {"id": biz_id, "name": f"벤치 {n + 1}호점", "sender": "0200000000", "opt_out": "0800000000"}
+        for n, biz_id in enumerate(STORES)
+    ]
+    path.write_text(yaml.safe_dump({"stores": stores}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def minimum_calls(*, cold: bool) -> dict[str, int]:
+    """The fewest calls one cycle can make for W (a count and the pages per store and status)."""
+    pages = math.ceil(CONFIRMED / PAGE) + math.ceil(COMPLETED / PAGE)
+    naver = 1 + len(STORES) * (2 + pages)  # session check + per store: 2 counts + pages
+    keys = len(STORES) * (CONFIRMED + COMPLETED)
+    dynamodb = 1 + math.ceil(keys / 100)  # the session, then BatchGetItem of 100 keys
+    if cold:
+        sends = len(STORES) * (CONFIRMED + COMPLETED)
+        dynamodb += keys + 2 * sends  # create each record; claim and mark each message
+        return {"naver": naver, "dynamodb": dynamodb, "sens": len(STORES) * 2}
+    return {"naver": naver, "dynamodb": dynamodb, "sens": 0}
+
+
+def run_cycle_process(env: dict[str, str], now: datetime) -> tuple[dict[str, Any], float, float]:
+    """(report, wall seconds, peak RSS MB) of one `naver-sms run --json` process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naver_sms", "run", "--json", "--now", now.isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    output = process.stdout.read() if process.stdout is not None else ""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"naver-sms run failed (exit {status}): {output[-500:]}")
+    return json.loads(output), wall, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dynamodb", choices=["dynalite", "moto_server"], default="dynalite")
+    args = parser.parse_args()
+    # boto3 reads credentials from the environment, in this process and the runs.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        naver = stack.enter_context(NaverSandbox(now=NOW, stores=dict.fromkeys(STORES, 0)))
+        naver.latency = NAVER_LATENCY
+        load_workload(naver)
+        sens = stack.enter_context(FakeSens())
+        sens.latency = SENS_LATENCY
+        if args.dynamodb == "dynalite":
+            dynalite, upstream = start_dynalite(workdir / "dynalite")
+            stack.callback(dynalite.wait, 10)
+            stack.callback(dynalite.terminate)
+        else:
+            moto, upstream = start_moto_server()
+            stack.callback(moto.stop)  # type: ignore[attr-defined]
+        proxy = LatencyProxy(upstream).start()
+        stack.callback(proxy.stop)
+
+        suffix = uuid.uuid4().hex[:8]
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "ap-northeast-2",
+            "NAVER_SMS_CONFIG": str(config_file(workdir / "bench.yaml")),
+            "NAVER_SMS_STORE": "dynamodb",
+            "AWS_ENDPOINT_URL": proxy.url,
+            "NAVER_SMS_BOOKINGS_TABLE": f"sms_{suffix}",
+            "NAVER_SMS_SESSION_TABLE": f"session_{suffix}",
+            **naver.environment(),
+            "SENS_ACCESS_KEY": sens.access_key,
+            "SENS_SECRET_KEY": sens.secret_key,
+            "SENS_SERVICE_ID": sens.service_id,
+            "SENS_URL": sens.url,
+        }
+        settings = load_settings(env)
+        bootstrap.create_tables(settings)
+        bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
+
+        rows = []
+        for name, now in (("cold", NOW), ("warm", NOW + timedelta(minutes=1))):
+            naver.reset_counters()
+            proxy.clear()
+            sens.clear()
+            report, wall, rss = run_cycle_process(env, now)
+            calls = {
+                "naver": sum(naver.requests.values()),
+                "dynamodb": sum(proxy.requests.values()),
+                "sens": sens.requests,
+            }
+            kinds = Counter(item["kind"] for item in report["sent"])
+            rows.append((name, report, wall, rss, calls, minimum_calls(cold=name == "cold"), kinds))
+
+    print(
+        f"workload: {len(STORES)} stores x ({CONFIRMED} confirmed + {COMPLETED} completed); "
+        f"latency naver {NAVER_LATENCY * 1000:.0f} ms, dynamodb ({args.dynamodb}) "
+        f"{DYNAMODB_LATENCY * 1000:.0f} ms, sens {SENS_LATENCY * 1000:.0f} ms"
+    )
+    for name, report, wall, rss, calls, minimum, kinds in rows:
+        sent = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "nothing"
+        print(
+            f"{name}: cycle {report['duration_ms'] / 1000:.2f} s, process {wall:.2f} s, "
+            f"peak RSS {rss:.0f} MB, sent {sent}"
+        )
+        for service in ("naver", "dynamodb", "sens"):
+            ratio = calls[service] / minimum[service] if minimum[service] else float("nan")
+            shown = f"{ratio:.2f}x" if minimum[service] else "-"
+            print(f"  {service:<9} {calls[service]:>5} calls (minimum {minimum[service]}, {shown})")
+    _name, warm, _wall, warm_rss, warm_calls, warm_min, _kinds = rows[1]
+    print(
+        f"warm targets: cycle <= {TARGET_WARM_S} s: {warm['duration_ms'] / 1000:.2f} s; "
+        f"calls <= {TARGET_CALLS}x minimum: "
+        + ", ".join(
+            f"{s} {warm_calls[s] / warm_min[s]:.2f}x" for s in ("naver", "dynamodb") if warm_min[s]
+        )
+        + f"; peak RSS <= {TARGET_RSS_MB} MB: {warm_rss:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
