@@ -192,3 +192,20 @@ def test_init_writes_the_example_config_that_is_config_example_yaml(tmp_path: Pa
     again = CliRunner().invoke(cli, ["init", str(target)])
     assert again.exit_code == 1
     assert "--force" in again.output
+
+
+def test_invalid_bookings_are_reported_once_with_a_masked_phone_and_do_not_stop_the_cycle(
+    shop: Shop,
+) -> None:
+    snapshot = {"startDateTime": "2026-11-25T06:00:00Z", "endDateTime": "2026-11-25T07:00:00Z"}
+    landline = {"bookingId": 1_190_000_001, "bookingStatusCode": "RC03", "name": "유선"}
+    shop.naver.add_booking(STORE, {**landline, "phone": "02-1234-5678", "snapshotJson": snapshot})
+    masked = {"bookingId": 1_190_000_002, "bookingStatusCode": "RC03", "name": "가림"}
+    shop.naver.add_booking(STORE, {**masked, "phone": "010-****-9999", "snapshotJson": snapshot})
+    result = shop.run(at(9))
+    assert result.exit_code == 0
+    assert len(result.report["sent"]) == 10
+    invalid = {item["booking_num"]: item for item in result.report["invalid"]}
+    assert set(invalid) == {f"{STORE}_1190000001", f"{STORE}_1190000002"}
+    assert invalid[f"{STORE}_1190000001"]["reason"] == "phone is not a Korean mobile number"
+    assert "1234-5678" not in result.stdout + result.stderr

@@ -481,3 +481,12 @@ def test_a_reminder_waits_while_another_cycle_holds_its_confirmation() -> None:
     assert world.run(at(13)).sent == []
     world.store.mark_sent(booking.booking_num, booking.phone, "confirm_sms", "other", "r", at(13))
     assert sent_kinds(world.run(at(13, 1))) == [(booking.booking_num, "reminder")]
+
+
+def test_a_text_euc_kr_cannot_encode_is_never_sent() -> None:
+    world = World(make_config(templates={"confirmation": "{{ customer }}님 예약 확정 \U0001f600"}))
+    booking = world.add()
+    report = world.run(at(9))
+    assert world.sender.messages == []
+    assert "EUC-KR" in report.failed[0]["error"]
+    assert world.record(booking)["confirm_sms"] is False
