@@ -70,8 +70,8 @@ class CyclePorts:
         self.renderer = TemplateRenderer(self.config)
 
     def close(self) -> None:
-        """Close the HTTP clients the adapters own (a no-op for fakes)."""
-        for port in (self.booking_api, self.sender, self.notifier):
+        """Close the clients and connections the adapters own (a no-op for fakes)."""
+        for port in (self.booking_api, self.sender, self.notifier, self.bookings):
             close = getattr(port, "close", None)
             if callable(close):
                 close()

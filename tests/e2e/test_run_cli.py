@@ -190,7 +190,7 @@ def test_init_writes_the_example_config_that_is_config_example_yaml(tmp_path: Pa
     assert target.read_text(encoding="utf-8") == shipped
     assert shipped == (root / "config/example.yaml").read_text(encoding="utf-8")
     again = CliRunner().invoke(cli, ["init", str(target)])
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert "--force" in again.output
 
 

@@ -283,7 +283,7 @@ def init(path: Path | None, force: bool) -> None:
     """
     target = path or Path(DEFAULT_CONFIG_PATH)
     if target.exists() and not force:
-        raise click.ClickException(f"{target} exists: use --force to overwrite it")
+        raise click.BadParameter(f"{target} exists: use --force to overwrite it", param_hint="PATH")
     target.write_text(example_config(), encoding="utf-8")
     click.echo(f"wrote {target}: set your stores, then run `naver-sms templates check`")
 
