@@ -5,6 +5,7 @@ cycle runs at the real time) or `{"now": ISO8601, "dry_run": bool}` for
 replays and tests (`"adopt": true` is accepted too). The report is returned;
 a failed cycle raises `CycleFailed` so Lambda's Errors metric, alarms and
 retries see it (a retry is safe: every message is claimed before it is sent).
+Either way the cycle's CloudWatch metrics are written first (`metrics.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from naver_sms import bootstrap
 from naver_sms.config import ConfigError, load_settings
 from naver_sms.cycle import CycleReport, run_cycle
 from naver_sms.domain.booking import KST
+from naver_sms.metrics import publish_cycle_metrics
 from naver_sms.utils.logger import configure_logging
 
 
@@ -66,6 +68,9 @@ def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, A
         report = run_cycle(ports=ports, now=now, adopt=_flag(event, "adopt"))
     finally:
         ports.close()
+    result = report.to_dict()
+    # Counted before raising: the alarms must see failed cycles too.
+    publish_cycle_metrics(result)
     if report.exit_code:
         raise CycleFailed(report)
-    return report.to_dict()
+    return result
