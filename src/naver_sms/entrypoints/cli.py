@@ -30,7 +30,7 @@ from naver_sms.domain.session import SessionValidationError
 from naver_sms.entrypoints.cli_session import EXIT_CHALLENGE, login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
-from naver_sms.naver.errors import LoginChallenge
+from naver_sms.naver.errors import HEADED_LOGIN_HINT, LoginChallenge
 from naver_sms.utils.logger import configure_logging, get_logger
 
 EXIT_FAILURE = 1
@@ -206,13 +206,18 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
     """Run cycles forever, one at a time, until SIGTERM or Ctrl-C.
 
     A failing cycle is logged and the next one tries again; a cycle under
-    way when the signal comes is finished first.
+    way when the signal comes is finished first. After a Naver login
+    challenge no cycle runs (so no browser retries the login every few
+    minutes) until a session is stored again: `naver-sms login --headed`
+    or `naver-sms session import FILE`.
 
     \b
     Example:
       naver-sms serve --every 300
     """
-    ports = bootstrap.build_cycle_ports(settings_of(ctx), dry_run=dry_run)
+    settings = settings_of(ctx)
+    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run)
+    sessions = bootstrap.build_session_store(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -221,20 +226,27 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     cycles = 0
+    waiting_for_login = False
     try:
         while not stop.is_set():
             started = time.monotonic()
             try:
-                report = run_cycle(ports=ports, now=datetime.now(KST))
-                if report.login_challenge:
-                    click.echo(f"error: {_failure_line(report)}", err=True)
+                if waiting_for_login and sessions.get_session() is None:
+                    log.info(
+                        "Waiting for a person to log in", operation="serve", hint=HEADED_LOGIN_HINT
+                    )
+                else:
+                    report = run_cycle(ports=ports, now=datetime.now(KST))
+                    cycles += 1
+                    waiting_for_login = report.login_challenge
+                    if waiting_for_login:
+                        click.echo(f"error: {_failure_line(report)}", err=True)
             except Exception as exc:  # one bad cycle must not end the service
                 log.error(
                     "Cycle failed; the next one tries again",
                     operation="serve",
                     error=f"{type(exc).__name__}: {exc}",
                 )
-            cycles += 1
             stop.wait(max(0.0, every - (time.monotonic() - started)))
     finally:
         ports.close()
