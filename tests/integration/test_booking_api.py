@@ -55,6 +55,21 @@ def test_every_page_of_a_busy_store_is_read_after_one_count() -> None:
         assert result.requests == naver.requests["count"] + naver.requests["list"]
 
 
+def test_a_last_page_that_is_full_ends_the_read_without_asking_for_another() -> None:
+    # The warm cycle's cost: pages that hold exactly the count need no extra request.
+    with NaverSandbox(now=NOW, stores={STORE: 60}, days=14) as naver:
+        last = TODAY + timedelta(days=14)
+        expected = _expected(naver, "RC03", TODAY, last)
+        assert len(expected) >= 2
+        page_size = len(expected) // 2 if len(expected) % 2 == 0 else len(expected)
+        api, _ = _api(naver, page_size=page_size)
+
+        result = api.fetch_bookings(STORE, "RC03", TODAY, last, naver.issue_session())
+
+        assert {b.booking_num for b in result.bookings} == expected
+        assert naver.requests["list"] == len(expected) // page_size
+
+
 def test_a_window_over_31_days_is_split_into_windows_the_api_accepts() -> None:
     with NaverSandbox(now=NOW, stores={STORE: 140}, days=70) as naver:
         api, _ = _api(naver)

@@ -429,6 +429,11 @@ class BookingApi:
                     got += len(entries)
                     if not entries or (page >= last_expected and len(entries) < self.page_size):
                         break
+                    if page >= last_expected and got >= expected:
+                        # Everything counted is read. A booking confirmed meanwhile
+                        # is read next cycle; a speculative page per store and
+                        # window would cost every cycle a request for nothing.
+                        break
                     if page >= last_expected and new == 0:
                         break  # a full page of nothing new: the server ignores `page`
                 if got < expected:
