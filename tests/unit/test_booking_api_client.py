@@ -157,13 +157,13 @@ def test_a_server_ignoring_page_numbers_does_not_loop_forever() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/count"):
-            return httpx.Response(200, json={"count": 2})
+            return httpx.Response(200, json={"count": 4})  # two pages, if pages worked
         return httpx.Response(200, json=[entry, {**entry, "bookingId": 2}])
 
     api, seen, _ = _api(handler, page_size=2)
     result = api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
     assert len(result.unusable) == 2  # read once each, however often served
-    assert len(seen) == 3  # count, page 0, page 1 (nothing new: stop)
+    assert len(seen) == 3  # count, page 0, page 1 (nothing new: stop, no page 2)
 
 
 def test_check_session_needs_no_request_without_login_cookies() -> None:
