@@ -33,6 +33,7 @@ format: $(BIN)/naver-sms
 
 bench: $(BIN)/naver-sms node_modules/.bin/dynalite
 	$(BIN)/python bench/store_bench.py
+	$(BIN)/python bench/cycle_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage
