@@ -141,4 +141,5 @@ def build_cycle_ports(
         sessions=build_authenticator(settings, booking_api=api),
         sender=build_sender(settings, dry_run=dry_run),
         notifier=build_notifier(settings),
+        dry_run=dry_run,
     )

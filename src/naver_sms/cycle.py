@@ -63,6 +63,9 @@ class CyclePorts:
     sessions: SessionKeeper
     sender: SmsSender
     notifier: Notifier
+    # A dry run writes its messages to the outbox and records none of them as
+    # sent (nor adopts): the next real cycle must still send every one.
+    dry_run: bool = False
     renderer: TemplateRenderer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -298,7 +301,10 @@ def _prepare(
             report.held += [_item(booking, decision) for decision in result.held]
             evaluations.append((store, result))
     report.rescheduled = sum(run.each(lambda move: store_db.reschedule(*move), moves))
-    report.adopted = sum(run.each(lambda a: store_db.update_flag(*a, value=True), adoptions))
+    if ports.dry_run:
+        report.adopted = len(adoptions)
+    else:
+        report.adopted = sum(run.each(lambda a: store_db.update_flag(*a, value=True), adoptions))
     return evaluations
 
 
@@ -371,6 +377,19 @@ def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
             unrenderable.append(pending)
     run.each(release, unrenderable)  # a later cycle tries again
     not_sent |= {p.key for p in unrenderable}
+    if ports.dry_run:
+        run.each(release, [pending for pending, _request_id in accepted])
+        for pending, request_id in accepted:
+            run.report.sent.append(
+                _item(
+                    pending.booking,
+                    pending.decision,
+                    request_id=request_id,
+                    store=pending.store.id,
+                    dry_run=True,
+                )
+            )
+        return not_sent
     # Marks run in the pool, the report is written here: in batch order, one thread.
     for pending, request_id, error in run.each(lambda sent: _mark(run, *sent), accepted):
         if error is None:

@@ -135,10 +135,21 @@ def test_adopt_sends_nothing_and_a_later_cycle_sends_only_reminders(shop: Shop) 
 def test_dry_run_writes_the_outbox_and_sends_nothing(shop: Shop) -> None:
     result = shop.run(at(9), "--dry-run")
     assert len(result.report["sent"]) == 10
+    assert all(item["dry_run"] for item in result.report["sent"])
     assert shop.sens.accepted == []
     lines = (shop.tmp / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 10
     assert "01000000001" not in "".join(lines)
+
+
+def test_a_dry_run_records_nothing_so_the_real_run_still_sends_everything(shop: Shop) -> None:
+    shop.run(at(9), "--dry-run")
+    shop.run(at(9), "--dry-run", "--adopt")
+
+    real = shop.run(at(9))
+
+    assert len(real.report["sent"]) == 10
+    assert len(shop.sens.accepted) == 10
 
 
 def test_an_expired_session_without_credentials_fails_with_one_line(shop: Shop) -> None:
