@@ -6,12 +6,14 @@ Secrets are `SecretStr`, so printing or logging a Settings never shows them.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -81,12 +83,46 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `environ` (default: the process environment). Empty values count as unset."""
+# The variables that may live in the Secrets Manager secret (NAVER_SMS_SECRET_ID).
+SECRET_VARIABLES: Final = (
+    "NAVER_USERNAME",
+    "NAVER_PASSWORD",
+    "SENS_ACCESS_KEY",
+    "SENS_SECRET_KEY",
+    "SENS_SERVICE_ID",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_CHAT_ID",
+)
+SecretReader = Callable[[str, str, str | None], str]
+"""(secret id, region, endpoint URL) -> the secret's JSON string."""
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, read_secret: SecretReader | None = None
+) -> Settings:
+    """Settings from `environ` (default: the process environment). Empty values count as unset.
+
+    With NAVER_SMS_SECRET_ID, the secret variables the environment leaves
+    unset come from that Secrets Manager secret (a JSON object), read once per
+    process: a Lambda reads it on its cold start, not every cycle.
+    """
     env = os.environ if environ is None else environ
     values = {field: env[name] for name, field in _ENV.items() if env.get(name, "").strip()}
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
+    settings = _settings(values)
+    if settings.secret_id is None:
+        return settings
+    reader = read_secret or _read_secret_once
+    secret = _secret_values(
+        settings.secret_id,
+        reader(settings.secret_id, settings.aws_region, settings.aws_endpoint_url),
+    )
+    missing = {_ENV[name]: value for name, value in secret.items() if _ENV[name] not in values}
+    return _settings({**values, **missing}) if missing else settings
+
+
+def _settings(values: dict[str, str]) -> Settings:
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -94,6 +130,61 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         field = str(error["loc"][0])
         variable = next(name for name, f in _ENV.items() if f == field)
         raise ConfigError(f"environment variable {variable}: {error['msg']}") from None
+
+
+def _secret_values(secret_id: str, text: str) -> dict[str, str]:
+    """The secret's variables; errors name the key, never a value."""
+    where = f"secret {secret_id!r} (NAVER_SMS_SECRET_ID)"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError(
+            f"{where}: expected a JSON object of variables, got invalid JSON"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a JSON object of variables")
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in SECRET_VARIABLES:
+            raise ConfigError(
+                f"{where}: unknown key {key!r}; expected {', '.join(SECRET_VARIABLES)}"
+            )
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a string")
+        if value.strip():
+            values[key] = value
+    return values
+
+
+@functools.cache
+def _read_secret_once(secret_id: str, region: str, endpoint_url: str | None) -> str:
+    # Lazily imported: only deployments that name a secret pay for boto3 here.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    where = f"secret {secret_id!r} (NAVER_SMS_SECRET_ID)"
+    client = boto3.session.Session().client(
+        "secretsmanager",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+    try:
+        response = client.get_secret_value(SecretId=secret_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        raise ConfigError(f"{where}: cannot be read ({code})") from None
+    except BotoCoreError as exc:
+        raise ConfigError(f"{where}: cannot be read ({type(exc).__name__})") from None
+    text = response.get("SecretString")
+    if text is None:
+        raise ConfigError(f"{where}: holds no SecretString (a binary secret?)")
+    return str(text)
 
 
 # --- The YAML file (`design/interfaces.md`, "Config file"): stores, rules, templates ---

@@ -68,3 +68,40 @@ def test_a_malformed_event_field_is_a_config_error(lambda_env: Shop) -> None:
         handler({"now": "2026-11-25T09:00:00+09:00", "dry_run": "yes"}, None)
     with pytest.raises(ConfigError, match="now"):
         handler({"now": "today"}, None)
+
+
+def test_without_sens_keys_a_real_cycle_refuses_to_run_and_records_nothing(
+    lambda_env: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
+    for name in ("SENS_ACCESS_KEY", "SENS_SECRET_KEY", "SENS_SERVICE_ID"):
+        monkeypatch.delenv(name)
+    lambda_env.naver.now = at(9)
+
+    with pytest.raises(ConfigError, match="no SENS keys"):
+        handler({"now": "2026-11-25T09:00:00+09:00"}, None)
+
+    assert handler({"now": "2026-11-25T09:00:00+09:00", "dry_run": True}, None)["sent"]
+    assert lambda_env.naver.requests["list"] > 0
+
+
+def test_the_sens_keys_come_from_the_secrets_manager_secret(
+    lambda_env: Shop, monkeypatch: pytest.MonkeyPatch, moto_server_url: str
+) -> None:
+    import boto3  # noqa: PLC0415
+
+    keys = ("SENS_ACCESS_KEY", "SENS_SECRET_KEY", "SENS_SERVICE_ID")
+    secret = {name: lambda_env.env[name] for name in keys}
+    client = boto3.client("secretsmanager", endpoint_url=moto_server_url)
+    client.create_secret(Name="naver-sms/test-secrets", SecretString=json.dumps(secret))
+    for name in secret:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NAVER_SMS_SECRET_ID", "naver-sms/test-secrets")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    lambda_env.naver.now = at(9)
+
+    report = handler({"now": "2026-11-25T09:00:00+09:00"}, None)
+
+    assert len(report["sent"]) == 10
+    assert len(lambda_env.sens.accepted) == 10

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +48,76 @@ def test_secrets_never_show_when_settings_are_printed() -> None:
     assert "canary" not in str(settings.model_dump())
     assert settings.naver_password is not None
     assert settings.naver_password.get_secret_value() == "hunter2-canary"
+
+
+def secret_reader(text: str, calls: list[str] | None = None) -> Any:
+    def read(secret_id: str, region: str, endpoint_url: str | None) -> str:
+        if calls is not None:
+            calls.append(secret_id)
+        return text
+
+    return read
+
+
+def test_secret_variables_come_from_the_named_secret_when_the_environment_lacks_them() -> None:
+    secret = json.dumps(
+        {"SENS_ACCESS_KEY": "ak", "SENS_SECRET_KEY": "sk-canary", "NAVER_PASSWORD": "pw"}
+    )
+
+    settings = load_settings(
+        {"NAVER_SMS_SECRET_ID": "naver-sms/secrets", "NAVER_PASSWORD": "from-env"},
+        read_secret=secret_reader(secret),
+    )
+
+    assert settings.sens_access_key is not None
+    assert settings.sens_access_key.get_secret_value() == "ak"
+    assert settings.naver_password is not None
+    assert settings.naver_password.get_secret_value() == "from-env"  # the environment wins
+    assert "sk-canary" not in repr(settings)
+
+
+def test_without_a_secret_id_no_secret_is_read() -> None:
+    calls: list[str] = []
+
+    load_settings({}, read_secret=secret_reader("{}", calls))
+
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "invalid JSON"),
+        ('["SENS_ACCESS_KEY"]', "a JSON object"),
+        ('{"AWS_SECRET_ACCESS_KEY": "canary-value"}', "unknown key 'AWS_SECRET_ACCESS_KEY'"),
+        ('{"SENS_SECRET_KEY": 12345}', "SENS_SECRET_KEY must be a string"),
+    ],
+)
+def test_a_malformed_secret_is_one_line_that_never_shows_a_value(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings({"NAVER_SMS_SECRET_ID": "naver-sms/secrets"}, read_secret=secret_reader(text))
+
+    assert "canary-value" not in str(raised.value)
+    assert "12345" not in str(raised.value)
+    assert "naver-sms/secrets" in str(raised.value)
+
+
+def test_a_missing_secret_is_a_config_error_naming_it() -> None:
+    from moto import mock_aws  # noqa: PLC0415
+
+    with mock_aws(), pytest.raises(ConfigError, match=r"'nope'.*ResourceNotFoundException"):
+        load_settings({"NAVER_SMS_SECRET_ID": "nope"})
+
+
+def test_the_secret_is_read_once_per_process() -> None:
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="ap-northeast-2")
+        client.create_secret(Name="once", SecretString='{"SENS_SERVICE_ID": "svc-1"}')
+        first = load_settings({"NAVER_SMS_SECRET_ID": "once"})
+        client.put_secret_value(SecretId="once", SecretString='{"SENS_SERVICE_ID": "svc-2"}')
+        second = load_settings({"NAVER_SMS_SECRET_ID": "once"})
+
+    assert first.sens_service_id == second.sens_service_id == "svc-1"

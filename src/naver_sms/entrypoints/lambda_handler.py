@@ -63,7 +63,16 @@ def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, A
     now = now_of(event)
     settings = load_settings()
     configure_logging(settings.log_level)
-    ports = bootstrap.build_cycle_ports(settings, dry_run=_flag(event, "dry_run"))
+    dry_run = _flag(event, "dry_run")
+    if not dry_run and not bootstrap.has_sens_keys(settings):
+        # On a laptop no keys means the outbox; in a Lambda an outbox in /tmp
+        # would take every message out of reach while the schedule runs on.
+        raise ConfigError(
+            "no SENS keys: fill SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID in the "
+            "NAVER_SMS_SECRET_ID secret (or the environment); a Lambda never texts into an "
+            'outbox file (send {"dry_run": true} to rehearse)'
+        )
+    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run)
     try:
         report = run_cycle(ports=ports, now=now, adopt=_flag(event, "adopt"))
     finally:
