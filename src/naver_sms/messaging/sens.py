@@ -14,7 +14,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
@@ -24,6 +23,7 @@ from naver_sms.config import ConfigError, Settings
 from naver_sms.domain.booking import mask_phone
 from naver_sms.domain.messages import Message, MessageType
 from naver_sms.messaging.base import SendError, SendFailed, SendRejected, SendResult
+from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
 
 DEFAULT_BASE_URL: Final = "https://sens.apigw.ntruss.com"
@@ -72,7 +72,7 @@ def _reason(response: httpx.Response) -> str:
     return text[:200] if text else response.reason_phrase or "no reason given"
 
 
-class SensSender:
+class SensSender(HttpAdapter):
     """Sends batches through SENS v2. `client=None` builds an httpx client it owns."""
 
     def __init__(
@@ -90,8 +90,7 @@ class SensSender:
         self._secret_key = SecretStr(secret_key) if isinstance(secret_key, str) else secret_key
         self.service_id = service_id
         self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        super().__init__(client, timeout=timeout)
         self._timeout = timeout
         self._clock = clock
 
@@ -112,21 +111,6 @@ class SensSender:
 
     def __repr__(self) -> str:
         return f"SensSender(service_id={self.service_id!r}, base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> SensSender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def url(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
@@ -18,6 +17,7 @@ from pydantic import SecretStr
 
 from naver_sms.config import Settings
 from naver_sms.messaging.base import NullNotifier, mask_phones_in
+from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger
 
 DEFAULT_API_URL: Final = "https://api.telegram.org"
@@ -51,7 +51,7 @@ def format_summary(report: Mapping[str, Any]) -> str:
     return mask_phones_in("\n".join(lines))
 
 
-class TelegramNotifier:
+class TelegramNotifier(HttpAdapter):
     """Posts to one chat. A 429 waits the `retry_after` Telegram asks for, within bounds."""
 
     def __init__(
@@ -69,8 +69,7 @@ class TelegramNotifier:
         self._token = SecretStr(token) if isinstance(token, str) else token
         self.chat_id = chat_id
         self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        super().__init__(client, timeout=timeout)
         self._timeout = timeout
         self._sleep = sleep
         self._max_attempts = max_attempts
@@ -92,21 +91,6 @@ class TelegramNotifier:
 
     def __repr__(self) -> str:
         return f"TelegramNotifier(chat_id={self.chat_id!r}, base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> TelegramNotifier:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def summary(self, report: Mapping[str, Any]) -> bool:
         """Posts the report when the cycle sent or failed anything; a quiet cycle stays quiet."""

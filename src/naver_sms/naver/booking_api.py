@@ -41,6 +41,7 @@ from naver_sms.domain.booking import (
     normalize_phone,
 )
 from naver_sms.naver.errors import BookingApiError, SessionExpired
+from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
 
 __all__ = [
@@ -328,7 +329,7 @@ def _looks_like_login(text: str) -> bool:
     return "nidlogin" in text or "nid.naver.com" in text
 
 
-class BookingApi:
+class BookingApi(HttpAdapter):
     """The partner booking API over httpx. One instance serves many stores and threads.
 
     `client=None` builds an httpx.Client with timeouts; pass one (or one over
@@ -355,10 +356,9 @@ class BookingApi:
         if page_size < 1 or retries < 0:
             raise ValueError("page_size must be >= 1 and retries >= 0")
         self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
         # Redirects are not followed: a redirect to the login page is how an
         # expired session shows, and following it would hide that.
-        self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        super().__init__(client, timeout=timeout, follow_redirects=False)
         self._timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -370,16 +370,6 @@ class BookingApi:
         self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
 
     # -- lifecycle
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> BookingApi:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     # -- public calls
 

@@ -1,0 +1,36 @@
+"""The httpx client an adapter talks through: passed in, or its own and closed with it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+
+class HttpAdapter:
+    """Base of the HTTP adapters (booking API, SENS, Telegram).
+
+    A client passed in (a MockTransport in tests, a pool shared by the caller)
+    stays the caller's to close; one built here is closed by `close()` or the
+    with-statement.
+    """
+
+    def __init__(self, client: httpx.Client | None, **client_options: Any) -> None:
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client(**client_options)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
