@@ -184,7 +184,7 @@ def test_a_failed_operation_logs_one_error_line_with_the_operation_and_the_error
     capsys.readouterr()
 
     with pytest.raises(exceptions.ThrottlingError):
-        faulty.bookings.update_flag(NUM, "01055556666", "remind_sms", True)
+        faulty.bookings.update_flag(NUM, "01000006666", "remind_sms", True)
 
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     errors = [line for line in lines if line["level"] == "ERROR"]
@@ -192,4 +192,5 @@ def test_a_failed_operation_logs_one_error_line_with_the_operation_and_the_error
     assert errors[0]["operation"] == "update_flag"
     assert "ThrottlingError" in errors[0]["error"]
     assert errors[0]["context"]["phone_masked"] == "010-****-6666"
-    assert "5555" not in json.dumps(lines)
+    assert "01000006666" not in json.dumps(lines)
+    assert "0000-6666" not in json.dumps(lines)
