@@ -182,3 +182,28 @@ def test_neither_the_token_nor_a_full_phone_reaches_the_logs(
     assert TOKEN not in err
     assert "CANARY" not in err
     assert "0000-4444" not in err
+
+
+def test_the_same_alert_is_posted_once_per_six_hours_not_every_cycle(fake: FakeTelegram) -> None:
+    clock = [1000.0]
+    captcha = "Naver asks for a captcha: run naver-sms login --headed"
+    with httpx.Client() as client:
+
+        def cycle_notifier() -> TelegramNotifier:
+            # Each cycle (each Lambda invocation) builds its own notifier.
+            return TelegramNotifier(
+                token=TOKEN,
+                chat_id=CHAT,
+                base_url=fake.url,
+                client=client,
+                monotonic=lambda: clock[0],
+            )
+
+        assert cycle_notifier().alert(captcha)
+        clock[0] += 300  # the next cycle, five minutes on
+        assert not cycle_notifier().alert(captcha)
+        assert cycle_notifier().alert("no Naver session, nothing fetched")
+        clock[0] += 6 * 3600
+        assert cycle_notifier().alert(captcha)
+
+    assert [message.text.count("captcha") for message in fake.messages] == [1, 0, 1]

@@ -7,6 +7,7 @@ URL or httpx error text is ever logged as is.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -25,6 +26,11 @@ MAX_TEXT: Final = 4096  # Bot API limit for one message
 MAX_LISTED: Final = 10
 
 log = get_logger(__name__)
+
+REPEAT_ALERTS_AFTER: Final = 6 * 3600.0  # seconds before the same alert is posted again
+# (API URL, chat, alert text) -> when this process last posted it
+_LAST_ALERTS: dict[tuple[str, str, str], float] = {}
+_ALERTS_LOCK = threading.Lock()
 
 
 def format_summary(report: Mapping[str, Any]) -> str:
@@ -65,6 +71,8 @@ class TelegramNotifier(HttpAdapter):
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 3,
         max_wait: float = 30.0,
+        repeat_alerts_after: float = REPEAT_ALERTS_AFTER,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = SecretStr(token) if isinstance(token, str) else token
         self.chat_id = chat_id
@@ -74,6 +82,8 @@ class TelegramNotifier(HttpAdapter):
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._max_wait = max_wait
+        self._repeat_alerts_after = repeat_alerts_after
+        self._monotonic = monotonic
 
     @classmethod
     def from_settings(
@@ -99,7 +109,29 @@ class TelegramNotifier(HttpAdapter):
         return self.post(format_summary(report))
 
     def alert(self, text: str) -> bool:
-        return self.post(f"naver-sms alert: {text}")
+        """Posts an alert, but the same alert at most once per `repeat_alerts_after` seconds.
+
+        A condition that needs a person (a login challenge, no session) stays
+        true cycle after cycle; every five minutes the owner would get the
+        same message. The memory is per process: `serve` remembers for its
+        life, a warm Lambda for its container's.
+        """
+        now = self._monotonic()
+        key = (self.base_url, self.chat_id, text)
+        with _ALERTS_LOCK:
+            last = _LAST_ALERTS.get(key)
+            if last is not None and now - last < self._repeat_alerts_after:
+                log.info(
+                    "Alert not repeated",
+                    operation="telegram_alert",
+                    context={"since_s": round(now - last)},
+                )
+                return False
+        posted = self.post(f"naver-sms alert: {text}")
+        if posted:
+            with _ALERTS_LOCK:
+                _LAST_ALERTS[key] = now
+        return posted
 
     def post(self, text: str) -> bool:
         """True when Telegram took the message; False (logged) otherwise. Never raises."""
