@@ -6,6 +6,7 @@ Secrets are `SecretStr`, so printing or logging a Settings never shows them.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -50,6 +51,7 @@ _ENV: dict[str, str] = {
     "TELEGRAM_API_URL": "telegram_api_url",
     "NAVER_SMS_SECRET_ID": "secret_id",
     "NAVER_SMS_LOG_LEVEL": "log_level",
+    "NAVER_SMS_WORKERS": "workers",
 }
 
 
@@ -81,6 +83,9 @@ class Settings(BaseModel):
     telegram_api_url: str = "https://api.telegram.org"
     secret_id: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A cycle's concurrent API requests and store writes. 8 keeps a few stores
+    # gentle on Naver; hundreds of stores need more to finish within a minute.
+    workers: int = Field(default=8, ge=1, le=32)  # 32: the DynamoDB client's connection pool
 
 
 # The variables that may live in the Secrets Manager secret (NAVER_SMS_SECRET_ID).
@@ -389,6 +394,8 @@ def _expected(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see config/example.yaml)"
+    if kind == "guess":
+        return message
     if kind == "missing":
         return "a value (the field is required)"
     if not message.startswith("expected"):
@@ -398,6 +405,26 @@ def _expected(error: Mapping[str, Any]) -> str:
         if ", got " not in message and len(shown) <= 60:
             message += f", got {shown}"
     return message
+
+
+def _first_error(errors: list[Any]) -> Any:
+    """The error to show: a misspelt field rather than the "required" it causes.
+
+    `sendr: ...` makes pydantic report `sender` missing first; the owner's
+    mistake is the spelling, so the unknown field is named, with the likely
+    intended name when a required field of the same mapping resembles it.
+    """
+    extra = next((e for e in errors if e.get("type") == "extra_forbidden"), None)
+    if extra is None:
+        return errors[0]
+    parent, name = extra["loc"][:-1], str(extra["loc"][-1])
+    missing = [
+        str(e["loc"][-1]) for e in errors if e.get("type") == "missing" and e["loc"][:-1] == parent
+    ]
+    guess = difflib.get_close_matches(name, missing, n=1)
+    if guess:
+        return {**extra, "msg": f"unknown field; did you mean {guess[0]!r}?", "type": "guess"}
+    return extra
 
 
 def load_app_config(path: Path | str) -> AppConfig:
@@ -424,7 +451,7 @@ def load_app_config(path: Path | str) -> AppConfig:
     try:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        error = _first_error(exc.errors())
         raise ConfigError(
             f"config file {path}: {_field_path(error['loc'])}: {_expected(error)}"
         ) from None
