@@ -142,4 +142,5 @@ def build_cycle_ports(
         sender=build_sender(settings, dry_run=dry_run),
         notifier=build_notifier(settings),
         dry_run=dry_run,
+        workers=settings.workers,
     )

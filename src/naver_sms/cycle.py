@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
 from naver_sms.config import AppConfig, RulesConfig, StoreConfig
+from naver_sms.database import exceptions
 from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, Booking, mask_phone
@@ -36,7 +37,13 @@ EXIT_FAILURE: Final = 1
 EXIT_CHALLENGE: Final = 3
 # The API refuses windows over 31 days: today 00:00 .. today+31 00:00 is one window.
 CONFIRMED_DAYS: Final = 31
-MAX_WORKERS: Final = 8  # concurrent API requests and store writes
+MAX_WORKERS: Final = 8  # concurrent API requests and store writes (NAVER_SMS_WORKERS)
+READ_BATCH: Final = 100  # keys per get_bookings call: DynamoDB's BatchGetItem limit
+# A mark is the one write whose loss repeats a text (after the lease): it is
+# retried on top of the client's own retries, whose budget a long run of
+# throttling can use up. About 6 s at most, far inside the 10-minute lease.
+MARK_ATTEMPTS: Final = 6
+MARK_BACKOFF_S: Final = 0.2
 
 log = get_logger(__name__)
 _T = TypeVar("_T")
@@ -66,6 +73,8 @@ class CyclePorts:
     # A dry run writes its messages to the outbox and records none of them as
     # sent (nor adopts): the next real cycle must still send every one.
     dry_run: bool = False
+    # Concurrent API requests and store writes; the default unless run_cycle is given one.
+    workers: int = MAX_WORKERS
     renderer: TemplateRenderer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -165,6 +174,23 @@ class _Run:
     def each(self, work: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
         return list(self.pool.map(work, items))
 
+    def each_write(
+        self, work: Callable[[_T], _R], items: Iterable[_T]
+    ) -> list[_R | DynamoDBException]:
+        """`each` for store writes: a write that fails is its own result, not the cycle's end.
+
+        One throttled write must cost one booking's message this cycle, never
+        the whole cycle (and the marks of messages already accepted).
+        """
+
+        def guarded(item: _T) -> _R | DynamoDBException:
+            try:
+                return work(item)
+            except DynamoDBException as exc:
+                return exc
+
+        return list(self.pool.map(guarded, items))
+
 
 def run_cycle(
     *,
@@ -173,13 +199,13 @@ def run_cycle(
     adopt: bool = False,
     owner: str | None = None,
     lease: timedelta = DEFAULT_LEASE,
-    max_workers: int = MAX_WORKERS,
+    max_workers: int | None = None,
 ) -> CycleReport:
     """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
 
     `owner` names this cycle's claims (default: a fresh uuid), so racing
     cycles never mistake each other's claims for their own. `max_workers`
-    bounds the concurrent API requests and store writes.
+    bounds the concurrent API requests and store writes (default: `ports.workers`).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime (the host's time zone is not used)")
@@ -189,13 +215,17 @@ def run_cycle(
         log.warning("Config holds messages back", operation="run_cycle", error=warning)
     try:
         with ThreadPoolExecutor(
-            max_workers=max(1, max_workers), thread_name_prefix="cycle"
+            max_workers=max(1, max_workers or ports.workers), thread_name_prefix="cycle"
         ) as pool:
             run = _Run(ports, now, owner or f"cycle-{uuid.uuid4().hex}", lease, report, pool)
             cookies = _session(run)
             if cookies is not None:
                 evaluations = _prepare(run, _fetch_all(run, cookies), adopt=adopt)
                 _send_all(run, evaluations)
+    except Exception as exc:
+        # The cycle's log line (written below) must not read as a success.
+        report.errors.append({"store": "", "error": f"cycle stopped: {exc}"})
+        raise
     finally:
         report.duration_ms = round((clock.perf_counter() - started) * 1000)
         _publish(ports, report)
@@ -274,9 +304,20 @@ def _prepare(
     ports, report, store_db = run.ports, run.report, run.ports.bookings
     everything = [booking for rows in bookings.values() for booking in rows]
     report.bookings = len(everything)
-    records = store_db.get_bookings((b.booking_num, b.phone) for b in everything)
+    keys = [(b.booking_num, b.phone) for b in everything]
+    # Read in batches side by side: one after another, 500 stores' reads were
+    # a third of a warm cycle.
+    records: dict[BookingKey, dict[str, Any]] = {}
+    for found in run.each(
+        store_db.get_bookings, [keys[i : i + READ_BATCH] for i in range(0, len(keys), READ_BATCH)]
+    ):
+        records.update(found)
     new = [b for b in everything if (b.booking_num, b.phone) not in records]
-    report.created = sum(run.each(lambda b: store_db.create_booking(b.to_item()), new))
+    created = run.each_write(lambda b: store_db.create_booking(b.to_item()), new)
+    report.created = sum(result is True for result in created)
+    # A booking is stored before anything is sent to it: one whose record could
+    # not be written waits for the next cycle.
+    unstored = _write_failures(run, "could not be stored", new, created)
 
     rules = rules_of(ports.config.rules)
     stores = {store.id: store for store in ports.config.stores}
@@ -286,6 +327,8 @@ def _prepare(
     for biz_id, rows in bookings.items():
         store = stores[biz_id]
         for booking in rows:
+            if (booking.booking_num, booking.phone) in unstored:
+                continue
             result = evaluate(
                 booking,
                 records.get((booking.booking_num, booking.phone)),
@@ -300,12 +343,45 @@ def _prepare(
             adoptions += [(*key, decision.kind.flag) for decision in result.adopt]
             report.held += [_item(booking, decision) for decision in result.held]
             evaluations.append((store, result))
-    report.rescheduled = sum(run.each(lambda move: store_db.reschedule(*move), moves))
+    moved = run.each_write(lambda move: store_db.reschedule(*move), moves)
+    report.rescheduled = sum(result is True for result in moved)
+    # Not moved: its reminder flag may still be the old time's, so it waits.
+    unmoved = _write_failures(run, "could not be rescheduled", moves, moved)
     if ports.dry_run:
         report.adopted = len(adoptions)
     else:
-        report.adopted = sum(run.each(lambda a: store_db.update_flag(*a, value=True), adoptions))
+        adopted = run.each_write(lambda a: store_db.update_flag(*a, value=True), adoptions)
+        report.adopted = sum(result is True for result in adopted)
+        _write_failures(run, "could not be adopted (run --adopt again)", adoptions, adopted)
+    if unmoved:
+        evaluations = [
+            (store, result)
+            for store, result in evaluations
+            if (result.booking.booking_num, result.booking.phone) not in unmoved
+        ]
     return evaluations
+
+
+def _write_failures(
+    run: _Run, what: str, items: Sequence[Any], results: Sequence[Any]
+) -> set[BookingKey]:
+    """Report the failed writes of `each_write` (one error per store); their booking keys."""
+    failed: dict[str, list[tuple[BookingKey, DynamoDBException]]] = {}
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, DynamoDBException):
+            booking_num, phone = (
+                (item.booking_num, item.phone) if isinstance(item, Booking) else item[:2]
+            )
+            biz_id = booking_num.partition("_")[0]
+            failed.setdefault(biz_id, []).append(((booking_num, phone), result))
+    for biz_id, rows in sorted(failed.items()):
+        run.report.errors.append(
+            {
+                "store": biz_id,
+                "error": f"{len(rows)} bookings {what}; the next cycle tries again: {rows[0][1]}",
+            }
+        )
+    return {key for rows in failed.values() for key, _exc in rows}
 
 
 def _item(booking: Booking, decision: Decision, **more: Any) -> dict[str, Any]:
@@ -346,16 +422,9 @@ def _batches(
 
 def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
     """Claim, render and send one batch; the keys of the bookings whose message did not go."""
-    ports, store_db, owner = run.ports, run.ports.bookings, run.owner
-
-    def claim(p: _Pending) -> bool:
-        return store_db.claim(*p.key, p.flag, owner, run.now, run.lease)
-
-    def release(p: _Pending) -> bool:
-        return store_db.release(*p.key, p.flag, owner)
-
-    won = [p for p, ok in zip(batch, run.each(claim, batch), strict=True) if ok]
-    # Not claimed: sent already, or another cycle is sending it right now.
+    ports = run.ports
+    won = _claim(run, batch)
+    # Not claimed: sent already, another cycle is sending it right now, or the claim failed.
     not_sent = {p.key for p in batch} - {p.key for p in won}
     claimed: list[tuple[_Pending, Message]] = []
     unrenderable: list[_Pending] = []
@@ -375,10 +444,9 @@ def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
         else:
             _failed(run.report, pending, str(result.error or "not accepted"))
             unrenderable.append(pending)
-    run.each(release, unrenderable)  # a later cycle tries again
     not_sent |= {p.key for p in unrenderable}
     if ports.dry_run:
-        run.each(release, [pending for pending, _request_id in accepted])
+        _release(run, unrenderable + [pending for pending, _request_id in accepted])
         for pending, request_id in accepted:
             run.report.sent.append(
                 _item(
@@ -390,7 +458,8 @@ def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
                 )
             )
         return not_sent
-    # Marks run in the pool, the report is written here: in batch order, one thread.
+    # Marks first (they are what stops a repeat), then the releases of what did
+    # not go; marks run in the pool, the report is written here, in batch order.
     for pending, request_id, error in run.each(lambda sent: _mark(run, *sent), accepted):
         if error is None:
             run.report.sent.append(
@@ -400,7 +469,42 @@ def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
             )
         else:
             _failed(run.report, pending, error)
+    _release(run, unrenderable)  # a later cycle tries again
     return not_sent
+
+
+def _claim(run: _Run, batch: Sequence[_Pending]) -> list[_Pending]:
+    """The pending messages this cycle won the right to send."""
+    store_db = run.ports.bookings
+
+    def claim(p: _Pending) -> bool:
+        return store_db.claim(*p.key, p.flag, run.owner, run.now, run.lease)
+
+    won = []
+    for pending, result in zip(batch, run.each_write(claim, batch), strict=True):
+        if isinstance(result, DynamoDBException):
+            # Perhaps applied with its answer lost: then the claim expires unused.
+            _failed(run.report, pending, f"not claimed, the next cycle tries again: {result}")
+        elif result:
+            won.append(pending)
+    return won
+
+
+def _release(run: _Run, pending: Sequence[_Pending]) -> None:
+    store_db = run.ports.bookings
+
+    def release(p: _Pending) -> bool:
+        return store_db.release(*p.key, p.flag, run.owner)
+
+    for item, result in zip(pending, run.each_write(release, pending), strict=True):
+        if isinstance(result, DynamoDBException):
+            # Harmless: the claim expires with its lease and a later cycle sends.
+            log.warning(
+                "Claim not released; it expires with its lease",
+                operation="release",
+                context={"booking_num": item.booking.booking_num, "flag": item.flag},
+                error=str(result),
+            )
 
 
 def _mark(run: _Run, pending: _Pending, request_id: str) -> tuple[_Pending, str, str | None]:
@@ -408,7 +512,7 @@ def _mark(run: _Run, pending: _Pending, request_id: str) -> tuple[_Pending, str,
     booking, flag = pending.booking, pending.flag
     context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
     try:
-        marked = run.ports.bookings.mark_sent(*pending.key, flag, run.owner, request_id, run.now)
+        marked = _mark_with_retries(run, pending, request_id)
     except DynamoDBException as exc:
         # Accepted but not recorded: once the claim expires it may be sent again.
         # The request id in this line is how an operator finds such a twin.
@@ -417,6 +521,26 @@ def _mark(run: _Run, pending: _Pending, request_id: str) -> tuple[_Pending, str,
     if not marked:
         log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
     return pending, request_id, None
+
+
+def _mark_with_retries(run: _Run, pending: _Pending, request_id: str) -> bool:
+    """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
+    for attempt in range(MARK_ATTEMPTS):
+        try:
+            return run.ports.bookings.mark_sent(
+                *pending.key, pending.flag, run.owner, request_id, run.now
+            )
+        except exceptions.PermissionError:
+            raise  # no retry makes a denied write allowed
+        except DynamoDBException:
+            if attempt == MARK_ATTEMPTS - 1:
+                raise
+            _sleep(MARK_BACKOFF_S * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sleep(seconds: float) -> None:
+    clock.sleep(seconds)
 
 
 def _failed(report: CycleReport, pending: _Pending, error: str) -> None:
