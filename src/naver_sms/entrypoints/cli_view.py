@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from naver_sms.domain.booking import FLAGS, mask_phone
+from naver_sms.messaging.base import mask_phones_in
 
 _RESULT_STYLE = {"sent": "green", "failed": "red", "held": "yellow"}
 # Piped output (a log file, a test) has no terminal width: don't cut booking numbers.
@@ -81,7 +82,8 @@ def bookings_table(records: Iterable[Mapping[str, Any]]) -> Table:
         table.add_row(
             str(record.get("booking_num", "")),
             mask_phone(record.get("phone")),
-            str(record.get("name", "")),
+            # Customers type anything into the name field, their number included.
+            mask_phones_in(str(record.get("name", ""))),
             str(record.get("booking_time", "")),
             *("yes" if record.get(flag) is True else "-" for flag in FLAGS),
         )

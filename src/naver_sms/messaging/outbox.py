@@ -76,6 +76,7 @@ class OutboxSender:
             "type": message.type.value,
             "content_type": content_type_of(message),
             "bytes": message.size,
-            "subject": message.subject,
+            # The subject is the store's name, which may hold a number too.
+            "subject": mask_phones_in(message.subject),
             "content": mask_phones_in(message.text),
         }
