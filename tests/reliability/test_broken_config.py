@@ -1,6 +1,6 @@
 """A broken configuration: one clear line on stderr naming the mistake, exit 2, no traceback.
 
-Twenty-two kinds of mistake an owner makes in the YAML file and in the
+Twenty-three kinds of mistake an owner makes in the YAML file and in the
 environment, each through the real console entry point (`main`), as
 `naver-sms run` would meet them. Nothing is contacted: every case fails
 before the first request.
@@ -113,6 +113,7 @@ CASES: list[tuple[str, str | None, dict[str, str], list[str]]] = [
         {"SENS_ACCESS_KEY": "only-this-one"},
         ["SENS_ACCESS_KEY", "SENS_SECRET_KEY", "SENS_SERVICE_ID"],
     ),
+    ("too many workers", GOOD_STORE, {"NAVER_SMS_WORKERS": "500"}, ["NAVER_SMS_WORKERS", "32"]),
     ("config is a directory", "", {"NAVER_SMS_CONFIG": "."}, ["config file", "cannot be read"]),
 ]
 

@@ -155,3 +155,38 @@ def test_a_cycle_stopped_by_the_store_logs_a_failed_report(
     finished = [line for line in lines if line["operation"] == "run_cycle"]
     assert finished[0]["context"]["exit_code"] == 1
     assert "table is gone" in finished[0]["context"]["errors"][0]["error"]
+
+
+def test_records_are_read_in_batches_of_at_most_a_hundred_keys(world: World) -> None:
+    reads: list[int] = []
+    real = world.store.get_bookings
+
+    def counting(keys: Any) -> Any:
+        keys = list(keys)
+        reads.append(len(keys))
+        return real(keys)
+
+    world.store.get_bookings = counting  # type: ignore[method-assign]
+    for _ in range(250):
+        world.add()
+    report = world.run(at(9))
+    assert sorted(reads) == [50, 100, 100]
+    assert len(report.sent) == 250
+
+
+def test_the_cycle_uses_the_configured_number_of_workers(world: World) -> None:
+    import threading  # noqa: PLC0415
+
+    names: set[str] = set()
+    real = world.store.claim
+
+    def claim(*args: Any, **kwargs: Any) -> bool:
+        names.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    world.store.claim = claim  # type: ignore[method-assign]
+    world.ports.workers = 1
+    for _ in range(20):
+        world.add()
+    world.run(at(9))
+    assert len(names) == 1
