@@ -33,16 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TEMPLATE_PATH = DEPLOY / "template.yaml"
 HANDLER = "naver_sms.entrypoints.lambda_handler.handler"
-# interfaces.md: the secret variables that NAVER_SMS_SECRET_ID's JSON holds
-SECRET_VARIABLES = {
-    "NAVER_USERNAME",
-    "NAVER_PASSWORD",
-    "SENS_ACCESS_KEY",
-    "SENS_SECRET_KEY",
-    "SENS_SERVICE_ID",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_CHAT_ID",
-}
+# The secret variables NAVER_SMS_SECRET_ID's JSON holds: those config.py reads from it.
+SECRET_VARIABLES = set(config_module.SECRET_VARIABLES)
 IMAGE_PARAMETERS = {
     "PackageType": "Image",
     "ImageUri": "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/naver-sms@sha256:" + "0" * 64,
