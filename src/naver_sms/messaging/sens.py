@@ -89,9 +89,7 @@ class SensSender(HttpAdapter):
         self._access_key = SecretStr(access_key) if isinstance(access_key, str) else access_key
         self._secret_key = SecretStr(secret_key) if isinstance(secret_key, str) else secret_key
         self.service_id = service_id
-        self.base_url = base_url.rstrip("/")
-        super().__init__(client, timeout=timeout)
-        self._timeout = timeout
+        super().__init__(base_url, client, timeout)
         self._clock = clock
 
     @classmethod

@@ -76,9 +76,7 @@ class TelegramNotifier(HttpAdapter):
     ) -> None:
         self._token = SecretStr(token) if isinstance(token, str) else token
         self.chat_id = chat_id
-        self.base_url = base_url.rstrip("/")
-        super().__init__(client, timeout=timeout)
-        self._timeout = timeout
+        super().__init__(base_url, client, timeout)
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._max_wait = max_wait

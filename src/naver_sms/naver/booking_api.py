@@ -355,11 +355,9 @@ class BookingApi(HttpAdapter):
     ) -> None:
         if page_size < 1 or retries < 0:
             raise ValueError("page_size must be >= 1 and retries >= 0")
-        self.base_url = base_url.rstrip("/")
         # Redirects are not followed: a redirect to the login page is how an
         # expired session shows, and following it would hide that.
-        super().__init__(client, timeout=timeout, follow_redirects=False)
-        self._timeout = timeout
+        super().__init__(base_url, client, timeout, follow_redirects=False)
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff

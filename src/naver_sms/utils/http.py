@@ -16,9 +16,20 @@ class HttpAdapter:
     with-statement.
     """
 
-    def __init__(self, client: httpx.Client | None, **client_options: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client: httpx.Client | None,
+        timeout: httpx.Timeout | float,
+        **client_options: Any,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        # Given per request as well, so a client passed in gets the adapter's timeout too.
+        self._timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(**client_options)
+        self._client = (
+            client if client is not None else httpx.Client(timeout=timeout, **client_options)
+        )
 
     def close(self) -> None:
         if self._owns_client:
