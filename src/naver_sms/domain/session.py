@@ -18,14 +18,23 @@ class SessionValidationError(ValueError):
 
 def parse_cookies(cookies: str) -> list[dict[str, Any]]:
     """The cookie dicts of a cookies JSON string, validated."""
+    return validate_cookies(load_cookies_json(cookies))
+
+
+def load_cookies_json(cookies: str) -> object:
+    """The decoded JSON of a cookies string; an error says where, never what."""
     if not isinstance(cookies, str):
         raise SessionValidationError(f"cookies must be a JSON string, got {type(cookies).__name__}")
     try:
-        data = json.loads(cookies)
+        return json.loads(cookies)
     except json.JSONDecodeError as exc:
         raise SessionValidationError(
             f"cookies are not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
         ) from None
+
+
+def validate_cookies(data: object) -> list[dict[str, Any]]:
+    """`data` if it is a list of cookie objects with string names and values."""
     if not isinstance(data, list):
         raise SessionValidationError(
             f"cookies must be a JSON array of cookie objects, got a JSON {_json_kind(data)}"

@@ -10,14 +10,13 @@ quotes a cookie value.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from naver_sms.domain.booking import KST
-from naver_sms.domain.session import SessionValidationError, parse_cookies
+from naver_sms.domain.session import SessionValidationError, load_cookies_json, validate_cookies
 
 __all__ = ["CookieInfo", "cookie_infos", "parse_cookie_export"]
 
@@ -29,15 +28,10 @@ _VALUE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")
 
 def parse_cookie_export(text: str) -> list[dict[str, Any]]:
     """The cookie objects of an export, validated; SessionValidationError (one line) otherwise."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SessionValidationError(
-            f"cookies are not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
-        ) from None
+    data = load_cookies_json(text)
     if isinstance(data, dict) and isinstance(data.get("cookies"), list):
         data = data["cookies"]  # Playwright's storage state
-    cookies = parse_cookies(json.dumps(data))
+    cookies = validate_cookies(data)
     if not cookies:
         raise SessionValidationError("the cookie array is empty")
     for index, cookie in enumerate(cookies):
