@@ -31,6 +31,8 @@ from naver_sms.database.dynamodb_client import (
     create_tables,
     make_client,
 )
+from naver_sms.naver.auth import find_browser
+from naver_sms.naver.errors import BrowserUnavailable
 from tests.servers import DYNALITE, start_dynalite, start_moto_server
 
 __all__ = ["FAST_CONFIG", "Backend", "require"]
@@ -92,6 +94,23 @@ def _atomic_moto_writes() -> Iterator[None]:
         for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
             patch.setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
         yield
+
+
+@pytest.fixture(scope="session")
+def chromium_paths() -> tuple[str, str]:
+    """(chromium, chromedriver), found as naver-sms finds them; skip on a laptop, fail in CI."""
+    try:
+        return find_browser(os.environ.get("CHROME_BIN"), os.environ.get("CHROMEDRIVER_BIN"))
+    except BrowserUnavailable as missing:
+        require(False, str(missing))
+        raise
+
+
+@pytest.fixture
+def browser_env(chromium_paths: tuple[str, str]) -> dict[str, str]:
+    """The environment that points a `naver-sms` process at that browser."""
+    chrome, driver = chromium_paths
+    return {"CHROME_BIN": chrome, "CHROMEDRIVER_BIN": driver}
 
 
 @pytest.fixture(scope="session")

@@ -12,24 +12,14 @@ import pytest
 
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
-from naver_sms.naver.auth import find_browser
-from naver_sms.naver.errors import BrowserUnavailable
-from tests.conftest import require
 from tests.e2e.conftest import Shop, at
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_shop(shop: Shop) -> Shop:
-    try:
-        chrome, driver = find_browser(
-            os.environ.get("CHROME_BIN"), os.environ.get("CHROMEDRIVER_BIN")
-        )
-    except BrowserUnavailable as missing:
-        require(False, str(missing))
-        raise
-    shop.env.update(CHROME_BIN=chrome, CHROMEDRIVER_BIN=driver)
+def browser_shop(shop: Shop, browser_env: dict[str, str]) -> Shop:
+    shop.env.update(browser_env)
     shop.naver.expire_sessions()  # the stored cookies are refused from now on
     return shop
 

@@ -23,11 +23,8 @@ import pytest
 import yaml
 
 from naver_sms.database.sqlite_store import SqliteSessionStore
-from naver_sms.naver.auth import find_browser
-from naver_sms.naver.errors import BrowserUnavailable
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
-from tests.conftest import require
 from tests.reliability.workload import Finished, finish, spawn
 
 pytestmark = pytest.mark.reliability
@@ -56,18 +53,6 @@ def canary_booking(booking_id: int, start: datetime, **changes: object) -> dict[
     }
     raw.update(changes)
     return raw
-
-
-@pytest.fixture
-def browser_env() -> dict[str, str]:
-    try:
-        chrome, driver = find_browser(
-            os.environ.get("CHROME_BIN"), os.environ.get("CHROMEDRIVER_BIN")
-        )
-    except BrowserUnavailable as missing:
-        require(False, str(missing))
-        raise
-    return {"CHROME_BIN": chrome, "CHROMEDRIVER_BIN": driver}
 
 
 @pytest.fixture

@@ -48,11 +48,9 @@ from naver_sms.database.dynamodb_client import (
     make_client,
 )
 from naver_sms.domain.messages import MessageKind
-from naver_sms.naver.auth import find_browser
-from naver_sms.naver.errors import BrowserUnavailable
 from naver_sms.sandbox.naver import DEFAULT_USERS
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
-from tests.conftest import FAST_CONFIG, require
+from tests.conftest import FAST_CONFIG
 from tests.reliability.chaos import ChaosNaver, ChaosProxy, ChaosSens, KillPoint, KillProxy
 from tests.reliability.workload import (
     EVENING,
@@ -106,11 +104,11 @@ class World:
 
 
 @pytest.fixture
-def world(dynalite_url: str, tmp_path: Path) -> Iterator[World]:
-    try:  # the cycle after the mid-cycle 401 logs in with the browser
-        find_browser(os.environ.get("CHROME_BIN"), os.environ.get("CHROMEDRIVER_BIN"))
-    except BrowserUnavailable as missing:
-        require(False, str(missing))
+def world(
+    dynalite_url: str,
+    tmp_path: Path,
+    chromium_paths: tuple[str, str],  # the cycle after the mid-cycle 401 logs in with the browser
+) -> Iterator[World]:
     with ExitStack() as stack:
         naver = stack.enter_context(
             ChaosNaver(now=EVENING, stores=dict.fromkeys(STORES, 0), fault_status=503, seed=3)
