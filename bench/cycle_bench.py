@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
 from naver_sms.domain.booking import KST
-from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens
 from tests.fault_proxy import FaultProxy
 from tests.servers import start_dynalite, start_moto_server
@@ -62,21 +62,15 @@ class LatencyProxy(FaultProxy):
 
 
 def raw_booking(biz_id: str, store_no: int, index: int, start: datetime) -> dict[str, Any]:
-    status = "RC08" if start < NOW else "RC03"
-    end = start + timedelta(hours=1)
-    return {
-        "bookingId": 1_200_000_000 + store_no * 1000 + index,
-        "businessId": int(biz_id),
-        "bookingStatusCode": status,
-        "name": "벤치고객",
-        "phone": f"010{store_no:04d}{index:04d}",
-        "bizItemName": "스튜디오 50분 이용",
-        "bookingOptionJson": [{"name": "네이버 리뷰 이벤트 참여"}],
-        "snapshotJson": {
-            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-    }
+    return booking_entry(
+        biz_id,
+        1_200_000_000 + store_no * 1000 + index,
+        start,
+        status="RC08" if start < NOW else "RC03",
+        name="벤치고객",
+        phone=f"010{store_no:04d}{index:04d}",
+        options=["네이버 리뷰 이벤트 참여"],
+    )
 
 
 def load_workload(naver: NaverSandbox) -> None:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from naver_sms.database.sqlite_store import SqliteSessionStore
-from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
 from tests.reliability.workload import Finished, finish, spawn
 
@@ -38,21 +38,16 @@ STORE = "5000001"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC) + timedelta(hours=0)  # 18:00 KST
 
 
-def canary_booking(booking_id: int, start: datetime, **changes: object) -> dict[str, object]:
-    raw: dict[str, object] = {
-        "bookingId": booking_id,
-        "businessId": int(STORE),
-        "bookingStatusCode": "RC03",
-        "name": f"카나리 {PHONE}",
-        "phone": PHONE,
-        "bookingOptionJson": [{"name": f"연락처 {PHONE} 네이버"}],
-        "snapshotJson": {
-            "startDateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endDateTime": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-    }
-    raw.update(changes)
-    return raw
+def canary_booking(booking_id: int, start: datetime, phone: str = PHONE) -> dict[str, object]:
+    return booking_entry(
+        STORE,
+        booking_id,
+        start,
+        status="RC03",
+        name=f"카나리 {PHONE}",
+        phone=phone,
+        options=[f"연락처 {PHONE} 네이버"],
+    )
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from naver_sms.domain.booking import KST
-from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 
 EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=KST)
 SENDER = "0200000000"
@@ -43,20 +43,16 @@ def phone_of(store_no: int, index: int) -> str:
 def raw_booking(
     biz_id: str, store_no: int, index: int, start: datetime, status: str, option: str
 ) -> dict[str, Any]:
-    end = start + timedelta(minutes=50)
-    return {
-        "bookingId": 1_300_000_000 + store_no * 1000 + index,
-        "businessId": int(biz_id),
-        "bookingStatusCode": status,
-        "name": "신뢰고객",
-        "phone": phone_of(store_no, index),
-        "bizItemName": "스튜디오 50분 이용",
-        "bookingOptionJson": [{"name": option}],
-        "snapshotJson": {
-            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-    }
+    return booking_entry(
+        biz_id,
+        1_300_000_000 + store_no * 1000 + index,
+        start,
+        status=status,
+        name="신뢰고객",
+        phone=phone_of(store_no, index),
+        options=[option],
+        minutes=50,
+    )
 
 
 def store_bookings(biz_id: str, store_no: int, per_store: int = 50) -> list[dict[str, Any]]:

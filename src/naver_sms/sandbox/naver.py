@@ -55,7 +55,7 @@ import re
 import secrets
 import threading
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -354,6 +354,39 @@ class NaverSandbox(LoopbackServer):
             if self.fault_rate and self._random.random() < self.fault_rate:
                 return _Fault("status", endpoint, status=self.fault_status)
         return None
+
+
+def booking_entry(
+    biz_id: str,
+    booking_id: int,
+    start: datetime,
+    *,
+    status: str,
+    name: str,
+    phone: str,
+    options: Sequence[str] = (),
+    minutes: int = 60,
+) -> dict[str, Any]:
+    """A booking as the list endpoint returns it, with only the fields naver-sms reads.
+
+    For `NaverSandbox.add_booking`: benchmarks and tests build their own
+    workloads with it instead of the generated ones.
+    """
+    return {
+        "bookingId": booking_id,
+        "businessId": int(biz_id),
+        "bookingStatusCode": status,
+        "name": name,
+        "phone": phone,
+        "bizItemName": "스튜디오 50분 이용",
+        "bookingOptionJson": [{"name": option} for option in options],
+        "snapshotJson": {
+            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endDateTime": (start + timedelta(minutes=minutes))
+            .astimezone(UTC)
+            .strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
 
 
 def _option(option_id: int, name: str, price: int, category: str) -> dict[str, Any]:
