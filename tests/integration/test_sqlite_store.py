@@ -30,6 +30,7 @@ from naver_sms.database.sqlite_store import (
 )
 from naver_sms.domain.booking import BookingValidationError
 from naver_sms.domain.session import SessionValidationError
+from tests.conftest import require
 
 NOW = datetime(2025, 10, 20, 9, 0, tzinfo=UTC)
 
@@ -178,8 +179,11 @@ def read_only_db(db_path: Path) -> Iterator[Path]:
     if os.geteuid() == 0:
         # root writes through file modes: the immutable attribute stops it.
         chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", db_path], check=False).returncode:
-            pytest.skip("running as root without chattr: cannot make a read-only file")
+        made_immutable = (
+            chattr is not None
+            and subprocess.run([chattr, "+i", db_path], check=False).returncode == 0
+        )
+        require(made_immutable, "running as root without a working chattr: no read-only file")
         immutable = True
     try:
         yield db_path
