@@ -150,15 +150,36 @@ class RecordStore(LoggedStore):
 
     # -- the seed's operations
 
-    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+    @contextmanager
+    def _on_record(
+        self,
+        operation: str,
+        message: str,
+        booking_num: str,
+        phone: str,
+        *,
+        flag: str | None = None,
+        **context: Any,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """One logged operation on one record: (normalised phone, the line's context).
+
+        The flag and phone are checked before anything is logged; a bad
+        booking_num is logged as the operation's failure.
+        """
+        if flag is not None:
+            context = {"flag": validate_flag_name(flag), **context}
         phone = normalize_phone(phone)
         with self._operation(
-            "get_booking",
-            "Booking retrieved successfully",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
+            operation, message, booking_num=booking_num, phone_masked=mask_phone(phone), **context
         ) as ctx:
-            record = self._get(validate_booking_num(booking_num), phone)
+            validate_booking_num(booking_num)
+            yield phone, ctx
+
+    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        with self._on_record(
+            "get_booking", "Booking retrieved successfully", booking_num, phone
+        ) as (stored_phone, ctx):
+            record = self._get(booking_num, stored_phone)
             ctx["found"] = record is not None
         return record
 
@@ -178,42 +199,27 @@ class RecordStore(LoggedStore):
 
     def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
         item = Booking.from_dict(booking_data).to_item()
-        with self._operation(
-            "create_booking",
-            "Booking created",
-            booking_num=item["booking_num"],
-            phone_masked=mask_phone(item["phone"]),
-        ) as ctx:
+        with self._on_record(
+            "create_booking", "Booking created", item["booking_num"], item["phone"]
+        ) as (_, ctx):
             ctx["created"] = self._insert(item)
         return bool(ctx["created"])
 
     def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
         if not isinstance(value, bool):
             raise TypeError(f"update_flag: value of {flag} must be true or false")
-        with self._operation(
-            "update_flag",
-            "Flag updated",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            value=value,
-        ) as ctx:
-            ctx["updated"] = self._set_flag(validate_booking_num(booking_num), phone, flag, value)
+        with self._on_record(
+            "update_flag", "Flag updated", booking_num, phone, flag=flag, value=value
+        ) as (stored_phone, ctx):
+            ctx["updated"] = self._set_flag(booking_num, stored_phone, flag, value)
         return bool(ctx["updated"])
 
     def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
         booking_time = validate_booking_time(booking_time)
-        phone = normalize_phone(phone)
-        with self._operation(
-            "reschedule",
-            "Booking rescheduled",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            booking_time=booking_time,
-        ) as ctx:
-            ctx["changed"] = self._set_time(validate_booking_num(booking_num), phone, booking_time)
+        with self._on_record(
+            "reschedule", "Booking rescheduled", booking_num, phone, booking_time=booking_time
+        ) as (stored_phone, ctx):
+            ctx["changed"] = self._set_time(booking_num, stored_phone, booking_time)
         return bool(ctx["changed"])
 
     def list_bookings(
@@ -246,22 +252,16 @@ class RecordStore(LoggedStore):
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
     ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        with self._operation(
-            "claim",
-            "Claim attempted",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            owner=owner,
-        ) as ctx:
-            validate_booking_num(booking_num)
-            won = self._take_claim(booking_num, phone, flag, owner, epoch(now + lease), epoch(now))
+        with self._on_record(
+            "claim", "Claim attempted", booking_num, phone, flag=flag, owner=owner
+        ) as (stored_phone, ctx):
+            won = self._take_claim(
+                booking_num, stored_phone, flag, owner, epoch(now + lease), epoch(now)
+            )
             if not won:
                 # A retried write can fail on its own success (applied by the
                 # server, answer lost): a consistent read tells.
-                record = self._get(booking_num, phone) or {}
+                record = self._get(booking_num, stored_phone) or {}
                 won = (
                     record.get(claim_attributes(flag)[0]) == owner and record.get(flag) is not True
                 )
@@ -272,23 +272,20 @@ class RecordStore(LoggedStore):
     def mark_sent(
         self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
     ) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        with self._operation(
+        with self._on_record(
             "mark_sent",
             "Marked as sent",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
+            booking_num,
+            phone,
             flag=flag,
             owner=owner,
             request_id=request_id,
-        ) as ctx:
-            validate_booking_num(booking_num)
+        ) as (stored_phone, ctx):
             at = now.astimezone(KST).isoformat(timespec="seconds")
-            marked = self._complete_claim(booking_num, phone, flag, owner, request_id, at)
+            marked = self._complete_claim(booking_num, stored_phone, flag, owner, request_id, at)
             if not marked:
                 # The same mark applied before (its answer lost) counts as done.
-                record = self._get(booking_num, phone) or {}
+                record = self._get(booking_num, stored_phone) or {}
                 request_attr = sent_attributes(flag)[0]
                 marked = record.get(flag) is True and record.get(request_attr) == request_id
                 ctx["recovered"] = marked
@@ -296,19 +293,10 @@ class RecordStore(LoggedStore):
         return marked
 
     def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
-        validate_flag_name(flag)
-        phone = normalize_phone(phone)
-        with self._operation(
-            "release",
-            "Claim released",
-            booking_num=booking_num,
-            phone_masked=mask_phone(phone),
-            flag=flag,
-            owner=owner,
-        ) as ctx:
-            ctx["released"] = self._drop_claim(
-                validate_booking_num(booking_num), phone, flag, owner
-            )
+        with self._on_record(
+            "release", "Claim released", booking_num, phone, flag=flag, owner=owner
+        ) as (stored_phone, ctx):
+            ctx["released"] = self._drop_claim(booking_num, stored_phone, flag, owner)
         return bool(ctx["released"])
 
 
