@@ -84,6 +84,18 @@ class BookingStore(Protocol):
         """Give a claim back (the send failed). False unless `owner` held it."""
         ...
 
+    def mark_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        """Record that `flag`'s message may have been accepted (the provider's answer was
+        lost) between the real instants of `window` (`"{start_ms}-{end_ms}"`, epoch ms).
+
+        The claim is kept (it expires with its lease). Until the flag is true, any
+        later cycle asks the provider about that window before sending again.
+        False unless `owner` holds the claim.
+        """
+        ...
+
 
 class SessionStore(Protocol):
     def get_session(self) -> Session | None: ...
@@ -98,6 +110,11 @@ class SessionStore(Protocol):
 def claim_attributes(flag: str) -> tuple[str, str]:
     """The attribute names of a claim on `flag`: (owner, expiry in epoch seconds)."""
     return f"{flag}_claim", f"{flag}_claim_until"
+
+
+def unclear_attribute(flag: str) -> str:
+    """The attribute mark_unclear sets: the real-time window of a send whose answer was lost."""
+    return f"{flag}_unclear"
 
 
 def sent_attributes(flag: str) -> tuple[str, str]:

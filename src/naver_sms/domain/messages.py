@@ -236,6 +236,10 @@ class Message:
     subject: str = ""
     size: int = 0
     type: MessageType = MessageType.SMS
+    # What had to change in values that came from Naver so the text can go
+    # (a character EUC-KR cannot carry replaced, a long name shortened); the
+    # cycle's report says it next to the sent message.
+    adjusted: tuple[str, ...] = ()
 
     @classmethod
     def build(

@@ -6,23 +6,26 @@ adapters sees a vendor's exceptions, only `SendRejected` and `SendFailed`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from naver_sms.domain.booking import mask_phone
 from naver_sms.domain.messages import Message
+from naver_sms.utils.scrub import mask_phones_in, scrub
 
-# A Korean mobile number anywhere in a provider's text, with or without separators.
-_PHONE_IN_TEXT = re.compile(
-    r"(?<![0-9])(?:\+?82[\s\-.]?0?|0)1[016789][\s\-.]?[0-9]{3,4}[\s\-.]?[0-9]{4}(?![0-9])"
-)
-
-
-def mask_phones_in(text: str) -> str:
-    """`text` with every Korean mobile number masked (errors end up in reports and chats)."""
-    return _PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group(0)), text)
+__all__ = [
+    "Notifier",
+    "NullNotifier",
+    "SendError",
+    "SendFailed",
+    "SendRejected",
+    "SendResult",
+    "SendUnclear",
+    "SenderRefused",
+    "SmsSender",
+    "mask_phones_in",
+]
 
 
 class SendError(Exception):
@@ -31,7 +34,8 @@ class SendError(Exception):
     retryable = False
 
     def __init__(self, reason: str, *, status: int | None = None) -> None:
-        self.reason = mask_phones_in(reason)
+        # A provider's words may echo what was sent (a number, a key): scrubbed.
+        self.reason = scrub(reason)
         self.status = status
         super().__init__(self.reason if status is None else f"HTTP {status}: {self.reason}")
 
@@ -40,11 +44,30 @@ class SendRejected(SendError):
     """The provider refused the request (signature, unregistered sender, size): not retried."""
 
 
-class SendFailed(SendError):
-    """The provider was unreachable, slow or failing (5xx, timeout): a later cycle tries again.
+class SenderRefused(SendRejected):
+    """The provider refuses the sender number itself (not registered): every message of
+    that store and number fails the same way until the owner fixes it, so the cycle
+    reports it once per store and number and sends none of them."""
 
-    A timeout may hide an accepted request; the record's request id (none here)
-    is what makes such a case visible.
+    def __init__(self, reason: str, *, sender: str, status: int | None = None) -> None:
+        self.sender = sender
+        super().__init__(reason, status=status)
+
+
+class SendFailed(SendError):
+    """The request certainly did not reach the provider, or was refused as too early
+    (connection refused, 429): nothing was accepted, a later cycle tries again."""
+
+    retryable = True
+
+
+class SendUnclear(SendError):
+    """The provider may have accepted the request: its answer was lost (a read timeout,
+    a dropped connection, a 5xx after sending, a 2xx that is not an acceptance).
+
+    Not a failure: the claims are kept and marked unclear, and before any of
+    these messages is sent again the provider is asked which it accepted
+    (`SmsSender.find_accepted`).
     """
 
     retryable = True
@@ -62,12 +85,67 @@ class SendResult:
     def ok(self) -> bool:
         return self.error is None and self.request_id is not None
 
+    @property
+    def unclear(self) -> bool:
+        return isinstance(self.error, SendUnclear)
+
 
 @runtime_checkable
 class SmsSender(Protocol):
-    """Sends a batch; one result per message, in order. Never raises for a provider's answer."""
+    """Sends messages to phones. Never raises for a provider's answer.
 
-    def send(self, messages: Sequence[Message]) -> list[SendResult]: ...
+    `reaches_phones` is True only for a sender whose acceptance means a text
+    goes to a phone (SENS, or a loopback SENS in tests); the cycle records a
+    message as sent only on such a sender's acceptance (the outbox is False).
+    """
+
+    reaches_phones: bool
+
+    def send(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Every request's results, one per message, in the messages' order."""
+        ...
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        """Sends lazily, one provider request per step, and yields that request's results.
+
+        Every message's final result is yielded exactly once. The caller marks
+        each request's messages as soon as they come back, and may stop
+        iterating (a deadline, the advertising window): what was not yielded
+        was not sent.
+        """
+        ...
+
+    def find_accepted(
+        self, messages: Sequence[Message], start: datetime, end: datetime
+    ) -> list[str | None]:
+        """For each message, the request id under which the provider accepted a message
+        like it (same recipient, sender, type and content type) between `start` and
+        `end` (the real time, the provider's clock), or None. Raises SendFailed when
+        the provider cannot be asked; the caller then sends none of them."""
+        ...
+
+
+class SenderBase:
+    """`send` from `send_requests`, and `find_accepted` for a sender whose answers are
+    never lost (nothing to find). Real adapters override what they know better."""
+
+    reaches_phones: bool = False
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        raise NotImplementedError
+
+    def send(self, messages: Sequence[Message]) -> list[SendResult]:
+        order = {id(message): index for index, message in enumerate(messages)}
+        results: list[SendResult | None] = [None] * len(messages)
+        for request in self.send_requests(messages):
+            for result in request:
+                results[order[id(result.message)]] = result
+        return [result for result in results if result is not None]
+
+    def find_accepted(
+        self, messages: Sequence[Message], start: datetime, end: datetime
+    ) -> list[str | None]:
+        return [None] * len(messages)
 
 
 @runtime_checkable
@@ -78,8 +156,12 @@ class Notifier(Protocol):
         """Posts a cycle report (the `run --json` shape) when it sent or failed anything."""
         ...
 
-    def alert(self, text: str) -> bool:
-        """Posts an alert (a login challenge, a store that cannot be fetched)."""
+    def alert(self, text: str, *, every: timedelta | None = None) -> bool:
+        """Posts an alert (a login challenge, a store that cannot be fetched).
+
+        The same text goes at most once per `every` (the notifier's default,
+        six hours, when None), so a fault that lasts does not flood the chat.
+        """
         ...
 
 
@@ -89,5 +171,5 @@ class NullNotifier:
     def summary(self, report: Mapping[str, Any]) -> bool:
         return False
 
-    def alert(self, text: str) -> bool:
+    def alert(self, text: str, *, every: timedelta | None = None) -> bool:
         return False

@@ -35,6 +35,15 @@ class BookingApiError(NaverError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class NaverThrottled(NaverError):
+    """Naver throttles the account (HTTP 429, or HTTP 200 with a
+    `BookingAPITooManyRequests` error body): every further request this cycle
+    would be refused too, so the cycle stops asking and the next one tries again."""
+
+    def __init__(self, message: str = "Naver throttled the account") -> None:
+        super().__init__(message)
+
+
 class LoginError(NaverError):
     """The browser login did not produce a working session."""
 
