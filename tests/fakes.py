@@ -5,21 +5,22 @@ Keep this a plain module of small classes; add a fake next to the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from naver_sms.database.base import (
     DEFAULT_LEASE,
     claim_attributes,
     sent_attributes,
+    unclear_attribute,
     visit_order,
 )
 from naver_sms.domain.booking import Booking, normalize_phone
 from naver_sms.domain.messages import Message
 from naver_sms.domain.session import Session, parse_cookies
-from naver_sms.messaging.base import SendError, SendFailed, SendResult
+from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
 
 
@@ -260,6 +261,16 @@ class MemoryBookingStore:
         record.pop(until_attr)
         return True
 
+    def mark_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        self.calls.append("mark_unclear")
+        record = self.records.get(self._key(booking_num, phone))
+        if record is None or record.get(claim_attributes(flag)[0]) != owner:
+            return False
+        record[unclear_attribute(flag)] = window
+        return True
+
 
 class FakeBookingSource:
     """The booking API: bookings per (store, status), fetch calls recorded, failures on demand."""
@@ -310,12 +321,25 @@ class FakeSessions:
         return [{"name": "NID_AUT", "value": "a"}, {"name": "NID_SES", "value": "b"}]
 
 
-class RecordingSender:
-    """An SmsSender that keeps every message; `fail_next` fails the next batches."""
+class RecordingSender(SenderBase):
+    """An SmsSender that keeps every message it accepts, one request per batch.
 
-    def __init__(self) -> None:
+    `fail_next` fails the next request; `lose_next_answer` accepts the next
+    request but answers SendUnclear, as when SENS's answer is lost. Accepted
+    messages are kept with the real time, which `find_accepted` searches.
+    """
+
+    reaches_phones = True
+
+    def __init__(self, *, max_per_request: int = 100) -> None:
         self.batches: list[list[Message]] = []
         self.failures: list[SendError] = []
+        self.lost_answers = 0
+        self.requests = 0
+        self.lookups = 0
+        self.max_per_request = max_per_request
+        self.accepted_log: list[tuple[datetime, str, Message]] = []
+        self.before_request: Callable[[Sequence[Message]], None] | None = None
 
     @property
     def messages(self) -> list[Message]:
@@ -324,13 +348,50 @@ class RecordingSender:
     def fail_next(self, error: SendError | None = None) -> None:
         self.failures.append(error or SendFailed("provider unavailable", status=503))
 
-    def send(self, messages: Sequence[Message]) -> list[SendResult]:
-        if self.failures:
-            error = self.failures.pop(0)
-            return [SendResult(m, error=error) for m in messages]
-        self.batches.append(list(messages))
-        request_id = f"req-{len(self.batches)}"
-        return [SendResult(m, request_id=request_id) for m in messages]
+    def lose_next_answer(self) -> None:
+        self.lost_answers += 1
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        for start in range(0, len(messages), self.max_per_request):
+            chunk = list(messages[start : start + self.max_per_request])
+            if self.before_request is not None:
+                self.before_request(chunk)
+            self.requests += 1
+            if self.failures:
+                error = self.failures.pop(0)
+                yield [SendResult(m, error=error) for m in chunk]
+                continue
+            self.batches.append(chunk)
+            request_id = f"req-{len(self.batches)}"
+            at = datetime.now(UTC)
+            self.accepted_log += [(at, request_id, m) for m in chunk]
+            if self.lost_answers:
+                self.lost_answers -= 1
+                lost = SendUnclear("no answer from the provider within 10 s")
+                yield [SendResult(m, error=lost) for m in chunk]
+                continue
+            yield [SendResult(m, request_id=request_id) for m in chunk]
+
+    def find_accepted(
+        self, messages: Sequence[Message], start: datetime, end: datetime
+    ) -> list[str | None]:
+        self.lookups += 1
+        pool = [(rid, m) for at, rid, m in self.accepted_log if start <= at <= end]
+        found: list[str | None] = []
+        for message in messages:
+            match = next(
+                (
+                    (rid, m)
+                    for rid, m in pool
+                    if (m.to, m.sender, m.type, m.kind)
+                    == (message.to, message.sender, message.type, message.kind)
+                ),
+                None,
+            )
+            if match is not None:
+                pool.remove(match)
+            found.append(match[0] if match else None)
+        return found
 
 
 class RecordingNotifier:
@@ -342,6 +403,8 @@ class RecordingNotifier:
         self.summaries.append(report)
         return True
 
-    def alert(self, text: str) -> bool:
+    def alert(self, text: str, *, every: timedelta | None = None) -> bool:
+        if every is not None and text in self.alerts:
+            return False
         self.alerts.append(text)
         return True

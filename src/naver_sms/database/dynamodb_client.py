@@ -35,7 +35,12 @@ from botocore.exceptions import (
 )
 
 from naver_sms.database import exceptions
-from naver_sms.database.base import BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.base import (
+    BookingKey,
+    claim_attributes,
+    sent_attributes,
+    unclear_attribute,
+)
 from naver_sms.database.records import CookieStore, RecordStore
 from naver_sms.domain.session import SESSION_ID
 from naver_sms.utils.logger import logged_operation
@@ -411,6 +416,18 @@ class BookingRepository(_Repository, RecordStore):
             condition="#claim = :owner",
             names={"#claim": claim_attr, "#until": until_attr},
             values={":owner": {"S": owner}},
+        )
+
+    def _set_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET #unclear = :window",
+            condition="#claim = :owner",
+            names={"#unclear": unclear_attribute(flag), "#claim": claim_attributes(flag)[0]},
+            values={":window": {"S": window}, ":owner": {"S": owner}},
         )
 
     def _conditional_update(

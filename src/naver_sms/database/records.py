@@ -9,9 +9,10 @@ drift apart in what they validate, log or decide.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from naver_sms.database.base import (
     BookingKey,
     claim_attributes,
     sent_attributes,
+    unclear_attribute,
     visit_order,
 )
 from naver_sms.domain.booking import (
@@ -37,8 +39,10 @@ from naver_sms.domain.booking import (
 from naver_sms.domain.session import Session, parse_cookies
 from naver_sms.utils.clock import to_utc_z
 from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
+from naver_sms.utils.scrub import register_secrets
 
 log = get_logger(__name__)
+_UNCLEAR_WINDOW = re.compile(r"[0-9]{1,15}-[0-9]{1,15}")
 
 
 def epoch(moment: datetime) -> int:
@@ -147,6 +151,12 @@ class RecordStore(LoggedStore):
     @abstractmethod
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         """If `owner` holds the claim: claim removed."""
+
+    @abstractmethod
+    def _set_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        """If `owner` holds the claim: the unclear window set, the claim kept."""
 
     # -- the seed's operations
 
@@ -299,6 +309,29 @@ class RecordStore(LoggedStore):
             ctx["released"] = self._drop_claim(booking_num, stored_phone, flag, owner)
         return bool(ctx["released"])
 
+    def mark_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        if not _UNCLEAR_WINDOW.fullmatch(window):
+            raise ValueError("mark_unclear: window must be '{start_ms}-{end_ms}'")
+        with self._on_record(
+            "mark_unclear",
+            "Send outcome unclear; the claim is kept",
+            booking_num,
+            phone,
+            flag=flag,
+            owner=owner,
+            window=window,
+        ) as (stored_phone, ctx):
+            marked = self._set_unclear(booking_num, stored_phone, flag, owner, window)
+            if not marked:
+                # A retried write can fail on its own success, as with marks.
+                record = self._get(booking_num, stored_phone) or {}
+                marked = record.get(unclear_attribute(flag)) == window
+                ctx["recovered"] = marked
+            ctx["marked"] = marked
+        return marked
+
 
 class CookieStore(LoggedStore):
     """The SessionStore contract (the seed's single session record) over three primitives."""
@@ -319,10 +352,17 @@ class CookieStore(LoggedStore):
         with self._operation("get_session", "Session retrieved") as ctx:
             cookies = self._read()
             ctx["found"] = cookies is not None
-        return Session(cookies=cookies) if cookies is not None else None
+        if cookies is None:
+            return None
+        # From here on their values may reach an error text: the scrubber removes them.
+        with suppress(ValueError):
+            register_secrets(cookie.get("value") for cookie in parse_cookies(cookies))
+        return Session(cookies=cookies)
 
     def save_session(self, cookies: str) -> bool:
-        names = [cookie["name"] for cookie in parse_cookies(cookies)]
+        parsed = parse_cookies(cookies)
+        register_secrets(cookie.get("value") for cookie in parsed)
+        names = [cookie["name"] for cookie in parsed]
         with self._operation("save_session", "Session saved", cookie_names=names):
             self._write(cookies)
         return True

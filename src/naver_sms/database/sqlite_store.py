@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from naver_sms.database import exceptions
-from naver_sms.database.base import BookingKey, claim_attributes, sent_attributes
+from naver_sms.database.base import (
+    BookingKey,
+    claim_attributes,
+    sent_attributes,
+    unclear_attribute,
+)
 from naver_sms.database.records import CookieStore, LoggedStore, RecordStore
 from naver_sms.domain.booking import (
     CORE_FIELDS,
@@ -359,6 +364,18 @@ class SqliteBookingStore(_SqliteFile, RecordStore):
             (_path(claim_attr), _path(until_attr)),
             condition="json_extract(extra, ?) = ?",
             condition_args=(_path(claim_attr), owner),
+        )
+
+    def _set_unclear(
+        self, booking_num: str, phone: str, flag: str, owner: str, window: str
+    ) -> bool:
+        return self._update(
+            booking_num,
+            phone,
+            "extra = json_set(extra, ?, ?)",
+            (_path(unclear_attribute(flag)), window),
+            condition="json_extract(extra, ?) = ?",
+            condition_args=(_path(claim_attributes(flag)[0]), owner),
         )
 
     def _update(
