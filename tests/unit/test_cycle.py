@@ -56,6 +56,7 @@ class World:
         self.sessions = FakeSessions()
         self.sender = RecordingSender()
         self.notifier = RecordingNotifier()
+        self.sleeps: list[float] = []  # pauses between retries, recorded, never slept
         self.ports = CyclePorts(
             config=config or make_config(),
             bookings=self.store,
@@ -87,6 +88,7 @@ class World:
         )
 
     def run(self, now: datetime, **kw: Any) -> CycleReport:
+        kw.setdefault("sleep", self.sleeps.append)
         return run_cycle(ports=self.ports, now=now, **kw)
 
     def record(self, booking: Booking) -> dict[str, Any]:
@@ -179,13 +181,9 @@ def test_a_new_booking_is_stored_with_all_flags_false_before_any_send() -> None:
     world = World()
     booking = world.add()
     seen: list[dict[str, Any] | None] = []
-    send = world.sender.send
-
-    def spy(messages: Any) -> Any:
-        seen.append(world.store.get_booking(booking.booking_num, booking.phone))
-        return send(messages)
-
-    world.sender.send = spy  # type: ignore[method-assign]
+    world.sender.before_request = lambda _messages: seen.append(
+        world.store.get_booking(booking.booking_num, booking.phone)
+    )
     world.run(at(9))
     assert seen[0] is not None
     assert (seen[0]["confirm_sms"], seen[0]["remind_sms"], seen[0]["option_sms"]) == (
@@ -433,7 +431,8 @@ def test_the_report_has_the_documented_shape_and_no_full_phone() -> None:
     world = World()
     world.add()
     data = world.run(at(9)).to_dict()
-    assert list(data)[:7] == [
+    assert list(data)[:8] == [
+        "dry_run",
         "now",
         "stores",
         "bookings",

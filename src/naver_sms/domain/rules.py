@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Final
 
 from naver_sms.domain.booking import KST, Booking, parse_booking_time
-from naver_sms.domain.messages import MessageKind, advertising_decision
+from naver_sms.domain.messages import AD_HOURS, MessageKind, advertising_decision
 
 CONFIRMED: Final = "RC03"
 COMPLETED: Final = "RC08"
@@ -204,3 +204,18 @@ def _after_visit(
         )
     else:
         draft.due.append(Decision(event, f"{why}, in the {opens:%H:%M}-{closes:%H:%M} window"))
+
+
+def advertising_open(now: datetime, window: tuple[time, time], margin: timedelta) -> bool:
+    """May an advertising request start at `now` and still reach the provider in time?
+
+    Checked before each request on the cycle's advancing clock, not once at the
+    cycle's start: a long cycle that began at 20:59:50 must not send at 21:00:05.
+    Both the store's window and the law's 08:00-21:00 hold, and the request must
+    start `margin` before either closes.
+    """
+    local = now.astimezone(KST)
+    opens = max(window[0], AD_HOURS[0])
+    closes = min(window[1], AD_HOURS[1])
+    closing = datetime.combine(local.date(), closes, tzinfo=KST)
+    return opens <= local.time() and local + margin < closing

@@ -21,7 +21,14 @@ from typing import Any, Final
 
 from naver_sms.domain.booking import mask_phone
 
-__all__ = ["REDACTED", "mask_phones_in", "register_secret", "register_secrets", "scrub", "scrub_data"]
+__all__ = [
+    "REDACTED",
+    "mask_phones_in",
+    "register_secret",
+    "register_secrets",
+    "scrub",
+    "scrub_data",
+]
 
 REDACTED: Final = "***"
 _MIN_SECRET_LENGTH: Final = 6
