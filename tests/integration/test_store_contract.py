@@ -464,6 +464,34 @@ def test_release_by_a_non_owner_is_refused(backend: Backend) -> None:
     assert not backend.bookings.claim(NUM, PHONE, "option_sms", "intruder", NOW)
 
 
+def test_an_unclear_send_keeps_its_claim_and_records_the_window(backend: Backend) -> None:
+    backend.bookings.create_booking(seed_booking())
+    backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-a", NOW)
+
+    assert backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
+    assert backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
+
+    stored = backend.bookings.get_booking(NUM, PHONE)
+    assert stored is not None
+    assert stored["confirm_sms"] is False
+    assert stored["confirm_sms_unclear"] == "1000-2000"
+    assert stored["confirm_sms_claim"] == "cycle-a"  # still held: no other cycle sends now
+    assert not backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-b", NOW)
+    # After the lease another cycle may claim it (and must ask the provider first).
+    assert backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-b", NOW + timedelta(minutes=11))
+    assert backend.bookings.get_booking(NUM, PHONE)["confirm_sms_unclear"] == "1000-2000"  # type: ignore[index]
+
+
+def test_an_unclear_mark_by_a_non_owner_is_refused(backend: Backend) -> None:
+    backend.bookings.create_booking(seed_booking())
+    backend.bookings.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
+
+    assert not backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "intruder", "1-2")
+    stored = backend.bookings.get_booking(NUM, PHONE)
+    assert stored is not None
+    assert "confirm_sms_unclear" not in stored
+
+
 def test_a_booking_with_no_record_cannot_be_claimed(backend: Backend) -> None:
     assert not backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle", NOW)
     assert backend.bookings.get_booking(NUM, PHONE) is None
