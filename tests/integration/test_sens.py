@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,13 @@ import pytest
 
 from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.messages import Message, MessageKind, MessageType
-from naver_sms.messaging.base import SendFailed, SendRejected, SmsSender
+from naver_sms.messaging.base import (
+    SenderRefused,
+    SendFailed,
+    SendRejected,
+    SendUnclear,
+    SmsSender,
+)
 from naver_sms.messaging.sens import SensSender, sens_signature
 from naver_sms.messaging.templates import TemplateRenderer, sample_booking
 from naver_sms.sandbox.sens import FakeSens
@@ -172,7 +179,8 @@ def test_an_unregistered_sender_is_rejected_with_the_reason_from_the_body(
 ) -> None:
     [result] = sender_for(fake, client).send([message(sender="02-9999-0000")])
 
-    assert isinstance(result.error, SendRejected)
+    assert isinstance(result.error, SenderRefused)
+    assert result.error.sender == "02-9999-0000"
     assert not result.error.retryable
     assert result.error.status == 400
     assert "not a registered sender number" in result.error.reason
@@ -239,16 +247,20 @@ def test_the_fake_refuses_an_emoji_and_unlabelled_advertising(
     assert "(광고)" in str(results[1].error)
 
 
-def test_a_5xx_is_a_retryable_send_failed(fake: FakeSens, client: httpx.Client) -> None:
-    fake.fail_next(1, status=503)
+@pytest.mark.parametrize("accept", [False, True])
+def test_a_5xx_is_unclear_because_the_gateway_may_have_forwarded_it(
+    fake: FakeSens, client: httpx.Client, accept: bool
+) -> None:
+    fake.fail_next(1, status=503, accept=accept)
     sender = sender_for(fake, client)
 
-    [failed] = sender.send([message()])
+    [unclear] = sender.send([message()])
     [retried] = sender.send([message()])
 
-    assert isinstance(failed.error, SendFailed)
-    assert failed.error.retryable
-    assert failed.error.status == 503
+    assert isinstance(unclear.error, SendUnclear)
+    assert unclear.request_id is None
+    assert unclear.error.status == 503
+    assert len(fake.accepted) == (2 if accept else 1)
     assert retried.ok
 
 
@@ -260,15 +272,54 @@ def test_a_429_from_the_gateway_is_retryable(fake: FakeSens, client: httpx.Clien
     assert isinstance(result.error, SendFailed)
 
 
-def test_a_timeout_is_a_retryable_send_failed(fake: FakeSens, client: httpx.Client) -> None:
-    fake.hang_next(1, seconds=5)
+def test_no_answer_within_the_read_timeout_is_unclear_not_failed(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    fake.hang_next(1, seconds=5, accept=True)
     started = time.perf_counter()
 
     [result] = sender_for(fake, client, timeout=0.3).send([message()])
 
-    assert isinstance(result.error, SendFailed)
+    assert isinstance(result.error, SendUnclear)
     assert "no answer" in result.error.reason
+    assert len(fake.accepted) == 1  # the text went: marking it failed would send it twice
     assert time.perf_counter() - started < 2
+
+
+def test_a_connection_dropped_after_acceptance_is_unclear(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    fake.drop_next(1)
+
+    [result] = sender_for(fake, client).send([message()])
+
+    assert isinstance(result.error, SendUnclear)
+    assert result.request_id is None
+    assert len(fake.accepted) == 1
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_a_200_html_page_from_a_proxy_is_not_counted_as_sent(
+    fake: FakeSens, client: httpx.Client, accept: bool
+) -> None:
+    fake.html_next(1, accept=accept)
+
+    [result] = sender_for(fake, client).send([message()])
+
+    assert not result.ok
+    assert result.request_id is None
+    assert isinstance(result.error, SendUnclear)
+    assert "HTML page" in result.error.reason
+    assert len(fake.accepted) == (1 if accept else 0)
+
+
+def test_a_2xx_json_without_a_request_id_is_unclear(fake: FakeSens, client: httpx.Client) -> None:
+    fake.fail_next(1, status=200)  # {"status": 200, "statusName": "fail", ...}
+
+    [result] = sender_for(fake, client).send([message()])
+
+    assert result.request_id is None
+    assert isinstance(result.error, SendUnclear)
 
 
 def test_an_unreachable_sens_is_a_send_failed(client: httpx.Client) -> None:
@@ -354,3 +405,151 @@ def test_every_message_of_the_example_config_is_accepted_by_the_fake_sens(
     assert len(fake.accepted) == len(messages)
     assert {a.sender for a in fake.accepted} == set(senders)
     assert all(a.content.startswith("(광고)") for a in fake.accepted if a.content_type == "AD")
+
+
+# --- one bad number in a batch -----------------------------------------------------------
+
+
+def test_one_refused_number_in_100_fails_only_itself_within_the_request_budget(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    messages = [message(to=f"010-0000-{i:04d}") for i in range(100)]
+    fake.refuse_number("010-0000-0037")
+
+    results = sender_for(fake, client).send(messages)
+
+    failed = [r for r in results if not r.ok]
+    assert [r.message.to for r in failed] == ["010-0000-0037"]
+    assert isinstance(failed[0].error, SendRejected)
+    assert failed[0].error.status == 400
+    assert "invalid recipient" in failed[0].error.reason
+    assert len(fake.accepted) == 99
+    assert len({a.to for a in fake.accepted}) == 99  # none of the 99 went twice
+    # The refused request, then two halves per level of 100 -> 50 -> ... -> 1.
+    assert fake.send_requests <= 1 + 2 * 7 + 2
+
+
+def test_a_refused_sender_is_not_split_and_its_other_requests_are_not_sent(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    unregistered = "02-9999-0000"
+    sms = [message(to=f"010-0000-{i:04d}", sender=unregistered) for i in range(150)]
+    lms = message("가" * 60, sender=unregistered, kind=MessageKind.REMINDER)
+
+    results = sender_for(fake, client).send([*sms, lms])
+
+    assert all(isinstance(r.error, SenderRefused) for r in results)
+    # The first request says the number is not registered; SMS request 2 and the
+    # LMS request share the sender and are not sent to be refused again.
+    assert fake.send_requests == 1
+
+
+def test_a_signature_refusal_is_not_split(fake: FakeSens, client: httpx.Client) -> None:
+    messages = [message(to=f"010-0000-{i:04d}") for i in range(8)]
+
+    results = sender_for(fake, client, secret_key="another-secret").send(messages)
+
+    assert all(isinstance(r.error, SendRejected) and r.error.status == 401 for r in results)
+    assert fake.send_requests == 1
+
+
+def test_a_lost_answer_is_not_split_or_retried_within_the_call(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    fake.fail_next(1, status=502, accept=True)
+    messages = [message(to=f"010-0000-{i:04d}") for i in range(8)]
+
+    results = sender_for(fake, client).send(messages)
+
+    assert all(isinstance(r.error, SendUnclear) for r in results)
+    assert fake.send_requests == 1
+    assert len(fake.accepted) == 8  # each went once
+
+
+def test_send_requests_sends_one_request_per_step(fake: FakeSens, client: httpx.Client) -> None:
+    event = message(
+        "(광고)샘플 스튜디오\n리뷰 이벤트 안내\n무료수신거부 080-000-0000", kind=MessageKind.EVENT
+    )
+    steps = sender_for(fake, client).send_requests([message(), message("가" * 60), event])
+
+    first = next(steps)
+
+    assert [r.ok for r in first] == [True]
+    assert fake.send_requests == 1  # the LMS and the advertising wait for the caller
+    assert sum(len(step) for step in steps) == 2
+    assert fake.send_requests == 3
+
+
+# --- asking SENS what it accepted -----------------------------------------------------
+
+
+def _window(seconds: float = 60) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    return now - timedelta(seconds=seconds), now + timedelta(seconds=1)
+
+
+def test_find_accepted_finds_the_messages_of_a_lost_answer_and_nothing_else(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    sender = sender_for(fake, client)
+    # Other traffic in the window: the same customer's confirmation earlier,
+    # and an advertising text to the other customer.
+    earlier = sender.send([message(to="010-0000-0001")])
+    sender.send(
+        [
+            message(
+                "(광고)샘플 스튜디오\n이벤트\n무료수신거부 080-000-0000",
+                to="010-0000-0002",
+                kind=MessageKind.EVENT,
+            )
+        ]
+    )
+    lost = [message("내일 방문 안내", to="010-0000-0001"), message(to="010-0000-0002")]
+    fake.drop_next(1)
+    assert all(r.unclear for r in sender.send(lost))
+    never_sent = message(to="010-0000-0003")
+
+    found = sender.find_accepted([*lost, never_sent], *_window())
+
+    lost_request = fake.accepted[-1].request_id
+    assert found == [lost_request, lost_request, None]
+    assert lost_request != earlier[0].request_id
+    assert fake.list_requests >= 1
+
+
+def test_find_accepted_reads_every_page_of_the_window(fake: FakeSens, client: httpx.Client) -> None:
+    sender = sender_for(fake, client)
+    assert all(r.ok for r in sender.send([message(to=f"010-0000-{i:04d}") for i in range(230)]))
+    last = message(to="010-0000-0229")
+
+    [found] = sender.find_accepted([last], *_window())
+
+    assert found == fake.accepted[-1].request_id
+    assert fake.list_requests == 3  # 100 + 100 + 30
+
+
+def test_find_accepted_does_not_look_outside_the_window(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    sender = sender_for(fake, client)
+    sender.send([message()])
+    later = datetime.now(UTC) + timedelta(seconds=2)
+
+    assert sender.find_accepted([message()], later, later + timedelta(minutes=5)) == [None]
+
+
+def test_find_accepted_raises_send_failed_when_the_list_cannot_be_read(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    fake.fail_next(1, status=500)
+
+    with pytest.raises(SendFailed):
+        sender_for(fake, client).find_accepted([message()], *_window())
+
+
+def test_the_list_request_is_signed_over_its_query_string(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    with pytest.raises(SendFailed, match="signature mismatch"):
+        sender_for(fake, client, secret_key="another-secret").find_accepted([message()], *_window())
+    assert fake.refusals[-1][0] == 401

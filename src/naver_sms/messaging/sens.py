@@ -3,6 +3,11 @@
 One request carries one `type`, `contentType` and `from`, and 1-100 recipients
 each with their own content, so a batch is grouped by those three and cut
 into requests of 100. Facts: `reference/messaging-kr.md`.
+
+Only a well-formed acceptance counts as sent. Every other outcome is sorted by
+what it says about the request: certainly not accepted (`SendFailed`, retried
+next cycle), refused (`SendRejected`), or maybe accepted (`SendUnclear`: the
+answer was lost, so before sending again the cycle asks `find_accepted`).
 """
 
 from __future__ import annotations
@@ -10,25 +15,62 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
 from pydantic import SecretStr
 
 from naver_sms.config import ConfigError, Settings
-from naver_sms.domain.booking import mask_phone
+from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message, MessageType
-from naver_sms.messaging.base import SendError, SendFailed, SendRejected, SendResult
+from naver_sms.messaging.base import (
+    SenderBase,
+    SenderRefused,
+    SendError,
+    SendFailed,
+    SendRejected,
+    SendResult,
+    SendUnclear,
+)
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
+from naver_sms.utils.scrub import register_secrets
 
 DEFAULT_BASE_URL: Final = "https://sens.apigw.ntruss.com"
 MAX_RECIPIENTS: Final = 100
+# A refused connection should fail fast (nothing was sent, the next cycle
+# retries), while an answer is worth waiting for: a read timeout leaves the
+# outcome unclear and costs a look-up in SENS's list before anything is resent.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
+# SENS lists by request time in windows of at most 30 days, 100 per page.
+LIST_WINDOW: Final = timedelta(days=30)
+LIST_PAGE_SIZE: Final = 100
+# A shop sends tens of messages a day: more pages than this in a look-up
+# window means the listing is not what we think it is, not a busy shop.
+MAX_LIST_PAGES: Final = 100
+_LIST_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _NON_DIGITS = re.compile(r"[^0-9]")
+# How a provider says the `from` number is not registered. SENS's own wording
+# is not documented, so both languages and both word orders are accepted.
+_SENDER_WORDS = (
+    r"(?:발신\s*번호|발신자\s*번호|calling\s*number|caller\s*(?:id|number)"
+    r"|sender(?:\s*(?:id|number))?|\bfrom\b)"
+)
+_UNREGISTERED_WORDS = (
+    r"(?:미등록|등록\s*되지|등록되어\s*있지|not\s+(?:a\s+|been\s+|yet\s+)?registered|unregistered"
+    r"|not\s+(?:been\s+)?approved|미승인)"
+)
+_UNREGISTERED_SENDER = re.compile(
+    rf"{_SENDER_WORDS}.{{0,80}}?{_UNREGISTERED_WORDS}|{_UNREGISTERED_WORDS}.{{0,40}}?{_SENDER_WORDS}"
+    r"|invalid\s+(?:sender|calling|caller|from)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 log = get_logger(__name__)
 
@@ -53,12 +95,16 @@ def _digits(number: str) -> str:
     return _NON_DIGITS.sub("", number)
 
 
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _reason(response: httpx.Response) -> str:
     """The provider's own words for a refusal: API gateway errors and SENS errors differ."""
-    try:
-        data: Any = response.json()
-    except ValueError:
-        data = None
+    data = _json(response)
     if isinstance(data, dict):
         error = data.get("error")
         if isinstance(error, dict):
@@ -68,12 +114,151 @@ def _reason(response: httpx.Response) -> str:
         for key in ("errorMessage", "message", "statusName"):
             if data.get(key):
                 return str(data[key])
+    if _looks_like_html(response):
+        return f"an HTML page ({response.reason_phrase or 'no reason given'})"
     text = response.text.strip()
     return text[:200] if text else response.reason_phrase or "no reason given"
 
 
-class SensSender(HttpAdapter):
+def _looks_like_html(response: httpx.Response) -> bool:
+    if "html" in response.headers.get("content-type", "").lower():
+        return True
+    return response.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+
+
+def refuses_sender(reason: str) -> bool:
+    """Whether a provider's refusal says the `from` number is not registered."""
+    return _UNREGISTERED_SENDER.search(reason) is not None
+
+
+def accepted_request_id(response: httpx.Response) -> str | None:
+    """The request id of a well-formed SENS acceptance, or None for anything else.
+
+    A 2xx alone proves nothing: a captive portal or a proxy's error page also
+    answers 200. SENS accepts with a JSON object holding a non-empty string
+    `requestId` (and `statusCode` "202" / `statusName` "success" when present).
+    """
+    if not 200 <= response.status_code < 300:
+        return None
+    data = _json(response)
+    if not isinstance(data, dict):
+        return None
+    request_id = data.get("requestId")
+    if not isinstance(request_id, str) or not request_id.strip():
+        return None
+    if "statusCode" in data and str(data["statusCode"]) != "202":
+        return None
+    if "statusName" in data and str(data["statusName"]).lower() != "success":
+        return None
+    return request_id
+
+
+def _not_an_acceptance(response: httpx.Response) -> str:
+    if _looks_like_html(response):
+        what = "an HTML page"
+    elif not response.content.strip():
+        what = "an empty body"
+    elif isinstance(_json(response), dict):
+        what = "JSON without a requestId or with a failed status"
+    else:
+        what = "a body that is not JSON"
+    return (
+        f"SENS answered HTTP {response.status_code} with {what}, not an acceptance: "
+        "it may or may not have taken the request"
+    )
+
+
+def _may_split(error: SendError) -> bool:
+    """A refusal that may be caused by one message of the request (a bad number, a bad text).
+
+    Not a refusal of the request as such: the sender number, the signature or
+    the keys (401/403), and nothing that is not a refusal (throttling, 5xx,
+    lost answers) would change for a smaller request.
+    """
+    return (
+        type(error) is SendRejected
+        and error.status is not None
+        and 400 <= error.status < 500
+        and error.status not in (401, 403, 408, 429)
+    )
+
+
+def _list_time(moment: datetime, *, round_up: bool) -> str:
+    """`YYYY-MM-DD HH:mm:ss` in KST, widened to whole seconds so the window is never narrower."""
+    if moment.tzinfo is None:
+        raise ValueError("find_accepted needs aware datetimes")
+    local = moment.astimezone(KST)
+    if round_up and local.microsecond:
+        local += timedelta(seconds=1)
+    return local.replace(microsecond=0).strftime(_LIST_TIME_FORMAT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """One message of SENS's list, reduced to what identifies a message like ours."""
+
+    request_id: str
+    message_id: str
+    request_time: str
+    key: tuple[str, str, str, str]  # to, from, type, contentType
+
+
+def _key(message: Message) -> tuple[str, str, str, str]:
+    return (
+        _digits(message.to),
+        _digits(message.sender),
+        message.type.value,
+        content_type_of(message),
+    )
+
+
+def match_accepted(
+    keys: Sequence[tuple[str, str, str, str]], listed: Sequence[_Listed]
+) -> list[str | None]:
+    """For each key, the request id of a listed message with that key, or None.
+
+    Each listed message answers for at most one of ours. Requests are taken
+    whole, the one that holds most of ours first: a lost answer hid one
+    request carrying a batch of ours, while other requests in the window that
+    share a key (the same customer texted the day before) hold fewer of them.
+    Ties go to the later request.
+    """
+    by_request: dict[str, list[_Listed]] = {}
+    seen: set[tuple[str, str]] = set()
+    for entry in listed:
+        if entry.message_id and (entry.request_id, entry.message_id) in seen:
+            continue  # listed twice across pages or windows
+        seen.add((entry.request_id, entry.message_id))
+        by_request.setdefault(entry.request_id, []).append(entry)
+    results: list[str | None] = [None] * len(keys)
+    open_requests = dict(by_request)
+
+    def assignment(entries: list[_Listed]) -> list[int]:
+        taken: list[int] = []
+        for entry in entries:
+            for index, key in enumerate(keys):
+                if results[index] is None and index not in taken and key == entry.key:
+                    taken.append(index)
+                    break
+        return taken
+
+    while open_requests:
+        best_id, best = max(
+            ((rid, assignment(entries)) for rid, entries in open_requests.items()),
+            key=lambda item: (len(item[1]), max(e.request_time for e in open_requests[item[0]])),
+        )
+        if not best:
+            break
+        for index in best:
+            results[index] = best_id
+        del open_requests[best_id]
+    return results
+
+
+class SensSender(SenderBase, HttpAdapter):
     """Sends batches through SENS v2. `client=None` builds an httpx client it owns."""
+
+    reaches_phones = True
 
     def __init__(
         self,
@@ -83,13 +268,17 @@ class SensSender(HttpAdapter):
         service_id: str,
         base_url: str = DEFAULT_BASE_URL,
         client: httpx.Client | None = None,
-        timeout: float = 10.0,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._access_key = SecretStr(access_key) if isinstance(access_key, str) else access_key
         self._secret_key = SecretStr(secret_key) if isinstance(secret_key, str) else secret_key
+        # The access key travels in a header and may come back in a gateway's
+        # error text: from now on no log line, report or alert can carry either key.
+        register_secrets([self._access_key, self._secret_key])
         self.service_id = service_id
         super().__init__(base_url, client, timeout)
+        self._timeouts = httpx.Timeout(timeout)
         self._clock = clock
 
     @classmethod
@@ -114,18 +303,19 @@ class SensSender(HttpAdapter):
     def url(self) -> str:
         return f"{self.base_url}/sms/v2/services/{self.service_id}/messages"
 
-    def send(self, messages: Sequence[Message]) -> list[SendResult]:
-        """One result per message, in order; a refused request fails only its own messages."""
-        results: dict[int, SendResult] = {}
+    # --- sending ----------------------------------------------------------------------
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        """One SENS request per step; a request refused for one of its messages is split.
+
+        A step whose request was refused and split yields `[]` (nothing final
+        yet), so a caller that stops between steps never leaves a request half
+        done. Once SENS refuses a sender number, the rest of that number's
+        messages get the same refusal without another request.
+        """
+        refused_senders: dict[str, SenderRefused] = {}
         for indexes in self._requests(messages):
-            batch = [messages[i] for i in indexes]
-            try:
-                request_id = self.send_request(batch)
-            except SendError as exc:
-                results.update({i: SendResult(messages[i], error=exc) for i in indexes})
-            else:
-                results.update({i: SendResult(messages[i], request_id=request_id) for i in indexes})
-        return [results[i] for i in range(len(messages))]
+            yield from self._send_splitting([messages[i] for i in indexes], refused_senders)
 
     @staticmethod
     def _requests(messages: Sequence[Message]) -> Iterator[list[int]]:
@@ -136,6 +326,47 @@ class SensSender(HttpAdapter):
         for indexes in groups.values():
             for start in range(0, len(indexes), MAX_RECIPIENTS):
                 yield indexes[start : start + MAX_RECIPIENTS]
+
+    def _send_splitting(
+        self, batch: list[Message], refused_senders: dict[str, SenderRefused]
+    ) -> Iterator[list[SendResult]]:
+        """Sends `batch`; on a refusal that one message can cause, bisects.
+
+        Without this, one bad number refuses its 99 neighbours every cycle.
+        Halving finds one bad message in about 2*log2(n) requests; the budget
+        caps a batch full of bad ones, and what it leaves unresolved fails
+        retryably, so a later cycle (without the messages already refused)
+        goes on.
+        """
+        sender = _digits(batch[0].sender)
+        budget = 2 * math.ceil(math.log2(len(batch))) + 2 if len(batch) > 1 else 0
+        pending = [batch]
+        while pending:
+            part = pending.pop()
+            if sender in refused_senders:
+                yield [SendResult(m, error=refused_senders[sender]) for m in part]
+                continue
+            try:
+                request_id = self.send_request(part)
+            except SendError as exc:
+                error = exc
+                if isinstance(exc, SenderRefused):
+                    refused_senders[sender] = exc
+                elif len(part) > 1 and _may_split(exc):
+                    if budget >= 2:
+                        budget -= 2
+                        half = len(part) // 2
+                        pending += [part[half:], part[:half]]  # the first half goes first
+                        yield []
+                        continue
+                    error = SendFailed(
+                        f"not sent: SENS refused a request with this message and others "
+                        f"({exc.reason}); sent again next cycle without the refused ones",
+                        status=exc.status,
+                    )
+                yield [SendResult(m, error=error) for m in part]
+            else:
+                yield [SendResult(m, request_id=request_id) for m in part]
 
     def body(self, messages: Sequence[Message]) -> dict[str, Any]:
         """The JSON body of one request; all messages share sender, type and content type."""
@@ -161,7 +392,10 @@ class SensSender(HttpAdapter):
         return body
 
     def send_request(self, messages: Sequence[Message]) -> str:
-        """Sends one request (<= 100 messages of one sender/type/content type); its request id."""
+        """Sends one request (<= 100 messages of one sender/type/content type); its request id.
+
+        Raises `SendFailed`, `SendRejected` (`SenderRefused`) or `SendUnclear`.
+        """
         if not 1 <= len(messages) <= MAX_RECIPIENTS:
             raise ValueError(f"a SENS request holds 1 to {MAX_RECIPIENTS} messages")
         keys = {(_digits(m.sender), m.type, content_type_of(m)) for m in messages}
@@ -169,18 +403,8 @@ class SensSender(HttpAdapter):
             raise ValueError("messages of one request must share sender, type and content type")
         body = self.body(messages)
         request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
-        timestamp = str(int(self._clock() * 1000))
-        access_key = self._access_key.get_secret_value()
-        request.headers["x-ncp-apigw-timestamp"] = timestamp
-        request.headers["x-ncp-iam-access-key"] = access_key
-        request.headers["x-ncp-apigw-signature-v2"] = sens_signature(
-            method="POST",
-            path=request.url.raw_path.decode("ascii"),
-            timestamp=timestamp,
-            access_key=access_key,
-            secret_key=self._secret_key.get_secret_value(),
-        )
         request.headers["Content-Type"] = "application/json; charset=utf-8"
+        self._sign(request)
         with logged_operation(
             "sens_send",
             "SMS request accepted",
@@ -193,40 +417,200 @@ class SensSender(HttpAdapter):
         ) as ctx:
             response = self._post(request)
             ctx["status"] = response.status_code
-            request_id = self._accepted(response)
+            request_id = self._verdict(response, sender=messages[0].sender)
             ctx["request_id"] = request_id
         return request_id
 
+    def _sign(self, request: httpx.Request) -> None:
+        timestamp = str(int(self._clock() * 1000))
+        access_key = self._access_key.get_secret_value()
+        request.headers["x-ncp-apigw-timestamp"] = timestamp
+        request.headers["x-ncp-iam-access-key"] = access_key
+        request.headers["x-ncp-apigw-signature-v2"] = sens_signature(
+            method=request.method,
+            path=request.url.raw_path.decode("ascii"),
+            timestamp=timestamp,
+            access_key=access_key,
+            secret_key=self._secret_key.get_secret_value(),
+        )
+
     def _post(self, request: httpx.Request) -> httpx.Response:
+        """The answer, or why there is none: sorted by whether the request can have left."""
         try:
             return self._client.send(request)
-        except httpx.TimeoutException:
-            raise SendFailed(f"no answer from SENS within {self._timeout:g} s") from None
-        except httpx.TransportError as exc:
-            raise SendFailed(f"SENS unreachable ({type(exc).__name__})") from None
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise SendFailed(
+                f"no connection to SENS within {self._timeouts.connect or 0:g} s: nothing was sent"
+            ) from None
+        except httpx.TimeoutException:  # read or write: the request may be in SENS already
+            raise SendUnclear(
+                f"no answer from SENS within {self._timeouts.read or 0:g} s: "
+                "it may have accepted the request"
+            ) from None
+        except httpx.ConnectError as exc:
+            raise SendFailed(f"SENS unreachable ({type(exc).__name__}): nothing was sent") from None
+        except (
+            httpx.RemoteProtocolError,
+            httpx.ReadError,
+            httpx.WriteError,
+            httpx.DecodingError,
+        ) as exc:
+            raise SendUnclear(
+                f"the connection to SENS broke before its answer ({type(exc).__name__}): "
+                "it may have accepted the request"
+            ) from None
+        except httpx.TransportError as exc:  # proxy, protocol: refused before sending
+            raise SendFailed(f"SENS not reached ({type(exc).__name__}): nothing was sent") from None
 
     @staticmethod
-    def _accepted(response: httpx.Response) -> str:
+    def _verdict(response: httpx.Response, *, sender: str) -> str:
         status = response.status_code
+        request_id = accepted_request_id(response)
+        if request_id is not None:
+            return request_id
         if 200 <= status < 300:
-            try:
-                data: Any = response.json()
-            except ValueError:
-                data = None
-            request_id = data.get("requestId") if isinstance(data, dict) else None
-            if isinstance(request_id, str) and request_id:
-                return request_id
-            # Accepted, so the messages are on their way: failing here would
-            # release the claims and send them twice. Keep a traceable id.
-            fallback = f"unknown-{uuid.uuid4().hex}"
-            log.warning(
-                "SENS accepted a request without a requestId",
-                operation="sens_send",
-                context={"status": status, "request_id": fallback},
-            )
-            return fallback
+            # The old "accepted without a requestId" guess marked such messages
+            # sent; an HTML page from a proxy is no proof of that.
+            raise SendUnclear(_not_an_acceptance(response), status=status)
         reason = _reason(response)
-        # 429 is the API gateway's throttle: the request was fine, only too early.
-        if status == 429 or status >= 500 or status < 400:
+        # The gateway's throttle (429) and a 408 mean the request was not
+        # processed: only too early or too slow.
+        if status in (408, 429):
             raise SendFailed(reason, status=status)
-        raise SendRejected(reason, status=status)
+        if 400 <= status < 500:
+            if status not in (401, 403) and refuses_sender(reason):
+                raise SenderRefused(reason, sender=sender, status=status)
+            raise SendRejected(reason, status=status)
+        # 5xx (the gateway may have forwarded it before failing), and the odd 1xx/3xx.
+        raise SendUnclear(f"{reason}: SENS may have accepted the request", status=status)
+
+    # --- asking what was accepted -----------------------------------------------------
+
+    def find_accepted(
+        self, messages: Sequence[Message], start: datetime, end: datetime
+    ) -> list[str | None]:
+        """Lists SENS's requests between `start` and `end` and matches ours against them.
+
+        A message matches a listed one with the same recipient, sender, type and
+        content type (SENS's list carries no text). Raises `SendFailed` when the
+        list cannot be read whole: half a list could hide an accepted message.
+        """
+        if not messages:
+            return []
+        keys = [_key(m) for m in messages]
+        listed: list[_Listed] = []
+        with logged_operation(
+            "sens_find_accepted",
+            "SENS list read",
+            logger=log,
+            count=len(messages),
+            start=start.isoformat(),
+            end=end.isoformat(),
+        ) as ctx:
+            for type_, content_type in sorted({(k[2], k[3]) for k in keys}):
+                listed += self._list_window(start, end, type_, content_type)
+            results = match_accepted(keys, listed)
+            ctx["listed"] = len(listed)
+            ctx["found"] = sum(r is not None for r in results)
+        return results
+
+    def _list_window(
+        self, start: datetime, end: datetime, type_: str, content_type: str
+    ) -> list[_Listed]:
+        listed: list[_Listed] = []
+        slice_start = start
+        while True:
+            slice_end = min(end, slice_start + LIST_WINDOW - timedelta(seconds=1))
+            params = {
+                "requestStartTime": _list_time(slice_start, round_up=False),
+                "requestEndTime": _list_time(slice_end, round_up=True),
+                "type": type_,
+                "contentType": content_type,
+            }
+            listed += self._list_pages(params, type_, content_type)
+            if slice_end >= end:
+                return listed
+            slice_start = slice_end
+
+    def _list_pages(
+        self, params: Mapping[str, str], type_: str, content_type: str
+    ) -> list[_Listed]:
+        listed: list[_Listed] = []
+        previous: list[str] | None = None
+        for page_index in range(MAX_LIST_PAGES):
+            data = self._list_page(
+                {**params, "pageIndex": str(page_index), "pageSize": str(LIST_PAGE_SIZE)}
+            )
+            entries = data["messages"]
+            ids = [str(e.get("messageId", "")) for e in entries if isinstance(e, dict)]
+            if previous is not None and ids and ids == previous:
+                raise SendFailed("SENS's message list repeats the same page: cannot read it whole")
+            previous = ids
+            listed += [
+                listed_entry
+                for entry in entries
+                if (listed_entry := _listed(entry, type_, content_type)) is not None
+            ]
+            if _last_page(data, page_index, len(entries)):
+                return listed
+        raise SendFailed(
+            f"SENS lists over {MAX_LIST_PAGES * LIST_PAGE_SIZE} messages in the window: "
+            "cannot tell which of ours it accepted"
+        )
+
+    def _list_page(self, params: Mapping[str, str]) -> dict[str, Any]:
+        request = self._client.build_request("GET", self.url, params=params, timeout=self._timeout)
+        self._sign(request)
+        try:
+            response = self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise SendFailed(
+                f"SENS could not be asked which messages it accepted ({type(exc).__name__})"
+            ) from None
+        if not 200 <= response.status_code < 300:
+            raise SendFailed(
+                f"SENS's message list: {_reason(response)}", status=response.status_code
+            )
+        data = _json(response)
+        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+            raise SendFailed(
+                "SENS's message list could not be read (expected JSON with a messages list)",
+                status=response.status_code,
+            )
+        return data
+
+
+def _listed(entry: object, type_: str, content_type: str) -> _Listed | None:
+    if not isinstance(entry, dict):
+        return None
+    request_id, to, sender = entry.get("requestId"), entry.get("to"), entry.get("from")
+    if not (isinstance(request_id, str) and request_id and isinstance(to, str) and sender):
+        return None
+    if str(entry.get("countryCode") or "82") != "82":
+        return None
+    return _Listed(
+        request_id=request_id,
+        message_id=str(entry.get("messageId") or ""),
+        request_time=str(entry.get("requestTime") or ""),
+        key=(
+            _digits(to),
+            _digits(str(sender)),
+            str(entry.get("type") or type_).upper(),
+            str(entry.get("contentType") or content_type).upper(),
+        ),
+    )
+
+
+def _last_page(data: Mapping[str, Any], page_index: int, on_page: int) -> bool:
+    """Whether the list ends here: a short page, or the page count when SENS gives one.
+
+    A count of items is not trusted to end the list: whether it counts the
+    page or the whole list is not documented, and stopping early could hide an
+    accepted message. A full last page costs one more (empty) request.
+    """
+    if on_page < LIST_PAGE_SIZE:
+        return True
+    for key in ("pageCount", "totalPages", "totalPageCount"):
+        if isinstance(data.get(key), int):
+            return page_index + 1 >= int(data[key])
+    return False

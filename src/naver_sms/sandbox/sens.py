@@ -3,9 +3,21 @@
 The fake SENS checks what the real one checks before it accepts a message
 (the v2 signature over the path as sent, the 5-minute timestamp window, the
 access key, registered senders, EUC-KR sizes per type) and records what it
-accepted. Faults can be injected: latency, 5xx answers, and requests left
-unanswered until the client times out. Nothing here reaches the network:
-the servers bind 127.0.0.1 on a free port.
+accepted, with the time on its clock, so that the list of requests by time
+window (`GET .../messages?requestStartTime=&requestEndTime=`) can be asked.
+
+Faults can be injected, for the next requests or only for requests holding a
+given number, each either before anything is accepted or after the request
+was accepted (the answer is what goes wrong):
+
+    sens.fail_next(1, status=503)               # 503, nothing accepted
+    sens.fail_next(1, status=502, accept=True)  # accepted, then a 502
+    sens.hang_next(1, seconds=5, accept=True)   # accepted, answered after the client gave up
+    sens.drop_next(1)                           # accepted, connection closed without an answer
+    sens.html_next(1)                           # a proxy's HTML page with 200, nothing accepted
+    sens.refuse_number("010-0000-0666")         # any request holding it is refused (400)
+
+Nothing here reaches the network: the servers bind 127.0.0.1 on a free port.
 """
 
 from __future__ import annotations
@@ -19,20 +31,47 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Final
+from urllib.parse import parse_qs
 
+from naver_sms.domain.booking import KST
 from naver_sms.sandbox.server import LoopbackHTTPServer, LoopbackServer
 
 TIMESTAMP_WINDOW_MS = 5 * 60 * 1000
 _HANG = object()  # answer nothing: the client's timeout is the fault under test
+_DROP = object()  # close the connection without an answer
 _DIGITS = re.compile(r"^[0-9]+$")
-_SENS_PATH = re.compile(r"^/sms/v2/services/(?P<service>[^/?]+)/messages(?:\?.*)?$")
+_SENS_PATH = re.compile(r"^/sms/v2/services/(?P<service>[^/?]+)/messages(?:\?(?P<query>.*))?$")
 _SIZE_LIMITS = {"SMS": 90, "LMS": 2000}
+_LIST_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+_LIST_WINDOW: Final = timedelta(days=30)
+_PROXY_PAGE: Final = (
+    b"<!DOCTYPE html><html><head><title>Gateway</title></head>"
+    b"<body><h1>Please wait</h1><p>Your request is being checked.</p></body></html>"
+)
 
-Answer = tuple[int, Mapping[str, Any]] | object  # object: _HANG
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """An answer that is not JSON (a proxy's HTML page)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """An answer given only after `seconds` (past the client's timeout); None: none at all."""
+
+    seconds: float
+    answer: Answer | None = None
+
+
+Answer = tuple[int, Mapping[str, Any]] | Raw | Late | object  # object: _HANG or _DROP
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,15 +81,27 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         owner = self.server.owner
-        answer = owner.answer(self.command, self.path, dict(self.headers.items()), body)
-        if not isinstance(answer, tuple):  # _HANG
-            owner.wait(owner.hang_seconds)
+        answer: Answer | None = owner.answer(
+            self.command, self.path, dict(self.headers.items()), body
+        )
+        if answer is _HANG:
+            answer = Late(owner.hang_seconds)
+        if isinstance(answer, Late):
+            owner.wait(answer.seconds)
+            answer = None if owner.stopping else answer.answer
+        if answer is None or answer is _DROP:
             self.close_connection = True
             return
-        status, payload = answer
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        if isinstance(answer, Raw):
+            status, data, content_type = answer.status, answer.body, answer.content_type
+        elif isinstance(answer, tuple):
+            status, payload = answer
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            content_type = "application/json; charset=utf-8"
+        else:  # pragma: no cover - every answer is one of the above
+            raise TypeError(f"unknown answer {answer!r}")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -73,6 +124,10 @@ class _FaultyServer(LoopbackServer):
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def _queue_fault(self, answer: Answer, count: int) -> None:
         with self._lock:
@@ -107,6 +162,22 @@ class AcceptedMessage:
     to: str
     subject: str
     content: str
+    message_id: str = ""
+    # The fake's clock when it accepted the request (aware, UTC); the list by
+    # time window compares it in KST, as SENS does.
+    request_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(slots=True)
+class _Fault:
+    """What goes wrong for the next `count` send requests (holding `number`, if given)."""
+
+    kind: str  # "status" | "late" | "drop" | "html"
+    accept: bool
+    count: int
+    number: str | None = None
+    status: int = 500
+    seconds: float = 30.0
 
 
 class _Refusal(Exception):
@@ -122,6 +193,10 @@ def _gateway_error(status: int, code: str, message: str, details: str) -> _Refus
 
 def _bad_request(message: str) -> _Refusal:
     return _Refusal(400, {"status": 400, "statusName": "fail", "errorMessage": message})
+
+
+def _digits_of(number: str) -> str:
+    return re.sub(r"[^0-9]", "", number)
 
 
 def _euckr_size(text: str, what: str) -> int:
@@ -140,8 +215,27 @@ def _euckr_size(text: str, what: str) -> int:
     return len(text.encode("euc_kr"))
 
 
+def _recipients(body: bytes) -> set[str]:
+    """The `to` digits of a send body, read leniently (a fault matches before any check)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return set()
+    entries = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return set()
+    return {_digits_of(str(e.get("to", ""))) for e in entries if isinstance(e, dict)}
+
+
+def _list_time(text: str, name: str) -> datetime:
+    try:
+        return datetime.strptime(text, _LIST_TIME_FORMAT).replace(tzinfo=KST)
+    except ValueError:
+        raise _bad_request(f"{name}: expected YYYY-MM-DD HH:mm:ss, got {text!r}") from None
+
+
 class FakeSens(_FaultyServer):
-    """SENS v2 `POST /sms/v2/services/{serviceId}/messages`, checked as SENS checks it."""
+    """SENS v2 `POST` and `GET /sms/v2/services/{serviceId}/messages`, checked as SENS does."""
 
     def __init__(
         self,
@@ -157,12 +251,16 @@ class FakeSens(_FaultyServer):
         self.access_key = access_key
         self.secret_key = secret_key
         self.service_id = service_id
-        self.senders = {re.sub(r"[^0-9]", "", s) for s in senders}
+        self.senders = {_digits_of(s) for s in senders}
         self.clock = clock
         self.check_advertising = check_advertising
         self._accepted: list[AcceptedMessage] = []
         self._refusals: list[tuple[int, str]] = []
         self._requests = 0
+        self._send_requests = 0
+        self._list_requests = 0
+        self._rules: list[_Fault] = []
+        self._bad_numbers: set[str] = set()
 
     @property
     def accepted(self) -> list[AcceptedMessage]:
@@ -178,44 +276,135 @@ class FakeSens(_FaultyServer):
 
     @property
     def requests(self) -> int:
+        """Every request received, whatever its method or fate."""
         with self._lock:
             return self._requests
+
+    @property
+    def send_requests(self) -> int:
+        """The send requests (POST) received."""
+        with self._lock:
+            return self._send_requests
+
+    @property
+    def list_requests(self) -> int:
+        """The list requests (GET) received."""
+        with self._lock:
+            return self._list_requests
 
     def clear(self) -> None:
         with self._lock:
             self._accepted.clear()
             self._refusals.clear()
-            self._requests = 0
+            self._requests = self._send_requests = self._list_requests = 0
+            self._rules.clear()
+            self._faults.clear()
 
     def register_sender(self, number: str) -> None:
         with self._lock:
-            self.senders.add(re.sub(r"[^0-9]", "", number))
+            self.senders.add(_digits_of(number))
 
-    def fail_next(self, count: int = 1, status: int = 500) -> None:
-        """The next `count` requests are answered `status` without being looked at."""
-        self._queue_fault(
-            (status, {"status": status, "statusName": "fail", "errorMessage": "Internal error"}),
-            count,
-        )
+    def unregister_sender(self, number: str) -> None:
+        with self._lock:
+            self.senders.discard(_digits_of(number))
 
-    def hang_next(self, count: int = 1, seconds: float = 30.0) -> None:
-        """The next `count` requests get no answer for `seconds` (or until stop())."""
-        self.hang_seconds = seconds
-        self._queue_fault(_HANG, count)
+    def refuse_number(self, number: str) -> None:
+        """Every request holding `number` as a recipient is refused with a 400, as SENS
+        refuses a request with a malformed or unserviceable number (nothing of it is sent)."""
+        with self._lock:
+            self._bad_numbers.add(_digits_of(number))
+
+    def fail_next(
+        self, count: int = 1, status: int = 500, *, accept: bool = False, number: str | None = None
+    ) -> None:
+        """The next `count` requests are answered `status`. Without `accept`, before being
+        looked at (any request, sends and lists); with it, a send is handled (and accepted,
+        if valid) first, as when a gateway fails after forwarding."""
+        if not accept and number is None:
+            payload = {"status": status, "statusName": "fail", "errorMessage": "Internal error"}
+            self._queue_fault((status, payload), count)
+            return
+        self._add_rule(_Fault("status", accept, count, number, status=status))
+
+    def hang_next(
+        self,
+        count: int = 1,
+        seconds: float = 30.0,
+        *,
+        accept: bool = False,
+        number: str | None = None,
+    ) -> None:
+        """The next `count` requests get no answer for `seconds` (or until stop()). With
+        `accept`, a send is accepted first and its answer comes after the wait."""
+        if not accept and number is None:
+            self.hang_seconds = seconds
+            self._queue_fault(_HANG, count)
+            return
+        self._add_rule(_Fault("late", accept, count, number, seconds=seconds))
+
+    def drop_next(self, count: int = 1, *, accept: bool = True, number: str | None = None) -> None:
+        """The next `count` sends close the connection without an answer (accepted first,
+        unless `accept=False`)."""
+        self._add_rule(_Fault("drop", accept, count, number))
+
+    def html_next(
+        self, count: int = 1, *, accept: bool = False, status: int = 200, number: str | None = None
+    ) -> None:
+        """The next `count` sends get an HTML page with `status` (a proxy or captive portal),
+        without being accepted unless `accept=True`."""
+        self._add_rule(_Fault("html", accept, count, number, status=status))
+
+    def _add_rule(self, rule: _Fault) -> None:
+        if rule.number is not None:
+            rule.number = _digits_of(rule.number)
+        with self._lock:
+            self._rules.append(rule)
+
+    def _take_rule(self, body: bytes) -> _Fault | None:
+        recipients = _recipients(body)
+        with self._lock:
+            for rule in self._rules:
+                if rule.number is None or rule.number in recipients:
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
 
     def answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         with self._lock:
             self._requests += 1
-        return super().answer(method, path, headers, body)
+            if method == "POST":
+                self._send_requests += 1
+            elif method == "GET":
+                self._list_requests += 1
+        self.wait(self.latency)
+        fault = self._next_fault()
+        if fault is not None:
+            return fault
+        lowered = {k.lower(): v for k, v in headers.items()}
+        rule = self._take_rule(body) if method == "POST" else None
+        if rule is None:
+            return self.handle(method, path, lowered, body)
+        handled = self.handle(method, path, lowered, body) if rule.accept else None
+        if rule.kind == "late":
+            return Late(rule.seconds, handled)
+        if rule.kind == "drop":
+            return _DROP
+        if rule.kind == "html":
+            return Raw(rule.status, _PROXY_PAGE)
+        return rule.status, {"status": rule.status, "statusName": "fail", "errorMessage": "error"}
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         try:
             self._authenticate(method, path, headers)
             match = _SENS_PATH.match(path)
-            if method != "POST" or match is None:
+            if method not in ("POST", "GET") or match is None:
                 raise _gateway_error(404, "300", "Not Found", f"no such API: {method} {path}")
             if match.group("service") != self.service_id:
                 raise _gateway_error(404, "300", "Not Found", "unknown serviceId")
+            if method == "GET":
+                return 200, self._list(parse_qs(match.group("query") or ""))
             accepted = self._validate(body)
         except _Refusal as refusal:
             reason = json.dumps(refusal.payload, ensure_ascii=False)
@@ -225,10 +414,11 @@ class FakeSens(_FaultyServer):
         request_id = accepted[0].request_id
         with self._lock:
             self._accepted.extend(accepted)
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return 202, {
             "requestId": request_id,
-            "requestTime": now,
+            "requestTime": accepted[0]
+            .request_time.astimezone(KST)
+            .strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
             "statusCode": "202",
             "statusName": "success",
         }
@@ -249,6 +439,7 @@ class FakeSens(_FaultyServer):
             )
         if not hmac.compare_digest(access_key, self.access_key):
             raise _gateway_error(401, "200", "Authentication Failed", "unknown access key")
+        # Signed over the path exactly as sent, query string included (a GET's window).
         message = f"{method} {path}\n{timestamp}\n{access_key}".encode()
         expected = base64.b64encode(
             hmac.new(self.secret_key.encode(), message, hashlib.sha256).digest()
@@ -256,11 +447,80 @@ class FakeSens(_FaultyServer):
         if not hmac.compare_digest(signature, expected):
             raise _gateway_error(401, "200", "Authentication Failed", "signature mismatch")
 
+    def _list(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        """The messages of a request id or of a request-time window, a page at a time.
+
+        SENS documents the query (`requestId`, or `requestStartTime` and
+        `requestEndTime` as `YYYY-MM-DD HH:mm:ss` KST at most 30 days apart;
+        `type`, `contentType`, `pageIndex`, `pageSize`); the paging fields of
+        the answer (`pageIndex`, `pageSize`, `itemCount`) are this fake's.
+        """
+
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        request_id = one("requestId")
+        start_text, end_text = one("requestStartTime"), one("requestEndTime")
+        if request_id is None and (start_text is None or end_text is None):
+            raise _bad_request("requestId or requestStartTime and requestEndTime: required")
+        start = _list_time(start_text, "requestStartTime") if start_text else None
+        end = _list_time(end_text, "requestEndTime") if end_text else None
+        if (
+            start is not None
+            and end is not None
+            and not timedelta(0) <= end - start <= _LIST_WINDOW
+        ):
+            raise _bad_request("requestEndTime: must be within 30 days after requestStartTime")
+        try:
+            page_index = int(one("pageIndex") or 0)
+            page_size = int(one("pageSize") or 100)
+        except ValueError:
+            raise _bad_request("pageIndex and pageSize: expected numbers") from None
+        if page_index < 0 or not 1 <= page_size <= 100:
+            raise _bad_request("pageSize: expected 1 to 100; pageIndex: 0 or more")
+        filters = {
+            "type": one("type"),
+            "contentType": one("contentType"),
+            "messageId": one("messageId"),
+        }
+        with self._lock:
+            accepted = list(self._accepted)
+        selected = []
+        for message in accepted:
+            when = message.request_time.astimezone(KST).replace(microsecond=0)
+            if request_id is not None and message.request_id != request_id:
+                continue
+            if start is not None and end is not None and not start <= when <= end:
+                continue
+            entry = {
+                "requestId": message.request_id,
+                "messageId": message.message_id,
+                "requestTime": when.strftime(_LIST_TIME_FORMAT),
+                "type": message.type,
+                "contentType": message.content_type,
+                "countryCode": "82",
+                "from": message.sender,
+                "to": message.to,
+            }
+            if all(value is None or entry[key] == value for key, value in filters.items()):
+                selected.append(entry)
+        page = selected[page_index * page_size : (page_index + 1) * page_size]
+        return {
+            "statusCode": "200",
+            "statusName": "success",
+            "messages": page,
+            "pageIndex": page_index,
+            "pageSize": page_size,
+            "itemCount": len(page),
+        }
+
     def _validate(self, body: bytes) -> list[AcceptedMessage]:
         data = self._envelope(body)
         request_id = f"sandbox-{uuid.uuid4().hex[:24]}"
+        request_time = datetime.fromtimestamp(self.clock(), UTC)
         return [
-            self._recipient(data, index, entry, request_id)
+            self._recipient(data, index, entry, request_id, request_time)
             for index, entry in enumerate(data["messages"])
         ]
 
@@ -295,7 +555,12 @@ class FakeSens(_FaultyServer):
         return data
 
     def _recipient(
-        self, data: Mapping[str, Any], index: int, entry: object, request_id: str
+        self,
+        data: Mapping[str, Any],
+        index: int,
+        entry: object,
+        request_id: str,
+        request_time: datetime,
     ) -> AcceptedMessage:
         kind, content_type = data["type"], data["contentType"]
         if not isinstance(entry, dict):
@@ -303,6 +568,10 @@ class FakeSens(_FaultyServer):
         to = entry.get("to")
         if not isinstance(to, str) or not _DIGITS.match(to) or not 10 <= len(to) <= 11:
             raise _bad_request(f"messages[{index}].to: expected 10-11 digits")
+        with self._lock:
+            refused = to in self._bad_numbers
+        if refused:
+            raise _bad_request(f"messages[{index}].to: invalid recipient number")
         text = entry.get("content") or data["content"]
         subject = entry.get("subject") or data.get("subject") or ""
         if not isinstance(text, str) or not isinstance(subject, str):
@@ -324,7 +593,17 @@ class FakeSens(_FaultyServer):
                 f"messages[{index}].content: advertising must start with (광고) "
                 "and carry a 무료수신거부 line"
             )
-        return AcceptedMessage(request_id, kind, content_type, data["from"], to, subject, text)
+        return AcceptedMessage(
+            request_id,
+            kind,
+            content_type,
+            data["from"],
+            to,
+            subject,
+            text,
+            message_id=f"sandbox-msg-{uuid.uuid4().hex[:20]}",
+            request_time=request_time,
+        )
 
 
 # --- Telegram Bot API -----------------------------------------------------------------
