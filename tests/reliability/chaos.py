@@ -6,7 +6,10 @@
 - `ChaosNaver`: the sandbox Naver, its random faults half 5xx and half late
   answers (the request hangs, then a 504).
 - `ChaosSens`: the fake SENS with random 500s and requests left unanswered
-  (the connection closes after a wait; nothing is accepted).
+  (the connection closes after a wait; nothing is accepted). The sender
+  cannot know that, so these are unclear outcomes: their claims are kept and
+  a later cycle asks SENS before sending them (`test_lost_answers.py` loses
+  answers of requests SENS did accept).
 - `KillProxy`: in front of the DynamoDB-API server for one victim process;
   it SIGKILLs that process at a chosen point of its exactly-once protocol
   (after its Nth claim, after its send before the mark, after its Nth mark).
