@@ -40,6 +40,7 @@ from naver_sms.domain.booking import (
     mask_phone,
     normalize_phone,
 )
+from naver_sms.domain.session import cookie_matches_host
 from naver_sms.naver.errors import BookingApiError, SessionExpired
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
@@ -301,17 +302,23 @@ def date_windows(
     return windows
 
 
-def cookie_header(cookies: Cookies) -> str:
-    """The `Cookie` header of a cookie list; a name seen twice keeps its last value.
+def cookie_header(cookies: Cookies, host: str) -> str:
+    """The `Cookie` header for a request to `host`; a name seen twice keeps its last value.
 
-    Cookies are sent as a header rather than through httpx's jar because the
-    jar matches domains: `.naver.com` cookies would never reach a loopback
-    sandbox, and a jar shared by the client could mix two sessions.
+    Only cookies whose domain matches `host` go out (`cookie_matches_host`):
+    a session may hold a cookie of another site, and Naver must never see
+    it, nor the sandbox see Naver's. The header is built here rather than by
+    httpx's jar because a jar shared by the client could mix two sessions.
     """
     pairs: dict[str, str] = {}
     for cookie in cookies:
         name, value = cookie.get("name"), cookie.get("value")
-        if isinstance(name, str) and isinstance(value, str) and name:
+        if (
+            isinstance(name, str)
+            and isinstance(value, str)
+            and name
+            and cookie_matches_host(cookie, host)
+        ):
             pairs[name] = value
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
@@ -364,6 +371,7 @@ class BookingApi(HttpAdapter):
         self._sleep = sleep
         self.page_size = page_size
         self.user_agent = user_agent
+        self._host = urlsplit(self.base_url).hostname or ""
         # `noCache` only defeats caches; it is not business time, so the wall clock is fine.
         self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
 
@@ -463,7 +471,10 @@ class BookingApi(HttpAdapter):
         answer raises BookingApiError: it says nothing about the cookies, and
         treating it as "expired" would throw a good session away.
         """
-        if not any(cookie.get("name") in ("NID_AUT", "NID_SES") for cookie in cookies):
+        if not any(
+            cookie.get("name") in ("NID_AUT", "NID_SES") and cookie_matches_host(cookie, self._host)
+            for cookie in cookies
+        ):
             return False
         try:
             self.count(biz_id, "RC03", today, today, cookies)
@@ -515,7 +526,7 @@ class BookingApi(HttpAdapter):
             "user-agent": self.user_agent,
             "x-booking-naver-role": "OWNER",
             "referer": f"{self.base_url}/bizes/{biz_id}/booking-list-view",
-            "cookie": cookie_header(cookies),
+            "cookie": cookie_header(cookies, self._host),
         }
 
     def _count(
