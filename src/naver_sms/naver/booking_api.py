@@ -41,7 +41,7 @@ from naver_sms.domain.booking import (
     normalize_phone,
 )
 from naver_sms.domain.session import cookie_matches_host
-from naver_sms.naver.errors import BookingApiError, SessionExpired
+from naver_sms.naver.errors import BookingApiError, NaverThrottled, SessionExpired
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
 
@@ -52,6 +52,7 @@ __all__ = [
     "BookingApiError",
     "Cookies",
     "FetchResult",
+    "NaverThrottled",
     "SessionExpired",
     "UnusableEntry",
     "cookie_header",
@@ -590,6 +591,8 @@ class BookingApi(HttpAdapter):
     ) -> object:
         response = self._get(path, params, biz_id, status, cookies, counter)
         code = response.status_code
+        if code == 429:
+            raise NaverThrottled("Naver throttled the booking API (HTTP 429)")
         if code in (401, 403):
             raise SessionExpired(f"Naver refused the session cookies (HTTP {code})")
         if response.is_redirect:
@@ -608,7 +611,11 @@ class BookingApi(HttpAdapter):
                 status=status,
             )
         try:
-            return response.json()
+            body = response.json()
+        except RecursionError:  # nesting deeper than the parser goes
+            raise BookingApiError(
+                "answered JSON nested too deeply to read", biz_id=biz_id, status=status
+            ) from None
         except ValueError:
             text = response.text
             if text.lstrip().startswith("<"):
@@ -624,6 +631,19 @@ class BookingApi(HttpAdapter):
                 biz_id=biz_id,
                 status=status,
             ) from None
+        errors = _error_messages(body)
+        if errors is not None:
+            # Naver answers some failures, throttling among them, with HTTP 200
+            # and an error list; read as data it would look like "no bookings".
+            if any("toomanyrequests" in message.lower() for message in errors):
+                raise NaverThrottled("Naver throttled the booking API (BookingAPITooManyRequests)")
+            shown = "; ".join(message[:80] for message in errors[:3]) or "no message"
+            raise BookingApiError(
+                f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}",
+                biz_id=biz_id,
+                status=status,
+            )
+        return body
 
     def _get(
         self,
@@ -664,11 +684,30 @@ class BookingApi(HttpAdapter):
                 raise BookingApiError(
                     f"request failed ({type(exc).__name__})", biz_id=biz_id, status=status
                 ) from None
-            if response.status_code >= 500 or response.status_code == 429:
+            if response.status_code >= 500:
                 problem = f"HTTP {response.status_code}"
                 continue
+            # 429 is not retried: throttling lasts minutes, and asking again at
+            # once would only prolong it. The caller stops for this cycle.
             return response
         raise BookingApiError(f"{problem} after {attempts} attempts", biz_id=biz_id, status=status)
+
+
+def _error_messages(body: object) -> list[str] | None:
+    """The messages of an `{"errors": [...]}` answer, None for any other body."""
+    if not isinstance(body, dict) or "errors" not in body:
+        return None
+    errors = body["errors"]
+    items = errors if isinstance(errors, list) else [errors]
+    messages: list[str] = []
+    for item in items:
+        fields = (
+            [item]
+            if not isinstance(item, dict)
+            else [item.get(key) for key in ("message", "code", "errorCode", "type")]
+        )
+        messages.extend(" ".join(value.split()) for value in fields if isinstance(value, str))
+    return messages
 
 
 def _shape(body: object) -> str:
