@@ -39,6 +39,11 @@ VALID = {
         ("0110001234", "011-000-1234"),  # made-up legacy test numbers
         ("016-000-1234", "016-000-1234"),  # fake
         ("019 0000 1234", "019-0000-1234"),  # fake
+        # Legacy 10-digit 010 numbers are still in use (issue 10.12).
+        ("0100001234", "010-000-1234"),
+        ("010-000-1234", "010-000-1234"),
+        ("+82 10-000-1234", "010-000-1234"),
+        ("82100001234", "010-000-1234"),
     ],
 )
 def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str) -> None:
@@ -49,8 +54,8 @@ def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str)
     "raw",
     [
         "02-1234-5678",
-        "010-1234-567",
-        "0100001234",  # 010 numbers have 11 digits
+        "010-1234-567",  # an 11-digit number missing its last digit, not 010-123-4567
+        "010-0000-123",
         "010-1234-56789",
         "+1 10-1234-5678",
         "010-1234-567８",
@@ -80,6 +85,7 @@ def test_a_phone_that_is_not_a_string_is_refused() -> None:
         ("01012345678", "010-****-5678"),
         ("+82 10-1234-5678", "010-****-5678"),
         ("011-000-1234", "011-***-1234"),  # a made-up legacy test number
+        ("0100001234", "010-***-1234"),
         ("not a phone", "***"),
         ("02-1234-5678", "***"),
         (None, "***"),

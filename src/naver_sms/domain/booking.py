@@ -28,7 +28,8 @@ CORE_FIELDS: Final = (
 
 _BOOKING_NUM = re.compile(r"^([0-9]+)_([0-9]+)$")
 # Korean mobile prefixes: 010 is the only one issued today; 011 and 016-019 are
-# legacy numbers that still exist (some with a 3-digit middle block).
+# legacy numbers that still exist. Every prefix, 010 included, has old numbers
+# with a 3-digit middle block (010-XXX-XXXX) that customers still use.
 _MOBILE_PREFIXES: Final = ("010", "011", "016", "017", "018", "019")
 _PHONE_JUNK = re.compile(r"[\s\-.()]")
 
@@ -47,7 +48,12 @@ class BookingValidationError(ValueError):
 
 def _mobile_digits(raw: str) -> str | None:
     """The national 10/11-digit form of a Korean mobile number, or None."""
-    compact = _PHONE_JUNK.sub("", raw)
+    groups = [group for group in _PHONE_JUNK.split(raw) if group]
+    if len(groups) > 1 and len(groups[-1]) < 4:
+        # Every Korean number ends in four digits: "010-1234-567" is an
+        # 11-digit number missing one, not a 10-digit 010-123-4567.
+        return None
+    compact = "".join(groups)
     if compact.startswith("+82"):
         compact = compact[3:]
     elif compact.startswith("82") and len(compact) in (11, 12, 13):
@@ -58,8 +64,6 @@ def _mobile_digits(raw: str) -> str | None:
         return None
     digits = "0" + compact
     if digits[:3] not in _MOBILE_PREFIXES or len(digits) not in (10, 11):
-        return None
-    if digits[:3] == "010" and len(digits) != 11:
         return None
     return digits
 
@@ -76,8 +80,8 @@ def normalize_phone(phone: object, field_name: str = "phone") -> str:
     """The stored form of a Korean mobile number: `010-XXXX-XXXX`.
 
     Accepts the forms people and Naver use (`01012345678`, `010 1234 5678`,
-    `+82 10-1234-5678`, `82-10-...`); legacy 10-digit numbers become
-    `0XX-XXX-XXXX`.
+    `+82 10-1234-5678`, `82-10-...`); 10-digit numbers (any prefix, 010
+    included) become `0XX-XXX-XXXX`.
     """
     digits = _mobile_digits(phone) if isinstance(phone, str) else None
     if digits is None:
