@@ -89,6 +89,35 @@ def normalize_phone(phone: object, field_name: str = "phone") -> str:
     return f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
 
 
+def clean_text(text: str) -> str:
+    """`text` with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    JSON may carry half of an emoji (`"\\ud83d"`) when a name was cut at a
+    byte limit; Python decodes it into a string that SQLite, DynamoDB and
+    every UTF-8 writer refuse, so one such name would fail every write.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A surrogate pair that arrived as two code points is joined back into
+        # its character; only a lone half becomes U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def clean_value(value: Any) -> Any:
+    """`value` with `clean_text` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(clean_value(item) for item in value)
+    if isinstance(value, dict):
+        return {clean_value(key): clean_value(item) for key, item in value.items()}
+    return value
+
+
 def validate_booking_num(booking_num: object) -> str:
     if not isinstance(booking_num, str) or not _BOOKING_NUM.match(booking_num):
         raise BookingValidationError(
@@ -119,9 +148,23 @@ def parse_booking_time(value: str) -> datetime:
 
 
 def format_booking_time(moment: datetime) -> str:
-    """`YYYY-MM-DD HH:MM:SS` in KST; a naive datetime is taken to be KST already."""
+    """`YYYY-MM-DD HH:MM:SS` in KST; a naive datetime is taken to be KST already.
+
+    A year without four digits is refused: `%Y` writes year 1 as "1", which
+    no reader of the stored form can parse back (and year 1 in Seoul is on
+    local mean time, +08:27:52, so the instant is nonsense anyway).
+    """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(KST)
+        try:
+            moment = moment.astimezone(KST)
+        except (OverflowError, ValueError):  # year 1 or 9999 moved across a day boundary
+            raise BookingValidationError(
+                "booking_time", moment.isoformat(), "a time in the years 1000-9999"
+            ) from None
+    if not 1000 <= moment.year <= 9999:
+        raise BookingValidationError(
+            "booking_time", moment.isoformat(), "a time in the years 1000-9999"
+        )
     return moment.strftime(BOOKING_TIME_FORMAT)
 
 
@@ -175,6 +218,8 @@ class Booking:
         object.__setattr__(self, "phone", normalize_phone(self.phone))
         if not isinstance(self.name, str) or not self.name.strip():
             raise BookingValidationError("name", str(self.name), "a non-empty customer name")
+        # Every store is safe from half an emoji, whichever adapter built the booking.
+        object.__setattr__(self, "name", clean_text(self.name))
         object.__setattr__(self, "booking_time", validate_booking_time(self.booking_time))
         for flag in FLAGS:
             object.__setattr__(self, flag, _validate_flag(flag, getattr(self, flag)))
@@ -184,7 +229,7 @@ class Booking:
             if not isinstance(key, str) or not key or key in CORE_FIELDS:
                 raise BookingValidationError("extra field", str(key), "a new attribute name")
             if value is not None:
-                extra[key] = value
+                extra[key] = clean_value(value)
         object.__setattr__(self, "extra", extra)
 
     @classmethod
