@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 
-from naver_sms.naver.booking_api import BookingApi, BookingApiError, SessionExpired
-from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.naver.booking_api import BookingApi, BookingApiError, NaverThrottled, SessionExpired
+from naver_sms.sandbox.naver import NaverSandbox, ThrottleForm, booking_entry
 from tests.integration.conftest import NOW
 
 STORE = "5000001"
@@ -215,3 +215,55 @@ def test_the_sandbox_answers_422_to_a_long_window_or_a_time_without_z(naver: Nav
         response = httpx.get(url, params=params, headers={"cookie": cookies})
         assert response.status_code == 422
     assert httpx.get(url, params=long).status_code == 401  # no cookies: refused first
+
+
+@pytest.mark.parametrize("form", ["body", "429"])
+def test_a_throttled_account_raises_naver_throttled_at_once(
+    naver: NaverSandbox, form: ThrottleForm
+) -> None:
+    api, slept = _api(naver)
+    naver.throttle_next(1, form=form, endpoint="list")
+    with pytest.raises(NaverThrottled):
+        api.fetch_bookings(STORE, "RC03", TODAY, TODAY, naver.issue_session())
+    assert slept == []
+    assert naver.requests == {"count": 1, "list": 1}
+
+
+def test_only_the_sessions_cookies_for_the_api_host_reach_it(naver: NaverSandbox) -> None:
+    api, _ = _api(naver)
+    foreign = [
+        {"name": "SID", "value": "google-canary", "domain": ".google.com"},
+        {"name": "NID_JKL", "value": "naver-only", "domain": ".naver.com"},
+    ]
+    result = api.fetch_bookings(STORE, "RC03", TODAY, TODAY, [*naver.issue_session(), *foreign])
+    assert result.bookings
+    assert {r.cookie_names for r in naver.request_log} == {("NID_AUT", "NID_SES")}
+
+
+def test_naver_domain_cookies_are_not_sent_to_a_loopback_api(naver: NaverSandbox) -> None:
+    api, _ = _api(naver)
+    cookies = naver.issue_session(domain=".naver.com")
+    assert api.check_session(cookies, STORE, TODAY) is False
+    assert naver.requests == {}  # not even asked: no login cookie is for this host
+
+
+def test_a_zero_date_and_half_an_emoji_cost_one_booking_and_none(naver: NaverSandbox) -> None:
+    start = datetime(*TODAY.timetuple()[:3], 15, tzinfo=NOW.tzinfo)
+    zero = booking_entry(
+        STORE, 1_190_000_001, start, status="RC03", name="영날", phone="01000001001"
+    )
+    zero["snapshotJson"]["endDateTime"] = "0001-01-01T00:00:00Z"
+    emoji = booking_entry(
+        STORE, 1_190_000_002, start, status="RC03", name="김\ud83d", phone="0100001002"
+    )
+    naver.add_booking(STORE, zero)
+    naver.add_booking(STORE, emoji)
+    api, _ = _api(naver)
+    result = api.fetch_bookings(STORE, "RC03", TODAY, TODAY, naver.issue_session())
+    by_num = {b.booking_num: b for b in result.bookings}
+    assert by_num[f"{STORE}_1190000002"].name == "김\ufffd"
+    assert by_num[f"{STORE}_1190000002"].phone == "010-000-1002"
+    assert [(u.booking_num, u.phone_masked) for u in result.unusable] == [
+        (f"{STORE}_1190000001", "010-****-1001")
+    ]
+    assert len(by_num) == len(_expected(naver, "RC03", TODAY, TODAY)) - 1

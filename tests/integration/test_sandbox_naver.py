@@ -128,3 +128,36 @@ def test_stopping_wakes_a_hung_request() -> None:
     started = time.monotonic()
     naver.stop()
     assert time.monotonic() - started < 5
+
+
+def test_a_throttle_fault_answers_like_naver_in_both_forms(naver: NaverSandbox) -> None:
+    headers = _cookie(naver)
+    url = f"{naver.base_url}/api/businesses/{STORE}/bookings"
+    naver.throttle_next(1)
+    naver.throttle_next(1, form="429")
+    body = httpx.get(url, params=_window(), headers=headers)
+    assert body.status_code == 200
+    assert body.json()["errors"][0]["message"] == "BookingAPITooManyRequests"
+    plain = httpx.get(url, params=_window(), headers=headers)
+    assert plain.status_code == 429
+    assert isinstance(httpx.get(url, params=_window(), headers=headers).json(), list)
+
+
+def test_the_sandbox_records_which_cookies_arrived_but_never_their_values(
+    naver: NaverSandbox,
+) -> None:
+    cookies = naver.issue_session()
+    header = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    httpx.get(
+        f"{naver.base_url}/v3.1/businesses/{STORE}/bookings/count",
+        params=_window(),
+        headers={"cookie": header},
+    )
+    (request,) = naver.request_log
+    assert request.cookie_names == ("NID_AUT", "NID_SES")
+    assert cookies[0]["value"] not in repr(request)
+
+
+def test_a_session_can_be_issued_for_naver_s_domain(naver: NaverSandbox) -> None:
+    assert {c["domain"] for c in naver.issue_session(domain=".naver.com")} == {".naver.com"}
+    assert {c["domain"] for c in naver.issue_session()} == {"127.0.0.1"}

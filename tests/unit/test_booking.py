@@ -10,6 +10,8 @@ from naver_sms.domain.booking import (
     KST,
     Booking,
     BookingValidationError,
+    clean_text,
+    format_booking_time,
     make_booking_num,
     mask_phone,
     normalize_phone,
@@ -39,6 +41,11 @@ VALID = {
         ("0110001234", "011-000-1234"),  # made-up legacy test numbers
         ("016-000-1234", "016-000-1234"),  # fake
         ("019 0000 1234", "019-0000-1234"),  # fake
+        # Legacy 10-digit 010 numbers are still in use (issue 10.12).
+        ("0100001234", "010-000-1234"),
+        ("010-000-1234", "010-000-1234"),
+        ("+82 10-000-1234", "010-000-1234"),
+        ("82100001234", "010-000-1234"),
     ],
 )
 def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str) -> None:
@@ -49,8 +56,8 @@ def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str)
     "raw",
     [
         "02-1234-5678",
-        "010-1234-567",
-        "0100001234",  # 010 numbers have 11 digits
+        "010-1234-567",  # an 11-digit number missing its last digit, not 010-123-4567
+        "010-0000-123",
         "010-1234-56789",
         "+1 10-1234-5678",
         "010-1234-567８",
@@ -80,6 +87,7 @@ def test_a_phone_that_is_not_a_string_is_refused() -> None:
         ("01012345678", "010-****-5678"),
         ("+82 10-1234-5678", "010-****-5678"),
         ("011-000-1234", "011-***-1234"),  # a made-up legacy test number
+        ("0100001234", "010-***-1234"),
         ("not a phone", "***"),
         ("02-1234-5678", "***"),
         (None, "***"),
@@ -162,3 +170,44 @@ def test_a_missing_required_attribute_is_named() -> None:
 def test_an_extra_may_not_pose_as_a_core_attribute() -> None:
     with pytest.raises(BookingValidationError, match="extra field"):
         Booking(**VALID, extra={"phone": "010-0000-0000"})  # type: ignore[arg-type]
+
+
+def test_a_booking_from_naver_with_a_legacy_10_digit_010_number_is_stored_as_3_3_4() -> None:
+    booking = Booking(**{**VALID, "phone": "0100005678"})  # type: ignore[arg-type]
+    assert booking.phone == "010-000-5678"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),  # Naver's zero date: "1-01-01 08:27:52" before the fix
+        datetime(999, 12, 31, 12, tzinfo=KST),
+        datetime(9999, 12, 31, 23, tzinfo=UTC),
+    ],
+)
+def test_a_booking_time_outside_four_digit_years_is_refused_not_written_short(
+    moment: datetime,
+) -> None:
+    with pytest.raises(BookingValidationError, match=r"booking_time.*years 1000-9999"):
+        format_booking_time(moment)
+    with pytest.raises(BookingValidationError, match="booking_time"):
+        Booking(**{**VALID, "booking_time": moment})  # type: ignore[arg-type]
+
+
+def test_a_lone_surrogate_in_a_name_or_an_extra_becomes_a_replacement_character() -> None:
+    half_emoji = "\ud83d"
+    booking = Booking(
+        **{**VALID, "name": f"김민지{half_emoji}"},  # type: ignore[arg-type]
+        extra={"option_names": [f"이벤트{half_emoji}"], "item_name": f"룸{half_emoji}"},
+    )
+    assert booking.name == "김민지\ufffd"
+    assert booking.extra["option_names"] == ["이벤트\ufffd"]
+    assert booking.extra["item_name"] == "룸\ufffd"
+    # What every store does with the name: it must encode.
+    booking.name.encode("utf-8")
+    assert Booking(**{**VALID, "name": "김😀"}).name == "김😀"  # type: ignore[arg-type]
+
+
+def test_a_surrogate_pair_split_into_two_code_points_is_joined_back() -> None:
+    assert clean_text("\ud83d\ude00") == "😀"
+    assert clean_text("a\udc00b") == "a\ufffdb"

@@ -14,6 +14,7 @@ from naver_sms.domain.booking import KST
 from naver_sms.naver.booking_api import (
     BookingApi,
     BookingApiError,
+    NaverThrottled,
     SessionExpired,
     cookie_header,
     date_windows,
@@ -80,7 +81,9 @@ def test_a_naive_time_is_refused() -> None:
 
 
 def test_cookies_go_out_as_one_header_and_the_last_duplicate_wins() -> None:
-    header = cookie_header([*COOKIES, {"name": "NID_SES", "value": "newer"}, {"name": 5}])
+    header = cookie_header(
+        [*COOKIES, {"name": "NID_SES", "value": "newer"}, {"name": 5}], "partner.booking.naver.com"
+    )
     assert header == "NID_AUT=aut-canary; NID_SES=newer"
 
 
@@ -184,3 +187,96 @@ def test_bad_arguments_are_programming_errors() -> None:
         api.fetch_bookings("store-1", "RC03", DAY, DAY, COOKIES)
     with pytest.raises(ValueError, match="RC03"):
         api.fetch_bookings("5000001", "confirmed", DAY, DAY, COOKIES)
+
+
+# ----------------------------------------------------------------- throttling (issue 10.13)
+
+THROTTLE_BODY = {"errors": [{"message": "BookingAPITooManyRequests", "code": "TOO_MANY"}]}
+
+
+@pytest.mark.parametrize("endpoint", ["count", "list"])
+def test_naver_throttle_answered_with_http_200_is_throttling_not_a_shape_error(
+    endpoint: str,
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/count") and endpoint == "list":
+            return httpx.Response(200, json={"count": 1})
+        return httpx.Response(200, json=THROTTLE_BODY)
+
+    api, seen, slept = _api(handler)
+    with pytest.raises(NaverThrottled, match="BookingAPITooManyRequests"):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+    assert slept == []  # asking again at once would only prolong the throttling
+    assert len(seen) == (1 if endpoint == "count" else 2)
+
+
+def test_http_429_is_throttling_and_is_not_retried() -> None:
+    api, seen, slept = _api(lambda _r: httpx.Response(429, json=THROTTLE_BODY), retries=3)
+    with pytest.raises(NaverThrottled, match="429"):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+    assert len(seen) == 1
+    assert slept == []
+
+
+def test_a_throttled_session_check_is_neither_valid_nor_expired() -> None:
+    # Throttling says nothing about the cookies: they must not be thrown away.
+    api, _, _ = _api(lambda _r: httpx.Response(200, json=THROTTLE_BODY))
+    with pytest.raises(NaverThrottled):
+        api.check_session(COOKIES, "5000001", DAY)
+
+
+def test_another_error_body_is_reported_with_naver_s_message() -> None:
+    body = {"errors": [{"message": "BookingNotAllowed", "code": "E403"}]}
+    api, _, _ = _api(lambda _r: httpx.Response(200, json=body))
+    with pytest.raises(BookingApiError, match=r"Naver answered an error.*BookingNotAllowed"):
+        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+
+
+# ----------------------------------------------------------------- cookie domains (issue 10.9)
+
+MIXED_SESSION = [
+    {"name": "NID_AUT", "value": "aut-canary", "domain": ".naver.com"},
+    {"name": "NID_SES", "value": "ses-canary", "domain": ".naver.com"},
+    {"name": "BOOKING_X", "value": "booking", "domain": "partner.booking.naver.com"},
+    {"name": "NID_CHECK", "value": "nid-only", "domain": "nid.naver.com"},
+    {"name": "SID", "value": "google-canary", "domain": ".google.com"},
+    {"name": "BANK", "value": "bank-canary", "domain": "bank.example"},
+    {"name": "LOOK", "value": "look-alike", "domain": "evilnaver.com"},
+    {"name": "PLAIN", "value": "no-domain"},
+]
+
+
+def test_only_cookies_whose_domain_matches_the_naver_host_are_sent() -> None:
+    assert cookie_header(MIXED_SESSION, "partner.booking.naver.com") == (
+        "NID_AUT=aut-canary; NID_SES=ses-canary; BOOKING_X=booking; PLAIN=no-domain"
+    )
+
+
+def test_naver_cookies_never_reach_a_loopback_sandbox_and_its_cookies_never_reach_naver() -> None:
+    sandbox = {"name": "NID_AUT", "value": "sandbox-aut", "domain": "127.0.0.1"}
+    assert cookie_header([*MIXED_SESSION, sandbox], "127.0.0.1") == (
+        "PLAIN=no-domain; NID_AUT=sandbox-aut"
+    )
+    assert "sandbox-aut" not in cookie_header([sandbox], "partner.booking.naver.com")
+
+
+def test_the_request_to_naver_carries_no_other_site_s_cookie() -> None:
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda _r: httpx.Response(200, json={"count": 0}))
+    )
+    seen: list[httpx.Request] = []
+    client.event_hooks["request"] = [seen.append]
+    api = BookingApi("https://partner.booking.naver.com", client=client)
+    api.fetch_bookings("5000001", "RC03", DAY, DAY, MIXED_SESSION)
+    (request,) = seen
+    sent = request.headers["cookie"]
+    assert "NID_AUT=aut-canary" in sent
+    for canary in ("google-canary", "bank-canary", "look-alike", "nid-only"):
+        assert canary not in sent
+
+
+def test_a_session_whose_login_cookies_are_for_another_site_is_not_valid() -> None:
+    api, seen, _ = _api(lambda _r: httpx.Response(200, json={"count": 0}))
+    elsewhere = [{**cookie, "domain": ".google.com"} for cookie in COOKIES]
+    assert api.check_session(elsewhere, "5000001", DAY) is False
+    assert seen == []

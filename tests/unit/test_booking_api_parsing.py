@@ -20,12 +20,16 @@ def _sample(name: str) -> list[dict[str, Any]]:
     return json.loads((DATA / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def test_the_confirmed_sample_becomes_bookings_in_kst_and_one_reported_phone() -> None:
+def test_the_confirmed_sample_becomes_bookings_in_kst_including_a_10_digit_010_phone() -> None:
     bookings, unusable = parse_bookings(
         _sample("bookings_rc03_page0.json"), biz_id=STORE, status="RC03"
     )
-    assert [b.booking_num for b in bookings] == ["5000001_1100000001", "5000001_1100000002"]
-    first, second = bookings
+    assert [b.booking_num for b in bookings] == [
+        "5000001_1100000001",
+        "5000001_1100000002",
+        "5000001_1100000003",
+    ]
+    first, second, third = bookings
     assert first.booking_time == "2026-11-25 14:00:00"  # 05:00Z is 14:00 in Seoul
     assert first.phone == "010-0000-1111"
     assert first.name == "김민지"
@@ -34,10 +38,9 @@ def test_the_confirmed_sample_becomes_bookings_in_kst_and_one_reported_phone() -
     assert first.extra["option_names"] == ["기본 이용 50분", "원본 파일 전체 받기"]
     assert first.extra["end_time"] == "2026-11-25 15:00:00"
     assert second.booking_time == "2026-11-26 10:30:00"
-    # 0100003333 has 10 digits: an 010 number needs 11, so it is reported, not guessed.
-    assert [(u.booking_num, u.reason, u.phone_masked) for u in unusable] == [
-        ("5000001_1100000003", "phone is not a Korean mobile number", "***")
-    ]
+    # 0100003333 is a legacy 10-digit 010 number: still a customer's phone (issue 10.12).
+    assert third.phone == "010-000-3333"
+    assert unusable == []
 
 
 def test_the_completed_sample_keeps_its_status_and_event_option() -> None:

@@ -28,7 +28,8 @@ CORE_FIELDS: Final = (
 
 _BOOKING_NUM = re.compile(r"^([0-9]+)_([0-9]+)$")
 # Korean mobile prefixes: 010 is the only one issued today; 011 and 016-019 are
-# legacy numbers that still exist (some with a 3-digit middle block).
+# legacy numbers that still exist. Every prefix, 010 included, has old numbers
+# with a 3-digit middle block (010-XXX-XXXX) that customers still use.
 _MOBILE_PREFIXES: Final = ("010", "011", "016", "017", "018", "019")
 _PHONE_JUNK = re.compile(r"[\s\-.()]")
 
@@ -47,7 +48,12 @@ class BookingValidationError(ValueError):
 
 def _mobile_digits(raw: str) -> str | None:
     """The national 10/11-digit form of a Korean mobile number, or None."""
-    compact = _PHONE_JUNK.sub("", raw)
+    groups = [group for group in _PHONE_JUNK.split(raw) if group]
+    if len(groups) > 1 and len(groups[-1]) < 4:
+        # Every Korean number ends in four digits: "010-1234-567" is an
+        # 11-digit number missing one, not a 10-digit 010-123-4567.
+        return None
+    compact = "".join(groups)
     if compact.startswith("+82"):
         compact = compact[3:]
     elif compact.startswith("82") and len(compact) in (11, 12, 13):
@@ -58,8 +64,6 @@ def _mobile_digits(raw: str) -> str | None:
         return None
     digits = "0" + compact
     if digits[:3] not in _MOBILE_PREFIXES or len(digits) not in (10, 11):
-        return None
-    if digits[:3] == "010" and len(digits) != 11:
         return None
     return digits
 
@@ -76,13 +80,42 @@ def normalize_phone(phone: object, field_name: str = "phone") -> str:
     """The stored form of a Korean mobile number: `010-XXXX-XXXX`.
 
     Accepts the forms people and Naver use (`01012345678`, `010 1234 5678`,
-    `+82 10-1234-5678`, `82-10-...`); legacy 10-digit numbers become
-    `0XX-XXX-XXXX`.
+    `+82 10-1234-5678`, `82-10-...`); 10-digit numbers (any prefix, 010
+    included) become `0XX-XXX-XXXX`.
     """
     digits = _mobile_digits(phone) if isinstance(phone, str) else None
     if digits is None:
         raise BookingValidationError(field_name, mask_phone(phone), "a Korean mobile number")
     return f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    JSON may carry half of an emoji (`"\\ud83d"`) when a name was cut at a
+    byte limit; Python decodes it into a string that SQLite, DynamoDB and
+    every UTF-8 writer refuse, so one such name would fail every write.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A surrogate pair that arrived as two code points is joined back into
+        # its character; only a lone half becomes U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def clean_value(value: Any) -> Any:
+    """`value` with `clean_text` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(clean_value(item) for item in value)
+    if isinstance(value, dict):
+        return {clean_value(key): clean_value(item) for key, item in value.items()}
+    return value
 
 
 def validate_booking_num(booking_num: object) -> str:
@@ -115,9 +148,23 @@ def parse_booking_time(value: str) -> datetime:
 
 
 def format_booking_time(moment: datetime) -> str:
-    """`YYYY-MM-DD HH:MM:SS` in KST; a naive datetime is taken to be KST already."""
+    """`YYYY-MM-DD HH:MM:SS` in KST; a naive datetime is taken to be KST already.
+
+    A year without four digits is refused: `%Y` writes year 1 as "1", which
+    no reader of the stored form can parse back (and year 1 in Seoul is on
+    local mean time, +08:27:52, so the instant is nonsense anyway).
+    """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(KST)
+        try:
+            moment = moment.astimezone(KST)
+        except (OverflowError, ValueError):  # year 1 or 9999 moved across a day boundary
+            raise BookingValidationError(
+                "booking_time", moment.isoformat(), "a time in the years 1000-9999"
+            ) from None
+    if not 1000 <= moment.year <= 9999:
+        raise BookingValidationError(
+            "booking_time", moment.isoformat(), "a time in the years 1000-9999"
+        )
     return moment.strftime(BOOKING_TIME_FORMAT)
 
 
@@ -171,6 +218,8 @@ class Booking:
         object.__setattr__(self, "phone", normalize_phone(self.phone))
         if not isinstance(self.name, str) or not self.name.strip():
             raise BookingValidationError("name", str(self.name), "a non-empty customer name")
+        # Every store is safe from half an emoji, whichever adapter built the booking.
+        object.__setattr__(self, "name", clean_text(self.name))
         object.__setattr__(self, "booking_time", validate_booking_time(self.booking_time))
         for flag in FLAGS:
             object.__setattr__(self, flag, _validate_flag(flag, getattr(self, flag)))
@@ -180,7 +229,7 @@ class Booking:
             if not isinstance(key, str) or not key or key in CORE_FIELDS:
                 raise BookingValidationError("extra field", str(key), "a new attribute name")
             if value is not None:
-                extra[key] = value
+                extra[key] = clean_value(value)
         object.__setattr__(self, "extra", extra)
 
     @classmethod

@@ -35,12 +35,14 @@ from naver_sms.domain.booking import (
     KST,
     Booking,
     BookingValidationError,
+    clean_text,
     format_booking_time,
     make_booking_num,
     mask_phone,
     normalize_phone,
 )
-from naver_sms.naver.errors import BookingApiError, SessionExpired
+from naver_sms.domain.session import cookie_matches_host
+from naver_sms.naver.errors import BookingApiError, NaverThrottled, SessionExpired
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
 
@@ -51,6 +53,7 @@ __all__ = [
     "BookingApiError",
     "Cookies",
     "FetchResult",
+    "NaverThrottled",
     "SessionExpired",
     "UnusableEntry",
     "cookie_header",
@@ -119,71 +122,146 @@ class UnusableBooking(Exception):  # a result, raised only inside parsing
 
 # ---------------------------------------------------------------- parsing
 
+# Bounds for one booking's fields. Naver's own limits are far below these; a
+# value past them is garbage, and keeping it could break a store write
+# (DynamoDB's 400 KB item) or an SMS template in every later cycle.
+MAX_NAME_CHARS: Final = 100
+MAX_TEXT_CHARS: Final = 200
+MAX_OPTIONS: Final = 100
+_MAX_ID_DIGITS: Final = 20
+_MAX_PHONE_CHARS: Final = 40
+_MAX_TIME_CHARS: Final = 40
+# Visits happen in this century. A time outside it is Naver's zero date
+# (0001-01-01, whose Seoul offset is local mean time, +08:27:52) or garbage,
+# never a time to message a customer about.
+VISIT_YEARS: Final = (2000, 2100)
+_TRUE_TEXT: Final = ("true", "y", "yes", "1")
+_FALSE_TEXT: Final = ("false", "n", "no", "0", "")
 
-def _decoded(value: object) -> object:
+
+class _Bad(Exception):
+    """A field of the wrong type or out of range: the booking is unusable for this reason."""
+
+
+class _NoPhone(Exception):
+    """The entry has no phone at all (nothing to show masked in the report)."""
+
+
+def _decoded(value: object, where: str) -> object:
     """A nested JSON field: the console sends some as objects, some as JSON strings."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise _Bad(f"{where} is not valid JSON") from None
+
+
+def _lenient_snapshot(value: object) -> Mapping[str, Any]:
+    """The snapshot if it is readable, else {}: only for naming an unusable entry."""
+    try:
+        snapshot = _decoded(value, "snapshotJson")
+    except _Bad:
+        return {}
+    return snapshot if isinstance(snapshot, dict) else {}
 
 
 def _int_id(value: object) -> str | None:
     if isinstance(value, bool):  # bool is an int subclass; True is no booking id
         return None
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value < 10**_MAX_ID_DIGITS:
         return str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if (
+        isinstance(value, str)
+        and len(value) <= _MAX_ID_DIGITS
+        and value.isascii()
+        and value.isdigit()
+    ):
         return value
     return None
 
 
-def _truthy_flag(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "y", "yes", "1")
-    return value is True or (isinstance(value, int) and value == 1)
+def _checked_id(value: object, where: str) -> None:
+    if value is not None and _int_id(value) is None:
+        raise _Bad(f"{where} is not a numeric id")
 
 
-def _utc_instant(value: object) -> datetime | None:
-    """An aware datetime from the API's UTC form (`...Z` or an offset); None if unusable."""
-    if not isinstance(value, str):
+def _flag(value: object, where: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return value is True
+    if isinstance(value, int) and value in (0, 1):
+        return value == 1
+    if isinstance(value, str) and len(value) <= 10:
+        text = value.strip().lower()
+        if text in _TRUE_TEXT or text in _FALSE_TEXT:
+            return text in _TRUE_TEXT
+    raise _Bad(f"{where} is not true or false")
+
+
+def _visit_time(value: object, where: str) -> datetime | None:
+    """The KST instant of one of the API's UTC times, None if absent; _Bad if unusable."""
+    if value is None or value == "":
         return None
+    # The value itself is not quoted when unreadable: free text may hold a phone number.
+    expected = "a UTC time like 2026-11-25T05:00:00Z"
+    if not isinstance(value, str) or len(value) > _MAX_TIME_CHARS:
+        raise _Bad(f"{where} is not {expected}")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        return None
+        raise _Bad(f"{where} is not {expected}") from None
     if moment.tzinfo is None:
         # The API always marks UTC; guessing a zone could move a reminder by 9 hours.
+        raise _Bad(f"{where} has no time zone: expected {expected}")
+    low, high = VISIT_YEARS
+    # The year is checked before converting: year 1 or 9999 may not survive +09:00.
+    if not low <= moment.year <= high:
+        raise _Bad(f"{where} {moment.isoformat()!r} is outside the years {low}-{high}")
+    return moment.astimezone(KST)
+
+
+def _text(value: object, where: str, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """A stripped text without lone surrogates; None when absent or blank."""
+    if value is None:
         return None
-    return moment
+    if not isinstance(value, str):
+        raise _Bad(f"{where} is not text")
+    if len(value) > limit * 4:  # spare stripping a megabyte only to refuse it
+        raise _Bad(f"{where} is longer than {limit} characters")
+    text = clean_text(value.strip())
+    if len(text) > limit:
+        raise _Bad(f"{where} is longer than {limit} characters")
+    return text or None
 
 
-def _kst_text(moment: datetime) -> str | None:
-    try:
-        return format_booking_time(moment.astimezone(KST))
-    except (OverflowError, ValueError):  # year 1 or 9999 moved by +09:00
+def _option_names(value: object, where: str) -> list[str] | None:
+    """The distinct option names, None when the field is absent."""
+    options = _decoded(value, where)
+    if options is None:
         return None
-
-
-def _option_names(value: object) -> list[str] | None:
-    options = _decoded(value)
     if not isinstance(options, list):
-        return None
+        raise _Bad(f"{where} is not a list of options")
+    if len(options) > MAX_OPTIONS:
+        raise _Bad(f"{where} has more than {MAX_OPTIONS} options")
     names: list[str] = []
     for option in options:
-        name = option.get("name") if isinstance(option, dict) else None
-        if isinstance(name, str) and name.strip() and name.strip() not in names:
-            names.append(name.strip())
+        if not isinstance(option, dict):
+            raise _Bad(f"{where} holds an option that is not an object")
+        # An option without a name cannot match a keyword: skipped, not an error.
+        name = _text(option.get("name"), f"{where} option name")
+        if name is not None and name not in names:
+            names.append(name)
     return names
 
 
-def _first_text(*values: object) -> str | None:
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+def _status_code(value: object, requested: str) -> str:
+    if value is None or value == "":
+        return requested  # the entry came back for the status asked for
+    if isinstance(value, str) and _STATUS_CODE.match(value):
+        return value
+    raise _Bad("bookingStatusCode is not a status code like RC03")
 
 
 def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
@@ -191,11 +269,12 @@ def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
 
     The Booking's extras: `status` (the entry's `bookingStatusCode`),
     `item_name`, `option_names` (list of str), and `end_time` (KST) when known.
+    Every field is checked for its type and range; a value that is present
+    but wrong (not null) makes the booking unusable, with the field named.
     """
     if not isinstance(raw, dict):
         raise UnusableBooking(UnusableEntry(reason="entry is not a JSON object"))
-    snapshot = _decoded(raw.get("snapshotJson"))
-    snap: Mapping[str, Any] = snapshot if isinstance(snapshot, dict) else {}
+    snap = _lenient_snapshot(raw.get("snapshotJson"))
 
     book_id = _int_id(raw.get("bookingId")) or _int_id(snap.get("bookingId"))
     owner = _int_id(raw.get("businessId")) or _int_id(snap.get("businessId")) or biz_id
@@ -211,46 +290,90 @@ def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
         )
 
     if booking_num is None:
+        if raw.get("bookingId") is not None:
+            raise unusable("bookingId is not a numeric id")
         raise unusable("no bookingId")
-    if _truthy_flag(raw.get("isForcedPrivacyMasking")) or _truthy_flag(
-        snap.get("isForcedPrivacyMasking")
-    ):
-        raise unusable(MASKED_REASON)
-    if not isinstance(phone_raw, str) or not phone_raw.strip():
-        raise unusable("no phone number", with_phone=False)
+    try:
+        return _checked_booking(raw, booking_num, phone_raw, status)
+    except _Bad as exc:
+        raise unusable(str(exc)) from None
+    except _NoPhone:
+        raise unusable("no phone number", with_phone=False) from None
+    except BookingValidationError as exc:  # messages are safe: phones arrive masked
+        raise unusable(str(exc)) from None
+
+
+def _checked_phone(top: object, phone_raw: object) -> str:
+    """The stored form of the entry's phone (`phone_raw`: the top level's or the snapshot's)."""
+    if top is not None and not isinstance(top, str):
+        raise _Bad("phone is not a Korean mobile number")
+    if not isinstance(phone_raw, str):
+        if phone_raw is None:
+            raise _NoPhone
+        raise _Bad("phone is not a Korean mobile number")
+    if not phone_raw.strip():
+        raise _NoPhone
     if "*" in phone_raw:
-        raise unusable(MASKED_REASON)
+        raise _Bad(MASKED_REASON)
+    if len(phone_raw) > _MAX_PHONE_CHARS:
+        raise _Bad("phone is not a Korean mobile number")
     try:
         phone = normalize_phone(phone_raw)
     except BookingValidationError:
-        raise unusable("phone is not a Korean mobile number") from None
+        raise _Bad("phone is not a Korean mobile number") from None
+    return phone
 
-    name = _first_text(raw.get("name"), snap.get("name"))
+
+def _checked_booking(
+    raw: Mapping[str, Any], booking_num: str, phone_raw: object, status: str
+) -> Booking:
+    for key in ("bookingId", "businessId"):
+        _checked_id(raw.get(key), key)
+    snapshot = _decoded(raw.get("snapshotJson"), "snapshotJson")
+    if snapshot is not None and not isinstance(snapshot, dict):
+        raise _Bad("snapshotJson is not an object")
+    snap: Mapping[str, Any] = snapshot or {}
+    for key in ("bookingId", "businessId"):
+        _checked_id(snap.get(key), f"snapshotJson.{key}")
+
+    masked = _flag(raw.get("isForcedPrivacyMasking"), "isForcedPrivacyMasking")
+    if _flag(snap.get("isForcedPrivacyMasking"), "snapshotJson.isForcedPrivacyMasking") or masked:
+        raise _Bad(MASKED_REASON)
+    phone = _checked_phone(raw.get("phone"), phone_raw)
+
+    name = _text(raw.get("name"), "name", MAX_NAME_CHARS) or _text(
+        snap.get("name"), "snapshotJson.name", MAX_NAME_CHARS
+    )
     if name is None:
-        raise unusable("no customer name")
+        raise _Bad("no customer name")
 
-    start = _utc_instant(snap.get("startDateTime")) or _utc_instant(raw.get("startDateTime"))
-    booking_time = _kst_text(start) if start is not None else None
-    if booking_time is None:
-        raise unusable("no usable visit start (snapshotJson.startDateTime, UTC)")
-
-    end = _utc_instant(snap.get("endDateTime")) or _utc_instant(raw.get("endDateTime"))
-    options = _option_names(raw.get("bookingOptionJson"))
+    start = _visit_time(snap.get("startDateTime"), "snapshotJson.startDateTime") or _visit_time(
+        raw.get("startDateTime"), "startDateTime"
+    )
+    if start is None:
+        raise _Bad("no usable visit start (snapshotJson.startDateTime, UTC)")
+    end = _visit_time(snap.get("endDateTime"), "snapshotJson.endDateTime") or _visit_time(
+        raw.get("endDateTime"), "endDateTime"
+    )
+    options = _option_names(raw.get("bookingOptionJson"), "bookingOptionJson")
     if options is None:
-        options = _option_names(snap.get("bookingOptionJson")) or []
-    entry_status = raw.get("bookingStatusCode")
+        options = _option_names(snap.get("bookingOptionJson"), "snapshotJson.bookingOptionJson")
+    item_name = _text(raw.get("bizItemName"), "bizItemName") or _text(
+        snap.get("bizItemName"), "snapshotJson.bizItemName"
+    )
     extra: dict[str, Any] = {
-        "status": entry_status if isinstance(entry_status, str) and entry_status else status,
-        "item_name": _first_text(raw.get("bizItemName"), snap.get("bizItemName")) or "",
-        "option_names": options,
-        "end_time": _kst_text(end) if end is not None else None,
+        "status": _status_code(raw.get("bookingStatusCode"), status),
+        "item_name": item_name or "",
+        "option_names": options or [],
+        "end_time": format_booking_time(end) if end is not None else None,
     }
-    try:
-        return Booking(
-            booking_num=booking_num, phone=phone, name=name, booking_time=booking_time, extra=extra
-        )
-    except BookingValidationError as exc:  # messages are safe: phones arrive masked
-        raise unusable(str(exc)) from None
+    return Booking(
+        booking_num=booking_num,
+        phone=phone,
+        name=name,
+        booking_time=format_booking_time(start),
+        extra=extra,
+    )
 
 
 def parse_bookings(
@@ -264,6 +387,16 @@ def parse_bookings(
             bookings.append(parse_booking(raw, biz_id=biz_id, status=status))
         except UnusableBooking as exc:
             unusable.append(exc.entry)
+        except Exception as exc:
+            # A shape no check foresaw must still cost one entry, not the store's others.
+            # Only the type is logged: the message may quote the data.
+            log.error(
+                "Booking entry could not be read",
+                operation="parse_booking",
+                context={"biz_id": biz_id, "status": status},
+                error=type(exc).__name__,
+            )
+            unusable.append(UnusableEntry(reason=f"could not be read ({type(exc).__name__})"))
     return bookings, unusable
 
 
@@ -275,7 +408,8 @@ def format_utc_z(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a time zone (the host's must not matter)")
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # `%Y` writes a year below 1000 with fewer digits; the API wants exactly four.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def date_windows(
@@ -301,17 +435,23 @@ def date_windows(
     return windows
 
 
-def cookie_header(cookies: Cookies) -> str:
-    """The `Cookie` header of a cookie list; a name seen twice keeps its last value.
+def cookie_header(cookies: Cookies, host: str) -> str:
+    """The `Cookie` header for a request to `host`; a name seen twice keeps its last value.
 
-    Cookies are sent as a header rather than through httpx's jar because the
-    jar matches domains: `.naver.com` cookies would never reach a loopback
-    sandbox, and a jar shared by the client could mix two sessions.
+    Only cookies whose domain matches `host` go out (`cookie_matches_host`):
+    a session may hold a cookie of another site, and Naver must never see
+    it, nor the sandbox see Naver's. The header is built here rather than by
+    httpx's jar because a jar shared by the client could mix two sessions.
     """
     pairs: dict[str, str] = {}
     for cookie in cookies:
         name, value = cookie.get("name"), cookie.get("value")
-        if isinstance(name, str) and isinstance(value, str) and name:
+        if (
+            isinstance(name, str)
+            and isinstance(value, str)
+            and name
+            and cookie_matches_host(cookie, host)
+        ):
             pairs[name] = value
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
@@ -364,6 +504,7 @@ class BookingApi(HttpAdapter):
         self._sleep = sleep
         self.page_size = page_size
         self.user_agent = user_agent
+        self._host = urlsplit(self.base_url).hostname or ""
         # `noCache` only defeats caches; it is not business time, so the wall clock is fine.
         self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
 
@@ -463,7 +604,10 @@ class BookingApi(HttpAdapter):
         answer raises BookingApiError: it says nothing about the cookies, and
         treating it as "expired" would throw a good session away.
         """
-        if not any(cookie.get("name") in ("NID_AUT", "NID_SES") for cookie in cookies):
+        if not any(
+            cookie.get("name") in ("NID_AUT", "NID_SES") and cookie_matches_host(cookie, self._host)
+            for cookie in cookies
+        ):
             return False
         try:
             self.count(biz_id, "RC03", today, today, cookies)
@@ -487,7 +631,7 @@ class BookingApi(HttpAdapter):
         if not isinstance(raw, dict):
             return None
         book_id = _int_id(raw.get("bookingId"))
-        return None if book_id is None else f"{raw.get('businessId')}_{book_id}"
+        return None if book_id is None else f"{_int_id(raw.get('businessId'))}_{book_id}"
 
     def _params(self, status: str, window: tuple[str, str], page: int) -> dict[str, str | int]:
         # The console's own query, field for field (naver-booking-api.md).
@@ -515,7 +659,7 @@ class BookingApi(HttpAdapter):
             "user-agent": self.user_agent,
             "x-booking-naver-role": "OWNER",
             "referer": f"{self.base_url}/bizes/{biz_id}/booking-list-view",
-            "cookie": cookie_header(cookies),
+            "cookie": cookie_header(cookies, self._host),
         }
 
     def _count(
@@ -579,6 +723,8 @@ class BookingApi(HttpAdapter):
     ) -> object:
         response = self._get(path, params, biz_id, status, cookies, counter)
         code = response.status_code
+        if code == 429:
+            raise NaverThrottled("Naver throttled the booking API (HTTP 429)")
         if code in (401, 403):
             raise SessionExpired(f"Naver refused the session cookies (HTTP {code})")
         if response.is_redirect:
@@ -597,7 +743,11 @@ class BookingApi(HttpAdapter):
                 status=status,
             )
         try:
-            return response.json()
+            body = response.json()
+        except RecursionError:  # nesting deeper than the parser goes
+            raise BookingApiError(
+                "answered JSON nested too deeply to read", biz_id=biz_id, status=status
+            ) from None
         except ValueError:
             text = response.text
             if text.lstrip().startswith("<"):
@@ -613,6 +763,19 @@ class BookingApi(HttpAdapter):
                 biz_id=biz_id,
                 status=status,
             ) from None
+        errors = _error_messages(body)
+        if errors is not None:
+            # Naver answers some failures, throttling among them, with HTTP 200
+            # and an error list; read as data it would look like "no bookings".
+            if any("toomanyrequests" in message.lower() for message in errors):
+                raise NaverThrottled("Naver throttled the booking API (BookingAPITooManyRequests)")
+            shown = "; ".join(message[:80] for message in errors[:3]) or "no message"
+            raise BookingApiError(
+                f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}",
+                biz_id=biz_id,
+                status=status,
+            )
+        return body
 
     def _get(
         self,
@@ -653,11 +816,30 @@ class BookingApi(HttpAdapter):
                 raise BookingApiError(
                     f"request failed ({type(exc).__name__})", biz_id=biz_id, status=status
                 ) from None
-            if response.status_code >= 500 or response.status_code == 429:
+            if response.status_code >= 500:
                 problem = f"HTTP {response.status_code}"
                 continue
+            # 429 is not retried: throttling lasts minutes, and asking again at
+            # once would only prolong it. The caller stops for this cycle.
             return response
         raise BookingApiError(f"{problem} after {attempts} attempts", biz_id=biz_id, status=status)
+
+
+def _error_messages(body: object) -> list[str] | None:
+    """The messages of an `{"errors": [...]}` answer, None for any other body."""
+    if not isinstance(body, dict) or "errors" not in body:
+        return None
+    errors = body["errors"]
+    items = errors if isinstance(errors, list) else [errors]
+    messages: list[str] = []
+    for item in items:
+        fields = (
+            [item]
+            if not isinstance(item, dict)
+            else [item.get(key) for key in ("message", "code", "errorCode", "type")]
+        )
+        messages.extend(" ".join(value.split()) for value in fields if isinstance(value, str))
+    return messages
 
 
 def _shape(body: object) -> str:

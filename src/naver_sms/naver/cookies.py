@@ -3,9 +3,11 @@
 An export is what a browser extension, Selenium or Playwright writes: a JSON
 array of cookie objects (`name`, `value`, optionally `domain`, `path`,
 `expiry` / `expires` / `expirationDate`, `httpOnly`, `secure`, ...), or a
-Playwright storage state (`{"cookies": [...], "origins": [...]}`). Objects
-are kept as exported; only their validity is checked. No message here ever
-quotes a cookie value.
+Playwright storage state (`{"cookies": [...], "origins": [...]}`). Naver's
+cookies are kept as exported (only their validity is checked); other sites'
+cookies in the export are left out and their domains reported
+(`domain/session.py` says which count). No message here ever quotes a
+cookie value.
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from naver_sms.domain.booking import KST
-from naver_sms.domain.session import SessionValidationError, load_cookies_json, validate_cookies
+from naver_sms.domain.session import SessionValidationError, load_cookies_json, split_cookies
 
-__all__ = ["CookieInfo", "cookie_infos", "parse_cookie_export"]
+__all__ = [
+    "CookieExport",
+    "CookieInfo",
+    "cookie_infos",
+    "parse_cookie_export",
+    "read_cookie_export",
+]
 
 REQUIRED: Final = ("NID_AUT", "NID_SES")
 # RFC 6265 token characters for a name; a value may not hold ; , space, quotes or controls.
@@ -26,15 +34,38 @@ _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VALUE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")
 
 
+@dataclass(frozen=True, slots=True)
+class CookieExport:
+    """The Naver cookies of an export, and the domains of the other sites' cookies left out."""
+
+    cookies: list[dict[str, Any]]
+    ignored_domains: list[str]
+
+
 def parse_cookie_export(text: str) -> list[dict[str, Any]]:
-    """The cookie objects of an export, validated; SessionValidationError (one line) otherwise."""
+    """The Naver cookie objects of an export, validated; SessionValidationError otherwise."""
+    return read_cookie_export(text).cookies
+
+
+def read_cookie_export(text: str) -> CookieExport:
+    """The export's Naver cookies, validated, and what was left out; SessionValidationError
+    (one line, naming the problem and what to do) when it holds no usable Naver login."""
     data = load_cookies_json(text)
     if isinstance(data, dict) and isinstance(data.get("cookies"), list):
         data = data["cookies"]  # Playwright's storage state
-    cookies = validate_cookies(data)
+    cookies, ignored = split_cookies(data)
     if not cookies:
+        if ignored:
+            raise SessionValidationError(
+                f"none of the cookies is for naver.com (found {', '.join(ignored[:5])}): "
+                "export the cookies of a browser logged in to naver.com"
+            )
         raise SessionValidationError("the cookie array is empty")
-    for index, cookie in enumerate(cookies):
+    # Errors name a cookie by its place in the file the user has open.
+    exported: list[Any] = data if isinstance(data, list) else []
+    places = {id(cookie): index for index, cookie in enumerate(exported)}
+    for cookie in cookies:
+        index = places[id(cookie)]
         name = cookie["name"]
         if not _NAME.match(name):
             raise SessionValidationError(f"cookie #{index} has an invalid name {name[:40]!r}")
@@ -45,11 +76,12 @@ def parse_cookie_export(text: str) -> list[dict[str, Any]]:
     names = {cookie["name"] for cookie in cookies}
     missing = [name for name in REQUIRED if name not in names]
     if missing:
+        elsewhere = f" (other sites' cookies left out: {', '.join(ignored[:5])})" if ignored else ""
         raise SessionValidationError(
-            f"no {' or '.join(missing)} cookie: export the cookies of a browser logged in "
-            "to naver.com (NID_AUT and NID_SES are the login)"
+            f"no {' or '.join(missing)} cookie for naver.com{elsewhere}: export the cookies of "
+            "a browser logged in to naver.com (NID_AUT and NID_SES are the login)"
         )
-    return cookies
+    return CookieExport(cookies=cookies, ignored_domains=ignored)
 
 
 @dataclass(frozen=True, slots=True)

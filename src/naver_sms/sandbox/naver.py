@@ -41,9 +41,16 @@ phone masked by Naver.
 
 Faults, for the API endpoints: `latency` seconds per request; `fail_next(n,
 status)`; `hang_next(n, seconds)` (answers late, so a client times out);
-`fault_rate` (that share of requests answers `fault_status`, seeded);
-`expire_sessions()`. `requests` counts calls per endpoint name: `login_form`,
-`login`, `challenge`, `booking_list_view`, `count`, `list`, `home`.
+`throttle_next(n, form)` (Naver's throttle answer: HTTP 200 with a
+`BookingAPITooManyRequests` error body, or a plain 429); `fault_rate` (that
+share of requests answers `fault_status`, seeded); `expire_sessions()`.
+`requests` counts calls per endpoint name: `login_form`, `login`,
+`challenge`, `booking_list_view`, `count`, `list`, `home`; `request_log`
+keeps each request's names of the cookies sent (never their values).
+
+Cookies: `issue_session()` issues them for the sandbox's own host, as a
+browser login against it does; `issue_session(domain=".naver.com")` issues
+them for Naver's domain instead (a client must not send those to loopback).
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ from zoneinfo import ZoneInfo
 
 from naver_sms.sandbox.server import LoopbackServer
 
-__all__ = ["DEFAULT_USERS", "NaverSandbox", "RecordedRequest"]
+__all__ = ["DEFAULT_USERS", "THROTTLE_BODY", "NaverSandbox", "RecordedRequest"]
 
 KST = ZoneInfo("Asia/Seoul")
 DEFAULT_USERS: Mapping[str, str] = {"sandbox-owner": "sandbox-password"}
@@ -85,6 +92,11 @@ _GIVEN = ("민지", "서준", "하늘", "유나", "도윤", "지우", "서연", 
 _MAX_WINDOW = timedelta(days=31)
 
 ExpiredAnswer = Literal["401", "403", "redirect"]
+ThrottleForm = Literal["body", "429"]
+# What Naver answers a throttled client with HTTP 200 (naver-booking-api.md).
+THROTTLE_BODY: Mapping[str, Any] = {
+    "errors": [{"message": "BookingAPITooManyRequests", "code": "TOO_MANY_REQUESTS"}]
+}
 
 
 @dataclass(frozen=True)
@@ -94,11 +106,12 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    cookie_names: tuple[str, ...] = ()
 
 
 @dataclass
 class _Fault:
-    kind: Literal["status", "hang"]
+    kind: Literal["status", "hang", "throttle"]
     endpoint: str | None
     status: int = 503
     seconds: float = 30.0
@@ -291,12 +304,15 @@ class NaverSandbox(LoopbackServer):
 
     # ------------------------------------------------------------ sessions
 
-    def issue_session(self) -> list[dict[str, Any]]:
-        """Fresh valid cookies (as Selenium returns them), as if someone had logged in."""
+    def issue_session(self, domain: str | None = None) -> list[dict[str, Any]]:
+        """Fresh valid cookies (as Selenium returns them), as if someone had logged in.
+
+        They belong to the sandbox's host unless `domain` names another one.
+        """
         aut, ses = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
         with self._lock:
             self._sessions[aut] = ses
-        host = urlsplit(self.base_url).hostname or "127.0.0.1"
+        host = domain or urlsplit(self.base_url).hostname or "127.0.0.1"
         return [
             {"name": "NID_AUT", "value": aut, "domain": host, "path": "/", "httpOnly": True},
             {"name": "NID_SES", "value": ses, "domain": host, "path": "/", "httpOnly": True},
@@ -323,6 +339,17 @@ class NaverSandbox(LoopbackServer):
         """The next `n` API requests answer only after `seconds` (a client should time out)."""
         with self._lock:
             self._faults.extend(_Fault("hang", endpoint, seconds=seconds) for _ in range(n))
+
+    def throttle_next(
+        self, n: int = 1, form: ThrottleForm = "body", endpoint: str | None = None
+    ) -> None:
+        """The next `n` API requests are throttled: HTTP 200 with Naver's
+        `BookingAPITooManyRequests` error body (`form="body"`) or HTTP 429."""
+        if form not in ("body", "429"):
+            raise ValueError(f"form must be 'body' or '429', got {form!r}")
+        status = 200 if form == "body" else 429
+        with self._lock:
+            self._faults.extend(_Fault("throttle", endpoint, status=status) for _ in range(n))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -465,7 +492,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _json(self, status: int, payload: object) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False))
+        text = json.dumps(payload, ensure_ascii=False)
+        try:
+            body = text.encode()
+        except UnicodeEncodeError:
+            # Half an emoji (a lone surrogate) cannot be UTF-8: escape it as Naver does.
+            body = json.dumps(payload).encode()
+        self._send(status, body)
 
     def _html(self, status: int, title: str, body: str, **kwargs: Any) -> None:
         page = _PAGE.format(title=escape(title), body=body)
@@ -473,8 +506,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, endpoint: str, query: dict[str, str]) -> None:
         headers = {k.lower(): v for k, v in self.headers.items() if k.lower() != "cookie"}
+        names = tuple(self._cookies())  # names only: the values are credentials
         self.sandbox._record(
-            RecordedRequest(endpoint, self.command, urlsplit(self.path).path, query, headers)
+            RecordedRequest(endpoint, self.command, urlsplit(self.path).path, query, headers, names)
         )
 
     # ------------------------------------------------------------ routes
@@ -550,6 +584,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "hang":
             sandbox.wait(fault.seconds)
             self._json(504, {"message": "sandbox: hung request"})
+            return
+        if fault is not None and fault.kind == "throttle":
+            self._json(fault.status, THROTTLE_BODY)
             return
         if fault is not None:
             self._json(fault.status, {"message": f"sandbox: injected {fault.status}"})
