@@ -5,6 +5,7 @@ Keep this a plain module of small classes; add a fake next to the others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -38,8 +39,8 @@ class MemorySessionStore:
         return None if self.cookies is None else Session(cookies=self.cookies)
 
     def save_session(self, cookies: str) -> bool:
-        parse_cookies(cookies)
-        self.cookies = cookies
+        kept = parse_cookies(cookies)  # other sites' cookies are never stored
+        self.cookies = json.dumps(kept, ensure_ascii=False)
         self.saves += 1
         return True
 
@@ -340,6 +341,7 @@ class RecordingSender(SenderBase):
         self.max_per_request = max_per_request
         self.accepted_log: list[tuple[datetime, str, Message]] = []
         self.before_request: Callable[[Sequence[Message]], None] | None = None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the provider's clock
 
     @property
     def messages(self) -> list[Message]:
@@ -363,7 +365,7 @@ class RecordingSender(SenderBase):
                 continue
             self.batches.append(chunk)
             request_id = f"req-{len(self.batches)}"
-            at = datetime.now(UTC)
+            at = self.clock()
             self.accepted_log += [(at, request_id, m) for m in chunk]
             if self.lost_answers:
                 self.lost_answers -= 1

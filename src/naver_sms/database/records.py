@@ -9,6 +9,7 @@ drift apart in what they validate, log or decide.
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,7 +37,13 @@ from naver_sms.domain.booking import (
     validate_day,
     validate_flag_name,
 )
-from naver_sms.domain.session import Session, parse_cookies
+from naver_sms.domain.session import (
+    Session,
+    SessionValidationError,
+    load_cookies_json,
+    parse_cookies,
+    split_cookies,
+)
 from naver_sms.utils.clock import to_utc_z
 from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
 from naver_sms.utils.scrub import register_secrets
@@ -360,11 +367,19 @@ class CookieStore(LoggedStore):
         return Session(cookies=cookies)
 
     def save_session(self, cookies: str) -> bool:
-        parsed = parse_cookies(cookies)
-        register_secrets(cookie.get("value") for cookie in parsed)
-        names = [cookie["name"] for cookie in parsed]
-        with self._operation("save_session", "Session saved", cookie_names=names):
-            self._write(cookies)
+        kept, left_out = split_cookies(load_cookies_json(cookies))
+        if left_out and not kept:
+            raise SessionValidationError(
+                f"none of the cookies is for naver.com (found {', '.join(left_out)})"
+            )
+        register_secrets(cookie.get("value") for cookie in kept)
+        names = [cookie["name"] for cookie in kept]
+        with self._operation(
+            "save_session", "Session saved", cookie_names=names, domains_left_out=left_out
+        ):
+            # Other sites' cookies are never stored: they would be sent nowhere
+            # useful and are someone's credentials all the same.
+            self._write(json.dumps(kept, ensure_ascii=False) if left_out else cookies)
         return True
 
     def delete_session(self) -> bool:

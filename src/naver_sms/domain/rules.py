@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
-from naver_sms.domain.booking import KST, Booking, parse_booking_time
+from naver_sms.domain.booking import KST, Booking, BookingValidationError, parse_booking_time
 from naver_sms.domain.messages import AD_HOURS, MessageKind, advertising_decision
 
 CONFIRMED: Final = "RC03"
@@ -86,7 +86,12 @@ def visit_end(booking: Booking) -> datetime:
     """The visit's end (KST) when the API gave one, else its start."""
     end = booking.extra.get("end_time")
     if isinstance(end, str) and end:
-        return parse_booking_time(end)
+        try:
+            return parse_booking_time(end)
+        except BookingValidationError:
+            # A record written before end times were checked may hold one
+            # that cannot be read: the visit's start is the safe stand-in.
+            return booking.starts_at
     return booking.starts_at
 
 
