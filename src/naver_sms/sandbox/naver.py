@@ -604,7 +604,9 @@ class _Handler(BaseHTTPRequestHandler):
         selected = []
         for raw in sandbox.bookings(biz_id):
             start = _start_of(raw)
-            if codes and raw.get("bookingStatusCode") not in codes:
+            status = raw.get("bookingStatusCode")
+            # A hostile entry's status may be any JSON value; it matches no filter.
+            if codes and not (isinstance(status, str) and status in codes):
                 continue
             if start is None or opens is None or closes is None or not opens <= start <= closes:
                 continue
