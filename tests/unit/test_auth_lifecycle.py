@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from naver_sms.domain.booking import KST
-from naver_sms.naver.auth import Authenticator, challenge_of, find_browser
+from naver_sms.naver.auth import (
+    Authenticator,
+    challenge_of,
+    chrome_flags,
+    driver_environment,
+    find_browser,
+)
 from naver_sms.naver.booking_api import BookingApi
 from naver_sms.naver.errors import BrowserUnavailable, LoginChallenge, LoginFailed
 from tests.fakes import (
@@ -227,3 +233,50 @@ def test_an_element_gone_stale_during_the_submit_is_looked_at_again() -> None:
     api, _ = _api()
     with pytest.raises(LoginChallenge, match="captcha"):
         _auth(MemorySessionStore(), FakeBrowserFactory(StaleOnce("captcha")), api).login(STORE, NOW)
+
+
+# ------------------------------------------------------------------ the browser process
+
+
+@pytest.mark.parametrize(
+    ("uid", "environ", "sandboxed"),
+    [
+        (1000, {"HOME": "/home/owner"}, True),  # an owner's laptop
+        (None, {}, True),  # a system without user ids
+        (0, {}, False),  # root: a server, a container, CI
+        (993, {"AWS_LAMBDA_FUNCTION_NAME": "naver-sms"}, False),  # Lambda's own user
+    ],
+    ids=["laptop", "no uid", "root", "lambda"],
+)
+def test_chromium_runs_without_its_sandbox_only_as_root_or_in_lambda(
+    uid: int | None, environ: dict[str, str], sandboxed: bool
+) -> None:
+    flags = chrome_flags(uid, environ)
+    assert ("--no-sandbox" not in flags) is sandboxed
+    assert "--disable-dev-shm-usage" in flags
+
+
+def test_chromedriver_gets_no_selenium_debug_switch_and_no_secret() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/owner",
+        "DISPLAY": ":0",
+        "LC_ALL": "ko_KR.UTF-8",
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "https_proxy": "http://proxy.example:3128",
+        "SE_DEBUG": "1",
+        "SE_CHROMEDRIVER": "/opt/other/chromedriver",
+        "CHROME_LOG_FILE": "/var/log/chrome.log",
+        "NAVER_PASSWORD": PASSWORD,
+        "SENS_SECRET_KEY": "sens-secret-canary",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-canary",
+        "AWS_SESSION_TOKEN": "aws-token-canary",
+    }
+    assert driver_environment(environ) == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/owner",
+        "DISPLAY": ":0",
+        "LC_ALL": "ko_KR.UTF-8",
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "https_proxy": "http://proxy.example:3128",
+    }

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -50,19 +52,22 @@ __all__ = [
     "CHROME_FLAGS",
     "Authenticator",
     "BrowserFactory",
+    "chrome_flags",
     "chromium_factory",
+    "driver_environment",
     "find_browser",
+    "sandbox_unusable",
 ]
 
 AUTH_COOKIES: Final = ("NID_AUT", "NID_SES")
 BrowserFactory = Callable[[bool], AbstractContextManager["WebDriver"]]
 """headed -> a context manager yielding a WebDriver; leaving it quits the browser."""
 
-# For a root, screenless machine (Lambda, CI, a server): no sandbox (root),
-# no GPU, /tmp instead of a small /dev/shm, and none of the background
-# traffic (updates, sync, first-run pages) a one-shot login does not need.
+# For any machine, a screen or not: no GPU, /tmp instead of a small /dev/shm,
+# and none of the background traffic (updates, sync, first-run pages) a
+# one-shot login does not need. `--no-sandbox` is added by chrome_flags only
+# where the sandbox cannot work.
 CHROME_FLAGS: Final = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -84,6 +89,43 @@ _SET_VALUE_JS: Final = (
 )
 # Selenium logs every WebDriver command body at DEBUG, the typed password included.
 _CHATTY_LOGGERS: Final = ("selenium", "urllib3")
+# What chromedriver and Chromium get of our environment: enough to find
+# libraries, fonts, a display, a proxy and a temporary directory, and nothing
+# else. Not SE_DEBUG or any other Selenium variable, and not the secrets
+# (NAVER_PASSWORD, SENS keys, AWS credentials): without its sandbox a
+# compromised page could read the browser's environment.
+_DRIVER_ENV_NAMES: Final = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TMPDIR",
+        "TZ",
+        "LANG",
+        "LANGUAGE",
+        "LD_LIBRARY_PATH",
+        "FONTCONFIG_PATH",
+        "FONTCONFIG_FILE",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "XAUTHORITY",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+    }
+)
+_DRIVER_ENV_PREFIXES: Final = ("LC_", "XDG_")
+# chromedriver options that make it log; its log holds every command it runs,
+# script arguments (the password) and cookies included.
+_DRIVER_LOG_ARGS: Final = ("--verbose", "--log-level", "--log-path", "--append-log")
 
 log = get_logger(__name__)
 
@@ -135,6 +177,38 @@ def _quiet_vendor_logs() -> Iterator[None]:
             logger.setLevel(level)
 
 
+def sandbox_unusable(uid: int | None, environ: Mapping[str, str]) -> bool:
+    """True where Chromium's sandbox cannot work, so `--no-sandbox` is needed.
+
+    As root Chromium refuses to start with its sandbox; Lambda runs as an
+    unprivileged user but without the user namespaces the sandbox needs. On an
+    owner's laptop neither holds, and the sandbox stays on.
+    """
+    return uid == 0 or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def chrome_flags(uid: int | None, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The Chromium flags for a process of this user id in this environment."""
+    if sandbox_unusable(uid, environ):
+        return ("--no-sandbox", *CHROME_FLAGS)
+    return CHROME_FLAGS
+
+
+def driver_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` chromedriver (and so Chromium) is started with."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in _DRIVER_ENV_NAMES or name.startswith(_DRIVER_ENV_PREFIXES)
+    }
+
+
+def _this_process() -> tuple[int | None, Mapping[str, str]]:
+    """(effective user id or None where there is none, a copy of the environment)."""
+    geteuid = getattr(os, "geteuid", None)
+    return (geteuid() if geteuid is not None else None), dict(os.environ)
+
+
 def _first_line(exc: BaseException) -> str:
     text = getattr(exc, "msg", None) or str(exc)
     return (str(text).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -155,9 +229,10 @@ def chromium_factory(
         from selenium.common.exceptions import WebDriverException  # noqa: PLC0415
         from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
 
+        uid, environ = _this_process()
         options = webdriver.ChromeOptions()
         options.binary_location = browser
-        for flag in CHROME_FLAGS:
+        for flag in chrome_flags(uid, environ):
             options.add_argument(flag)
         if not headed:
             options.add_argument("--headless=new")
@@ -172,7 +247,19 @@ def chromium_factory(
             # A fresh profile each time: no stale cookies, no lock left by a crashed run.
             options.add_argument(f"--user-data-dir={Path(profile) / 'profile'}")
             # An explicit driver path means Selenium Manager is never run (no download).
-            service = Service(executable_path=driver_path)
+            service = Service(
+                executable_path=driver_path,
+                log_output=subprocess.DEVNULL,
+                env=driver_environment(environ),
+            )
+            # Selenium reads SE_DEBUG from os.environ itself, whatever `env` says, and
+            # then starts chromedriver --verbose on our stderr; and SE_CHROMEDRIVER
+            # would replace the driver found above. Undo both.
+            service.service_args = [
+                arg for arg in service.service_args if not arg.startswith(_DRIVER_LOG_ARGS)
+            ]
+            service.log_output = subprocess.DEVNULL
+            service.path = driver_path
             try:
                 driver = webdriver.Chrome(service=service, options=options)
             except (WebDriverException, OSError, ValueError) as exc:
