@@ -1,12 +1,16 @@
 """The Naver session lifecycle: stored cookies first, a browser only when they fail.
 
 `Authenticator.ensure_session` loads the cookies from the SessionStore and
-checks them with one cheap API call. Only when they are missing or refused
-does it delete them and log in with Selenium in headless Chromium; the new
-cookies are saved once both `NID_AUT`/`NID_SES` are present *and* the booking
-API accepts them (success is decided only from that positive sign, never from
-the absence of an error). A captcha, new-device check or two-step page is a
-`LoginChallenge`: a person must run `naver-sms login --headed`.
+checks them with one cheap API call; a refusal is believed only when a second
+check, a moment later, is refused too. Only then, and only once a browser has
+started here, are they deleted and replaced by a login with Selenium in
+headless Chromium; the new cookies are saved once both `NID_AUT`/`NID_SES` are
+present *and* the booking API accepts them (success is decided only from that
+positive sign, never from the absence of an error). Where no login is possible
+(no browser, no credentials: the Zip Lambda) the refused cookies are kept and
+tried again next cycle, and the cycle reports the session error. A captcha,
+new-device check or two-step page is a `LoginChallenge`: a person must run
+`naver-sms login --headed`.
 
 The browser comes from an injectable factory (a context manager that yields a
 WebDriver and always quits it), so tests can assert it was never started and
@@ -24,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -41,6 +45,7 @@ from naver_sms.naver.errors import (
     LoginChallenge,
     LoginError,
     LoginFailed,
+    SessionExpired,
 )
 from naver_sms.utils.logger import get_logger, logged_operation
 
@@ -126,6 +131,12 @@ _DRIVER_ENV_PREFIXES: Final = ("LC_", "XDG_")
 # chromedriver options that make it log; its log holds every command it runs,
 # script arguments (the password) and cookies included.
 _DRIVER_LOG_ARGS: Final = ("--verbose", "--log-level", "--log-path", "--append-log")
+# A refusal is believed only when a second check, this long after, agrees: one
+# odd 401 must not throw away a session a person had to log in for.
+RECHECK_DELAY_S: Final = 2.0
+LOGIN_ELSEWHERE_HINT: Final = (
+    f"{HEADED_LOGIN_HINT} (or `naver-sms session import` cookies from a logged-in browser)"
+)
 
 log = get_logger(__name__)
 
@@ -307,7 +318,7 @@ class Authenticator:
         sessions: SessionStore,
         api: BookingApi,
         *,
-        browser_factory: BrowserFactory,
+        browser_factory: BrowserFactory | None,
         login_url: str,
         booking_url: str,
         username: str | None = None,
@@ -315,6 +326,7 @@ class Authenticator:
         login_timeout: float = 30.0,
         headed_timeout: float = 300.0,
         poll_interval: float = 0.2,
+        recheck_delay: float = RECHECK_DELAY_S,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -331,6 +343,7 @@ class Authenticator:
         self.login_timeout = login_timeout
         self.headed_timeout = headed_timeout
         self.poll_interval = poll_interval
+        self.recheck_delay = recheck_delay
         self._sleep = sleep
         self._monotonic = monotonic
 
@@ -344,8 +357,10 @@ class Authenticator:
         """Cookies the booking API accepts: the stored ones, or a new login's.
 
         Raises LoginChallenge / LoginFailed / BrowserUnavailable when a login
-        was needed and did not work, BookingApiError when the check itself
-        could not be made (then nothing is deleted).
+        was needed and did not work; SessionExpired when Naver refused the
+        stored cookies twice and no login is possible here (they are kept);
+        BookingApiError when a check itself could not be made. Stored cookies
+        are deleted only once a browser has started to replace them.
         """
         today = now.astimezone(KST).date()
         stored = self.sessions.get_session()
@@ -357,23 +372,68 @@ class Authenticator:
                 log.warning(
                     "Stored session is unreadable", operation="ensure_session", error=str(exc)
                 )
-        if cookies and self.api.check_session(cookies, biz_id, today):
+        if cookies and self._accepted(cookies, biz_id, today):
             log.info(
                 "Stored session is valid",
                 operation="ensure_session",
                 context={"biz_id": biz_id, "cookie_count": len(cookies)},
             )
             return cookies
-        if stored is not None:
-            # Refused cookies are worthless, and keeping them would make every
-            # later cycle pay for the same failed check.
-            self.sessions.delete_session()
+        if stored is None:
+            return self.login(biz_id, now)
+        what = "refused by Naver (checked twice)" if cookies else "unreadable"
+        blocked = self._why_no_login()
+        if blocked is not None:
+            raise self._kept(biz_id, what, blocked)
+        try:
+            return self._login(biz_id, now, headed=False, replacing=True)
+        except BrowserUnavailable as exc:
+            raise self._kept(biz_id, what, str(exc)) from None
+
+    def _accepted(self, cookies: list[dict[str, Any]], biz_id: str, today: date) -> bool:
+        """True when the API accepts the cookies; a refusal must be seen twice."""
+        if self.api.check_session(cookies, biz_id, today):
+            return True
+        if not any(cookie.get("name") in AUTH_COOKIES for cookie in cookies):
+            return False  # nothing was asked: there is nothing to ask again
+        log.warning(
+            "Stored session was refused; checking once more",
+            operation="ensure_session",
+            context={"biz_id": biz_id, "recheck_delay_s": self.recheck_delay},
+        )
+        self._sleep(self.recheck_delay)
+        if self.api.check_session(cookies, biz_id, today):
             log.warning(
-                "Stored session was refused; deleted",
+                "Stored session was accepted on the second check",
                 operation="ensure_session",
                 context={"biz_id": biz_id},
             )
-        return self.login(biz_id, now)
+            return True
+        return False
+
+    def _why_no_login(self) -> str | None:
+        """Why this environment cannot log in without a person, or None when it can."""
+        if self._browser_factory is None:
+            return "no browser is available here"
+        if self._username is None or self._password is None:
+            return "NAVER_USERNAME and NAVER_PASSWORD are not set"
+        return None
+
+    @staticmethod
+    def _kept(biz_id: str, what: str, why: str) -> SessionExpired:
+        # Deleting would gain nothing here (no login can replace them) and would
+        # turn one refusal that was not meant into an outage until a person acts.
+        log.warning(
+            "Stored session kept: no login is possible here",
+            operation="ensure_session",
+            context={"biz_id": biz_id},
+            error=why,
+        )
+        return SessionExpired(
+            f"the stored Naver session was {what}, and no login is possible here ({why}); "
+            f"the cookies are kept and checked again next cycle. To log in: "
+            f"{LOGIN_ELSEWHERE_HINT}"
+        )
 
     def login(self, biz_id: str, now: datetime, *, headed: bool = False) -> list[dict[str, Any]]:
         """Log in with the browser, check the new cookies with the API, save them.
@@ -381,6 +441,13 @@ class Authenticator:
         Headed, a person at the screen may solve a captcha or type the
         credentials themselves; the login waits up to `headed_timeout`.
         """
+        return self._login(biz_id, now, headed=headed, replacing=False)
+
+    def _login(
+        self, biz_id: str, now: datetime, *, headed: bool, replacing: bool
+    ) -> list[dict[str, Any]]:
+        if self._browser_factory is None:
+            raise BrowserUnavailable(f"no browser is available here: {LOGIN_ELSEWHERE_HINT}")
         if not headed and (self._username is None or self._password is None):
             raise LoginFailed(
                 "NAVER_USERNAME and NAVER_PASSWORD are not set: set them for the automatic "
@@ -391,6 +458,16 @@ class Authenticator:
             "naver_login", "Logged in to Naver", logger=log, biz_id=biz_id, headed=headed
         ) as ctx:
             with self._browser_factory(headed) as driver:
+                if replacing:
+                    # Refused twice, and a browser is up to replace them: from here on
+                    # a login that stops at a challenge leaves no session, which is
+                    # what `serve` waits on before it tries again.
+                    self.sessions.delete_session()
+                    log.warning(
+                        "Stored session was refused; deleted for a new login",
+                        operation="ensure_session",
+                        context={"biz_id": biz_id},
+                    )
                 cookies = self._browser_login(driver, biz_id, headed)
             if not self.api.check_session(cookies, biz_id, today):
                 raise LoginFailed(
