@@ -77,6 +77,19 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _actions(statement: dict[str, Any], image: bool | None = None) -> list[str]:
+    """The statement's actions in one variant (image or Zip), or in either when None."""
+    action = statement["Action"]
+    if isinstance(action, dict):
+        assert set(action) == {"Fn::If"}, action
+        condition, if_image, if_zip = action["Fn::If"]
+        assert condition == "UseImage"  # only the package type may change a grant
+        if image is None:
+            return sorted({*_listed(if_image), *_listed(if_zip)})
+        action = if_image if image else if_zip
+    return list(_listed(action))
+
+
 def _get_att(resource: Any) -> str | None:
     """The logical id of `!GetAtt X.Arn` (either spelling), else None."""
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
@@ -248,22 +261,44 @@ def test_the_code_makes_exactly_the_dynamodb_calls_the_policy_lists() -> None:
     assert _module_level_client_calls(source) == {"create_table", "describe_table"}
 
 
-def test_each_table_gets_only_the_actions_its_repository_uses(template: dict[str, Any]) -> None:
-    source = Path(dynamodb_client.__file__).read_text(encoding="utf-8")
-    calls = _calls_by_class(source)
-    expected = {
-        "BookingsTable": {_action(op) for op in calls["BookingRepository"]},
-        "SessionTable": {_action(op) for op in calls["SessionRepository"]},
-    }
+def _dynamodb_grants(template: dict[str, Any], image: bool) -> dict[str, set[str]]:
     granted: dict[str, set[str]] = {}
     for statement in _statements(template):
-        actions = _listed(statement["Action"])
+        actions = _actions(statement, image)
         if not any(str(action).startswith("dynamodb:") for action in actions):
             continue
         assert all(str(action).startswith("dynamodb:") for action in actions)
         for resource in _listed(statement["Resource"]):
             granted.setdefault(_table(resource), set()).update(actions)
-    assert granted == expected
+    return granted
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["zip", "image"])
+def test_each_variant_gets_only_actions_its_repositories_have(
+    template: dict[str, Any], image: bool
+) -> None:
+    # Exactly which of them each variant's cycles call is measured by
+    # tests/e2e/test_deploy_permissions.py; here: never more than the code has.
+    source = Path(dynamodb_client.__file__).read_text(encoding="utf-8")
+    calls = _calls_by_class(source)
+    granted = _dynamodb_grants(template, image)
+    assert set(granted) == {"BookingsTable", "SessionTable"}
+    assert granted["BookingsTable"] <= {_action(op) for op in calls["BookingRepository"]}
+    assert granted["SessionTable"] <= {_action(op) for op in calls["SessionRepository"]}
+
+
+def test_no_variant_scans_and_only_the_image_variant_writes_the_session(
+    template: dict[str, Any],
+) -> None:
+    zip_grants, image_grants = (_dynamodb_grants(template, image) for image in (False, True))
+    for granted in (zip_grants, image_grants):
+        assert "dynamodb:Scan" not in granted["BookingsTable"]  # only `naver-sms bookings` lists
+    assert zip_grants["SessionTable"] == {"dynamodb:GetItem"}
+    assert image_grants["SessionTable"] == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
 
 
 def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]) -> None:
@@ -271,7 +306,7 @@ def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement
         assert "NotResource" not in statement
-        for action in _listed(statement["Action"]):
+        for action in _actions(statement):
             assert isinstance(action, str)
             assert "*" not in action, statement
         for resource in _listed(statement["Resource"]):
@@ -286,7 +321,7 @@ def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]
 
 def test_the_secret_is_read_only_and_only_that_secret(template: dict[str, Any]) -> None:
     secret_statements = [
-        s for s in _statements(template) if any("secretsmanager" in a for a in _listed(s["Action"]))
+        s for s in _statements(template) if any("secretsmanager" in a for a in _actions(s))
     ]
     assert len(secret_statements) == 1
     (statement,) = secret_statements
@@ -298,7 +333,7 @@ def test_the_secret_is_read_only_and_only_that_secret(template: dict[str, Any]) 
 
 def test_logs_go_only_to_the_stacks_log_group(template: dict[str, Any]) -> None:
     log_statements = [
-        s for s in _statements(template) if any(a.startswith("logs:") for a in _listed(s["Action"]))
+        s for s in _statements(template) if any(a.startswith("logs:") for a in _actions(s))
     ]
     (statement,) = log_statements
     assert set(statement["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -328,14 +363,24 @@ def test_the_code_builds_boto3_clients_only_for_services_the_policy_covers() -> 
 # ------------------------------------------------------------------ the secret
 
 
-def test_the_secret_holds_the_structure_and_never_a_value(template: dict[str, Any]) -> None:
+def test_the_secret_is_created_empty_so_no_stack_update_can_overwrite_it(
+    template: dict[str, Any],
+) -> None:
     secret = template["Resources"]["Secret"]["Properties"]
+    # Either property, set or edited, makes CloudFormation write a new version
+    # over the values an operator put in.
+    assert "SecretString" not in secret
     assert "GenerateSecretString" not in secret
-    structure = json.loads(secret["SecretString"])
+    assert template["Resources"]["Secret"]["UpdateReplacePolicy"] == "Delete"
+
+
+def test_the_docs_fill_the_secret_with_exactly_the_variables_config_py_reads() -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    match = re.search(r"cat > \S+ <<'JSON'\n(.*?)\nJSON\n", docs, re.DOTALL)
+    assert match is not None
+    structure = json.loads(match.group(1))
     assert set(structure) == SECRET_VARIABLES
-    assert set(structure.values()) == {""}
-    # every one is a variable config.py reads (empty values count as unset there)
-    assert set(config_module._ENV) >= SECRET_VARIABLES
+    assert set(config_module._ENV) >= SECRET_VARIABLES  # empty values count as unset there
 
 
 # ------------------------------------------------------------------ the function
