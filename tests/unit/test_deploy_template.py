@@ -473,15 +473,11 @@ def test_the_image_variant_is_chosen_by_the_package_type_parameter(
 
 def test_the_dockerfile_is_a_pinned_lambda_image_with_chromium_and_no_dev_tools() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    base = re.search(r"^ARG PYTHON_BASE=(\S+)$", dockerfile, re.MULTILINE)
-    assert base is not None
-    assert base.group(1).startswith("public.ecr.aws/lambda/python:3.12")
     version = re.search(r"^ARG CHROME_VERSION=(\d+\.\d+\.\d+\.\d+)$", dockerfile, re.MULTILINE)
     assert version is not None  # one pinned version for Chrome and its driver
     assert "chrome-for-testing-public/${CHROME_VERSION}/linux64" in dockerfile
     assert "latest" not in dockerfile.lower()
     assert f'CMD ["{HANDLER}"]' in dockerfile
-    assert "-r /tmp/requirements.txt" in dockerfile
     assert "COPY deploy/requirements.txt" in dockerfile
     instructions = "\n".join(
         line for line in dockerfile.splitlines() if line and not line.lstrip().startswith("#")
@@ -504,6 +500,51 @@ def test_the_dockerfile_is_a_pinned_lambda_image_with_chromium_and_no_dev_tools(
         "!deploy/requirements.txt",
         "!deploy/config/naver-sms.yaml",
     ]
+
+
+def _instructions(dockerfile: str) -> str:
+    """The Dockerfile without comments, continuation lines joined."""
+    lines = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(lines).replace("\\\n", " ")
+
+
+def test_every_download_of_the_image_is_pinned_by_its_content_by_default() -> None:
+    dockerfile = _instructions((DEPLOY / "Dockerfile").read_text(encoding="utf-8"))
+    digest = "[0-9a-f]{64}"
+    # The base image by digest: a tag can be moved to other bytes.
+    assert re.search(
+        rf"^ARG PYTHON_BASE=public\.ecr\.aws/lambda/python:3\.12@sha256:{digest}$",
+        dockerfile,
+        re.MULTILINE,
+    )
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${PYTHON_BASE}"] * 2
+    # Both zips by SHA-256, defaults set, checked with sha256sum -c before unzipping.
+    for name in ("CHROME_SHA256", "CHROMEDRIVER_SHA256"):
+        assert re.search(rf"^ARG {name}={digest}$", dockerfile, re.MULTILINE), name
+    download = re.search(r"^RUN set -eu; .*chrome-for-testing-public.*$", dockerfile, re.MULTILINE)
+    assert download is not None
+    step = download.group(0)
+    assert '"$CHROME_SHA256" chrome.zip "$CHROMEDRIVER_SHA256" chromedriver.zip' in step
+    assert step.index("sha256sum -c SHA256SUMS") < step.index("unzip")
+    # Python packages: wheels only, each checked against the hashes in the file.
+    (pip,) = re.findall(r"^RUN pip install .*$", dockerfile, re.MULTILINE)
+    assert "--require-hashes" in pip
+    assert "--only-binary=:all:" in pip
+    assert "-r /tmp/requirements.txt" in pip
+
+
+def test_every_lambda_requirement_carries_the_hashes_of_its_files() -> None:
+    entries = re.split(
+        r"\n(?=\S)", (DEPLOY / "requirements.txt").read_text(encoding="utf-8").strip()
+    )
+    requirements = [entry for entry in entries if not entry.startswith("#")]
+    assert len(requirements) == len(_pins(DEPLOY / "requirements.txt"))
+    for entry in requirements:
+        name = entry.split()[0]
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", name), name
+        hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", entry)
+        assert hashes, f"{name} has no --hash"
+        assert len(set(hashes)) == len(hashes)
 
 
 # ------------------------------------------------------------------ metrics and alarms
@@ -600,11 +641,12 @@ def _runtime_closure() -> dict[str, str]:
 
 
 def _pins(path: Path) -> dict[str, str]:
+    """name -> version; a requirement line may go on with `\\` and `--hash=` lines."""
     pins = {}
     for text in path.read_text(encoding="utf-8").splitlines():
         line = text.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
+        if line and not line.startswith("--"):
+            name, _, version = line.split()[0].partition("==")
             pins[_key(name)] = version
     return pins
 
