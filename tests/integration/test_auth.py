@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from naver_sms.naver.auth import Authenticator
+from naver_sms.naver.auth import Authenticator, chromium_factory
 from naver_sms.naver.booking_api import BookingApi, SessionExpired
 from naver_sms.naver.errors import LoginFailed
 from naver_sms.sandbox.naver import NaverSandbox
@@ -34,6 +34,7 @@ def _authenticator(
         password="sandbox-password",
         login_timeout=2.0,
         poll_interval=0.0,
+        recheck_delay=0.0,
     )
 
 
@@ -74,3 +75,32 @@ def test_a_login_whose_cookies_the_api_refuses_is_not_saved(naver: NaverSandbox)
     with pytest.raises(LoginFailed, match="refused the new cookies"):
         _authenticator(naver, store, factory).ensure_session(STORE, NOW)
     assert store.cookies is None
+
+
+def test_one_401_on_the_check_is_asked_again_and_the_session_survives(naver: NaverSandbox) -> None:
+    cookies = naver.issue_session()
+    store = MemorySessionStore(json.dumps(cookies))
+    naver.fail_next(1, status=401, endpoint="count")
+    assert _authenticator(naver, store, NoBrowser()).ensure_session(STORE, NOW) == cookies
+    assert naver.requests == {"count": 2}
+    assert store.deletes == 0
+
+
+def test_where_no_browser_exists_refused_cookies_are_kept_for_the_next_cycle(
+    naver: NaverSandbox,
+) -> None:
+    # The Zip Lambda: the real browser factory, with no Chromium to find.
+    cookies = naver.issue_session()
+    store = MemorySessionStore(json.dumps(cookies))
+    no_chromium = chromium_factory("/nonexistent/chromium", "/nonexistent/chromedriver")
+    auth = _authenticator(naver, store, no_chromium)
+    naver.fail_next(2, status=401, endpoint="count")  # Naver has a bad minute
+
+    with pytest.raises(SessionExpired, match=r"kept and checked again next cycle"):
+        auth.ensure_session(STORE, NOW)
+    assert store.deletes == 0
+    assert json.loads(store.cookies or "") == cookies
+
+    assert auth.ensure_session(STORE, NOW) == cookies  # the next cycle: working again
+    assert naver.requests["count"] == 3
+    assert naver.requests["login"] == 0

@@ -172,3 +172,26 @@ def test_the_login_command_logs_in_against_the_sandbox(
     result = CliRunner().invoke(cli, ["login", "--store", STORE], env=env)
     assert result.exit_code == 3, result.output
     assert "naver-sms login --headed" in result.output
+
+
+def test_with_se_debug_set_the_password_reaches_no_output(
+    sandbox: NaverSandbox,
+    factory: CountingFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # SE_DEBUG makes Selenium start chromedriver with --verbose on stderr, and
+    # chromedriver then prints every command it runs, the typed password included.
+    monkeypatch.setenv("SE_DEBUG", "1")
+    caplog.set_level(logging.DEBUG)
+    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    cookies = _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD).login(STORE, NOW)
+    assert store.get_session() is not None  # the login went through
+    captured = capfd.readouterr()
+    text = captured.out + captured.err + caplog.text
+    assert PASSWORD not in text
+    for cookie in cookies:
+        if cookie["name"] in ("NID_AUT", "NID_SES"):
+            assert cookie["value"] not in text

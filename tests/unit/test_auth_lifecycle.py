@@ -5,15 +5,27 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
 import pytest
 
 from naver_sms.domain.booking import KST
-from naver_sms.naver.auth import Authenticator, challenge_of, find_browser
+from naver_sms.naver.auth import (
+    Authenticator,
+    challenge_of,
+    chrome_flags,
+    driver_environment,
+    find_browser,
+)
 from naver_sms.naver.booking_api import BookingApi
-from naver_sms.naver.errors import BrowserUnavailable, LoginChallenge, LoginFailed
+from naver_sms.naver.errors import (
+    BrowserUnavailable,
+    LoginChallenge,
+    LoginFailed,
+    SessionExpired,
+)
 from tests.fakes import (
     FakeBrowser,
     FakeBrowserFactory,
@@ -30,14 +42,20 @@ STALE = [{"name": "NID_AUT", "value": "stale-aut"}, {"name": "NID_SES", "value":
 NEW = [{"name": "NID_AUT", "value": "new-aut"}, {"name": "NID_SES", "value": "new-ses"}]
 
 
-def _api(accepted: tuple[str, ...] = ("good-aut", "new-aut")) -> tuple[BookingApi, list[str]]:
-    """A count endpoint that accepts the listed NID_AUT values and refuses the rest."""
+def _api(
+    accepted: tuple[str, ...] = ("good-aut", "new-aut"), *, refuse_first: int = 0
+) -> tuple[BookingApi, list[str]]:
+    """A count endpoint that accepts the listed NID_AUT values and refuses the rest.
+
+    `refuse_first`: that many requests are refused whatever they carry (Naver
+    having a bad minute).
+    """
     calls: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         cookie = request.headers.get("cookie", "")
         calls.append(request.url.path)
-        if any(f"NID_AUT={value}" in cookie for value in accepted):
+        if len(calls) > refuse_first and any(f"NID_AUT={value}" in cookie for value in accepted):
             return httpx.Response(200, json={"count": 0})
         return httpx.Response(401, json={"message": "login required"})
 
@@ -53,6 +71,7 @@ def _auth(
         "password": PASSWORD,
         "login_timeout": 1.0,
         "poll_interval": 0.0,
+        "sleep": lambda _s: None,
     }
     options.update(kwargs)
     return Authenticator(
@@ -154,13 +173,86 @@ def test_without_credentials_a_headless_login_is_not_attempted() -> None:
         auth.ensure_session(STORE, NOW)
 
 
+class Unstartable:
+    """A BrowserFactory on a machine without Chromium (the Zip Lambda): it cannot start."""
+
+    def __init__(self) -> None:
+        self.started = 0
+
+    def __call__(self, headed: bool) -> contextlib.AbstractContextManager[FakeBrowser]:
+        self.started += 1
+        raise BrowserUnavailable("chromium not found on PATH")
+
+
+def test_one_refused_check_is_asked_again_and_a_session_naver_then_accepts_is_kept() -> None:
+    store = MemorySessionStore(json.dumps(GOOD))
+    api, calls = _api(refuse_first=1)
+    pauses: list[float] = []
+    cookies = _auth(store, NoBrowser(), api, sleep=pauses.append).ensure_session(STORE, NOW)
+    assert cookies == GOOD
+    assert len(calls) == 2
+    assert pauses == [2.0]  # a moment between the two checks, not a hammering
+    assert store.deletes == 0
+    assert store.saves == 0
+
+
+@pytest.mark.parametrize(
+    ("factory", "credentials", "why"),
+    [
+        (Unstartable(), True, "chromium not found on PATH"),
+        (None, True, "no browser is available here"),
+        (NoBrowser(), False, "NAVER_USERNAME and NAVER_PASSWORD are not set"),
+    ],
+    ids=["browser cannot start", "no browser factory", "no credentials"],
+)
+def test_refused_cookies_are_kept_where_no_login_is_possible_and_tried_next_cycle(
+    factory: object, credentials: bool, why: str
+) -> None:
+    store = MemorySessionStore(json.dumps(GOOD))
+    api, calls = _api(refuse_first=2)  # Naver refuses for a while, then recovers
+    options: dict[str, object] = {} if credentials else {"username": None, "password": None}
+    auth = _auth(store, factory, api, **options)
+    with pytest.raises(SessionExpired) as refused:
+        auth.ensure_session(STORE, NOW)
+    message = str(refused.value)
+    assert why in message
+    assert "kept" in message
+    assert "naver-sms login --headed" in message
+    assert len(calls) == 2  # refused twice before anything was decided
+    assert store.deletes == 0
+    assert json.loads(store.cookies or "") == GOOD
+    # The next cycle: Naver accepts the same cookies again, no person needed.
+    assert auth.ensure_session(STORE, NOW) == GOOD
+    assert store.saves == 0
+
+
+def test_a_refusal_deletes_the_cookies_only_once_a_browser_has_started() -> None:
+    store = MemorySessionStore(json.dumps(STALE))
+    api, _ = _api()
+    seen: list[str | None] = []
+
+    class Watching(FakeBrowserFactory):
+        @contextlib.contextmanager
+        def __call__(self, headed: bool) -> Iterator[FakeBrowser]:
+            seen.append(store.cookies)  # what the store held when the browser started
+            with super().__call__(headed) as browser:
+                yield browser
+
+    factory = Watching(FakeBrowser("captcha"))
+    with pytest.raises(LoginChallenge):
+        _auth(store, factory, api).ensure_session(STORE, NOW)
+    assert seen == [json.dumps(STALE)]
+    # A challenge leaves no session: `serve` waits for a person instead of retrying.
+    assert store.cookies is None
+
+
 def test_an_unreadable_stored_session_leads_to_a_login() -> None:
     store = MemorySessionStore()
     store.cookies = '{"not": "a list"}'
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
     assert _auth(store, factory, api).ensure_session(STORE, NOW) == NEW
-    assert store.deletes == 1
+    assert json.loads(store.cookies or "") == NEW
 
 
 @pytest.mark.parametrize(
@@ -227,3 +319,50 @@ def test_an_element_gone_stale_during_the_submit_is_looked_at_again() -> None:
     api, _ = _api()
     with pytest.raises(LoginChallenge, match="captcha"):
         _auth(MemorySessionStore(), FakeBrowserFactory(StaleOnce("captcha")), api).login(STORE, NOW)
+
+
+# ------------------------------------------------------------------ the browser process
+
+
+@pytest.mark.parametrize(
+    ("uid", "environ", "sandboxed"),
+    [
+        (1000, {"HOME": "/home/owner"}, True),  # an owner's laptop
+        (None, {}, True),  # a system without user ids
+        (0, {}, False),  # root: a server, a container, CI
+        (993, {"AWS_LAMBDA_FUNCTION_NAME": "naver-sms"}, False),  # Lambda's own user
+    ],
+    ids=["laptop", "no uid", "root", "lambda"],
+)
+def test_chromium_runs_without_its_sandbox_only_as_root_or_in_lambda(
+    uid: int | None, environ: dict[str, str], sandboxed: bool
+) -> None:
+    flags = chrome_flags(uid, environ)
+    assert ("--no-sandbox" not in flags) is sandboxed
+    assert "--disable-dev-shm-usage" in flags
+
+
+def test_chromedriver_gets_no_selenium_debug_switch_and_no_secret() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/owner",
+        "DISPLAY": ":0",
+        "LC_ALL": "ko_KR.UTF-8",
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "https_proxy": "http://proxy.example:3128",
+        "SE_DEBUG": "1",
+        "SE_CHROMEDRIVER": "/opt/other/chromedriver",
+        "CHROME_LOG_FILE": "/var/log/chrome.log",
+        "NAVER_PASSWORD": PASSWORD,
+        "SENS_SECRET_KEY": "sens-secret-canary",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-canary",
+        "AWS_SESSION_TOKEN": "aws-token-canary",
+    }
+    assert driver_environment(environ) == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/owner",
+        "DISPLAY": ":0",
+        "LC_ALL": "ko_KR.UTF-8",
+        "XDG_RUNTIME_DIR": "/run/user/1000",
+        "https_proxy": "http://proxy.example:3128",
+    }

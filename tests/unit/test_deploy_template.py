@@ -77,6 +77,19 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _actions(statement: dict[str, Any], image: bool | None = None) -> list[str]:
+    """The statement's actions in one variant (image or Zip), or in either when None."""
+    action = statement["Action"]
+    if isinstance(action, dict):
+        assert set(action) == {"Fn::If"}, action
+        condition, if_image, if_zip = action["Fn::If"]
+        assert condition == "UseImage"  # only the package type may change a grant
+        if image is None:
+            return sorted({*_listed(if_image), *_listed(if_zip)})
+        action = if_image if image else if_zip
+    return list(_listed(action))
+
+
 def _get_att(resource: Any) -> str | None:
     """The logical id of `!GetAtt X.Arn` (either spelling), else None."""
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
@@ -248,22 +261,44 @@ def test_the_code_makes_exactly_the_dynamodb_calls_the_policy_lists() -> None:
     assert _module_level_client_calls(source) == {"create_table", "describe_table"}
 
 
-def test_each_table_gets_only_the_actions_its_repository_uses(template: dict[str, Any]) -> None:
-    source = Path(dynamodb_client.__file__).read_text(encoding="utf-8")
-    calls = _calls_by_class(source)
-    expected = {
-        "BookingsTable": {_action(op) for op in calls["BookingRepository"]},
-        "SessionTable": {_action(op) for op in calls["SessionRepository"]},
-    }
+def _dynamodb_grants(template: dict[str, Any], image: bool) -> dict[str, set[str]]:
     granted: dict[str, set[str]] = {}
     for statement in _statements(template):
-        actions = _listed(statement["Action"])
+        actions = _actions(statement, image)
         if not any(str(action).startswith("dynamodb:") for action in actions):
             continue
         assert all(str(action).startswith("dynamodb:") for action in actions)
         for resource in _listed(statement["Resource"]):
             granted.setdefault(_table(resource), set()).update(actions)
-    assert granted == expected
+    return granted
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["zip", "image"])
+def test_each_variant_gets_only_actions_its_repositories_have(
+    template: dict[str, Any], image: bool
+) -> None:
+    # Exactly which of them each variant's cycles call is measured by
+    # tests/e2e/test_deploy_permissions.py; here: never more than the code has.
+    source = Path(dynamodb_client.__file__).read_text(encoding="utf-8")
+    calls = _calls_by_class(source)
+    granted = _dynamodb_grants(template, image)
+    assert set(granted) == {"BookingsTable", "SessionTable"}
+    assert granted["BookingsTable"] <= {_action(op) for op in calls["BookingRepository"]}
+    assert granted["SessionTable"] <= {_action(op) for op in calls["SessionRepository"]}
+
+
+def test_no_variant_scans_and_only_the_image_variant_writes_the_session(
+    template: dict[str, Any],
+) -> None:
+    zip_grants, image_grants = (_dynamodb_grants(template, image) for image in (False, True))
+    for granted in (zip_grants, image_grants):
+        assert "dynamodb:Scan" not in granted["BookingsTable"]  # only `naver-sms bookings` lists
+    assert zip_grants["SessionTable"] == {"dynamodb:GetItem"}
+    assert image_grants["SessionTable"] == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
 
 
 def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]) -> None:
@@ -271,7 +306,7 @@ def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement
         assert "NotResource" not in statement
-        for action in _listed(statement["Action"]):
+        for action in _actions(statement):
             assert isinstance(action, str)
             assert "*" not in action, statement
         for resource in _listed(statement["Resource"]):
@@ -286,7 +321,7 @@ def test_no_statement_has_a_wildcard_action_or_resource(template: dict[str, Any]
 
 def test_the_secret_is_read_only_and_only_that_secret(template: dict[str, Any]) -> None:
     secret_statements = [
-        s for s in _statements(template) if any("secretsmanager" in a for a in _listed(s["Action"]))
+        s for s in _statements(template) if any("secretsmanager" in a for a in _actions(s))
     ]
     assert len(secret_statements) == 1
     (statement,) = secret_statements
@@ -298,7 +333,7 @@ def test_the_secret_is_read_only_and_only_that_secret(template: dict[str, Any]) 
 
 def test_logs_go_only_to_the_stacks_log_group(template: dict[str, Any]) -> None:
     log_statements = [
-        s for s in _statements(template) if any(a.startswith("logs:") for a in _listed(s["Action"]))
+        s for s in _statements(template) if any(a.startswith("logs:") for a in _actions(s))
     ]
     (statement,) = log_statements
     assert set(statement["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -328,14 +363,24 @@ def test_the_code_builds_boto3_clients_only_for_services_the_policy_covers() -> 
 # ------------------------------------------------------------------ the secret
 
 
-def test_the_secret_holds_the_structure_and_never_a_value(template: dict[str, Any]) -> None:
+def test_the_secret_is_created_empty_so_no_stack_update_can_overwrite_it(
+    template: dict[str, Any],
+) -> None:
     secret = template["Resources"]["Secret"]["Properties"]
+    # Either property, set or edited, makes CloudFormation write a new version
+    # over the values an operator put in.
+    assert "SecretString" not in secret
     assert "GenerateSecretString" not in secret
-    structure = json.loads(secret["SecretString"])
+    assert template["Resources"]["Secret"]["UpdateReplacePolicy"] == "Delete"
+
+
+def test_the_docs_fill_the_secret_with_exactly_the_variables_config_py_reads() -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    match = re.search(r"cat > \S+ <<'JSON'\n(.*?)\nJSON\n", docs, re.DOTALL)
+    assert match is not None
+    structure = json.loads(match.group(1))
     assert set(structure) == SECRET_VARIABLES
-    assert set(structure.values()) == {""}
-    # every one is a variable config.py reads (empty values count as unset there)
-    assert set(config_module._ENV) >= SECRET_VARIABLES
+    assert set(config_module._ENV) >= SECRET_VARIABLES  # empty values count as unset there
 
 
 # ------------------------------------------------------------------ the function
@@ -428,15 +473,11 @@ def test_the_image_variant_is_chosen_by_the_package_type_parameter(
 
 def test_the_dockerfile_is_a_pinned_lambda_image_with_chromium_and_no_dev_tools() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    base = re.search(r"^ARG PYTHON_BASE=(\S+)$", dockerfile, re.MULTILINE)
-    assert base is not None
-    assert base.group(1).startswith("public.ecr.aws/lambda/python:3.12")
     version = re.search(r"^ARG CHROME_VERSION=(\d+\.\d+\.\d+\.\d+)$", dockerfile, re.MULTILINE)
     assert version is not None  # one pinned version for Chrome and its driver
     assert "chrome-for-testing-public/${CHROME_VERSION}/linux64" in dockerfile
     assert "latest" not in dockerfile.lower()
     assert f'CMD ["{HANDLER}"]' in dockerfile
-    assert "-r /tmp/requirements.txt" in dockerfile
     assert "COPY deploy/requirements.txt" in dockerfile
     instructions = "\n".join(
         line for line in dockerfile.splitlines() if line and not line.lstrip().startswith("#")
@@ -459,6 +500,51 @@ def test_the_dockerfile_is_a_pinned_lambda_image_with_chromium_and_no_dev_tools(
         "!deploy/requirements.txt",
         "!deploy/config/naver-sms.yaml",
     ]
+
+
+def _instructions(dockerfile: str) -> str:
+    """The Dockerfile without comments, continuation lines joined."""
+    lines = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(lines).replace("\\\n", " ")
+
+
+def test_every_download_of_the_image_is_pinned_by_its_content_by_default() -> None:
+    dockerfile = _instructions((DEPLOY / "Dockerfile").read_text(encoding="utf-8"))
+    digest = "[0-9a-f]{64}"
+    # The base image by digest: a tag can be moved to other bytes.
+    assert re.search(
+        rf"^ARG PYTHON_BASE=public\.ecr\.aws/lambda/python:3\.12@sha256:{digest}$",
+        dockerfile,
+        re.MULTILINE,
+    )
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${PYTHON_BASE}"] * 2
+    # Both zips by SHA-256, defaults set, checked with sha256sum -c before unzipping.
+    for name in ("CHROME_SHA256", "CHROMEDRIVER_SHA256"):
+        assert re.search(rf"^ARG {name}={digest}$", dockerfile, re.MULTILINE), name
+    download = re.search(r"^RUN set -eu; .*chrome-for-testing-public.*$", dockerfile, re.MULTILINE)
+    assert download is not None
+    step = download.group(0)
+    assert '"$CHROME_SHA256" chrome.zip "$CHROMEDRIVER_SHA256" chromedriver.zip' in step
+    assert step.index("sha256sum -c SHA256SUMS") < step.index("unzip")
+    # Python packages: wheels only, each checked against the hashes in the file.
+    (pip,) = re.findall(r"^RUN pip install .*$", dockerfile, re.MULTILINE)
+    assert "--require-hashes" in pip
+    assert "--only-binary=:all:" in pip
+    assert "-r /tmp/requirements.txt" in pip
+
+
+def test_every_lambda_requirement_carries_the_hashes_of_its_files() -> None:
+    entries = re.split(
+        r"\n(?=\S)", (DEPLOY / "requirements.txt").read_text(encoding="utf-8").strip()
+    )
+    requirements = [entry for entry in entries if not entry.startswith("#")]
+    assert len(requirements) == len(_pins(DEPLOY / "requirements.txt"))
+    for entry in requirements:
+        name = entry.split()[0]
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", name), name
+        hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", entry)
+        assert hashes, f"{name} has no --hash"
+        assert len(set(hashes)) == len(hashes)
 
 
 # ------------------------------------------------------------------ metrics and alarms
@@ -555,11 +641,12 @@ def _runtime_closure() -> dict[str, str]:
 
 
 def _pins(path: Path) -> dict[str, str]:
+    """name -> version; a requirement line may go on with `\\` and `--hash=` lines."""
     pins = {}
     for text in path.read_text(encoding="utf-8").splitlines():
         line = text.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
+        if line and not line.startswith("--"):
+            name, _, version = line.split()[0].partition("==")
             pins[_key(name)] = version
     return pins
 

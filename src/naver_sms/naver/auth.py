@@ -1,12 +1,16 @@
 """The Naver session lifecycle: stored cookies first, a browser only when they fail.
 
 `Authenticator.ensure_session` loads the cookies from the SessionStore and
-checks them with one cheap API call. Only when they are missing or refused
-does it delete them and log in with Selenium in headless Chromium; the new
-cookies are saved once both `NID_AUT`/`NID_SES` are present *and* the booking
-API accepts them (success is decided only from that positive sign, never from
-the absence of an error). A captcha, new-device check or two-step page is a
-`LoginChallenge`: a person must run `naver-sms login --headed`.
+checks them with one cheap API call; a refusal is believed only when a second
+check, a moment later, is refused too. Only then, and only once a browser has
+started here, are they deleted and replaced by a login with Selenium in
+headless Chromium; the new cookies are saved once both `NID_AUT`/`NID_SES` are
+present *and* the booking API accepts them (success is decided only from that
+positive sign, never from the absence of an error). Where no login is possible
+(no browser, no credentials: the Zip Lambda) the refused cookies are kept and
+tried again next cycle, and the cycle reports the session error. A captcha,
+new-device check or two-step page is a `LoginChallenge`: a person must run
+`naver-sms login --headed`.
 
 The browser comes from an injectable factory (a context manager that yields a
 WebDriver and always quits it), so tests can assert it was never started and
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,6 +45,7 @@ from naver_sms.naver.errors import (
     LoginChallenge,
     LoginError,
     LoginFailed,
+    SessionExpired,
 )
 from naver_sms.utils.logger import get_logger, logged_operation
 
@@ -50,19 +57,22 @@ __all__ = [
     "CHROME_FLAGS",
     "Authenticator",
     "BrowserFactory",
+    "chrome_flags",
     "chromium_factory",
+    "driver_environment",
     "find_browser",
+    "sandbox_unusable",
 ]
 
 AUTH_COOKIES: Final = ("NID_AUT", "NID_SES")
 BrowserFactory = Callable[[bool], AbstractContextManager["WebDriver"]]
 """headed -> a context manager yielding a WebDriver; leaving it quits the browser."""
 
-# For a root, screenless machine (Lambda, CI, a server): no sandbox (root),
-# no GPU, /tmp instead of a small /dev/shm, and none of the background
-# traffic (updates, sync, first-run pages) a one-shot login does not need.
+# For any machine, a screen or not: no GPU, /tmp instead of a small /dev/shm,
+# and none of the background traffic (updates, sync, first-run pages) a
+# one-shot login does not need. `--no-sandbox` is added by chrome_flags only
+# where the sandbox cannot work.
 CHROME_FLAGS: Final = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -84,6 +94,49 @@ _SET_VALUE_JS: Final = (
 )
 # Selenium logs every WebDriver command body at DEBUG, the typed password included.
 _CHATTY_LOGGERS: Final = ("selenium", "urllib3")
+# What chromedriver and Chromium get of our environment: enough to find
+# libraries, fonts, a display, a proxy and a temporary directory, and nothing
+# else. Not SE_DEBUG or any other Selenium variable, and not the secrets
+# (NAVER_PASSWORD, SENS keys, AWS credentials): without its sandbox a
+# compromised page could read the browser's environment.
+_DRIVER_ENV_NAMES: Final = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TMPDIR",
+        "TZ",
+        "LANG",
+        "LANGUAGE",
+        "LD_LIBRARY_PATH",
+        "FONTCONFIG_PATH",
+        "FONTCONFIG_FILE",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "XAUTHORITY",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+    }
+)
+_DRIVER_ENV_PREFIXES: Final = ("LC_", "XDG_")
+# chromedriver options that make it log; its log holds every command it runs,
+# script arguments (the password) and cookies included.
+_DRIVER_LOG_ARGS: Final = ("--verbose", "--log-level", "--log-path", "--append-log")
+# A refusal is believed only when a second check, this long after, agrees: one
+# odd 401 must not throw away a session a person had to log in for.
+RECHECK_DELAY_S: Final = 2.0
+LOGIN_ELSEWHERE_HINT: Final = (
+    f"{HEADED_LOGIN_HINT} (or `naver-sms session import` cookies from a logged-in browser)"
+)
 
 log = get_logger(__name__)
 
@@ -135,6 +188,38 @@ def _quiet_vendor_logs() -> Iterator[None]:
             logger.setLevel(level)
 
 
+def sandbox_unusable(uid: int | None, environ: Mapping[str, str]) -> bool:
+    """True where Chromium's sandbox cannot work, so `--no-sandbox` is needed.
+
+    As root Chromium refuses to start with its sandbox; Lambda runs as an
+    unprivileged user but without the user namespaces the sandbox needs. On an
+    owner's laptop neither holds, and the sandbox stays on.
+    """
+    return uid == 0 or bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def chrome_flags(uid: int | None, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The Chromium flags for a process of this user id in this environment."""
+    if sandbox_unusable(uid, environ):
+        return ("--no-sandbox", *CHROME_FLAGS)
+    return CHROME_FLAGS
+
+
+def driver_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` chromedriver (and so Chromium) is started with."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in _DRIVER_ENV_NAMES or name.startswith(_DRIVER_ENV_PREFIXES)
+    }
+
+
+def _this_process() -> tuple[int | None, Mapping[str, str]]:
+    """(effective user id or None where there is none, a copy of the environment)."""
+    geteuid = getattr(os, "geteuid", None)
+    return (geteuid() if geteuid is not None else None), dict(os.environ)
+
+
 def _first_line(exc: BaseException) -> str:
     text = getattr(exc, "msg", None) or str(exc)
     return (str(text).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -155,9 +240,10 @@ def chromium_factory(
         from selenium.common.exceptions import WebDriverException  # noqa: PLC0415
         from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
 
+        uid, environ = _this_process()
         options = webdriver.ChromeOptions()
         options.binary_location = browser
-        for flag in CHROME_FLAGS:
+        for flag in chrome_flags(uid, environ):
             options.add_argument(flag)
         if not headed:
             options.add_argument("--headless=new")
@@ -172,7 +258,19 @@ def chromium_factory(
             # A fresh profile each time: no stale cookies, no lock left by a crashed run.
             options.add_argument(f"--user-data-dir={Path(profile) / 'profile'}")
             # An explicit driver path means Selenium Manager is never run (no download).
-            service = Service(executable_path=driver_path)
+            service = Service(
+                executable_path=driver_path,
+                log_output=subprocess.DEVNULL,
+                env=driver_environment(environ),
+            )
+            # Selenium reads SE_DEBUG from os.environ itself, whatever `env` says, and
+            # then starts chromedriver --verbose on our stderr; and SE_CHROMEDRIVER
+            # would replace the driver found above. Undo both.
+            service.service_args = [
+                arg for arg in service.service_args if not arg.startswith(_DRIVER_LOG_ARGS)
+            ]
+            service.log_output = subprocess.DEVNULL
+            service.path = driver_path
             try:
                 driver = webdriver.Chrome(service=service, options=options)
             except (WebDriverException, OSError, ValueError) as exc:
@@ -220,7 +318,7 @@ class Authenticator:
         sessions: SessionStore,
         api: BookingApi,
         *,
-        browser_factory: BrowserFactory,
+        browser_factory: BrowserFactory | None,
         login_url: str,
         booking_url: str,
         username: str | None = None,
@@ -228,6 +326,7 @@ class Authenticator:
         login_timeout: float = 30.0,
         headed_timeout: float = 300.0,
         poll_interval: float = 0.2,
+        recheck_delay: float = RECHECK_DELAY_S,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -244,6 +343,7 @@ class Authenticator:
         self.login_timeout = login_timeout
         self.headed_timeout = headed_timeout
         self.poll_interval = poll_interval
+        self.recheck_delay = recheck_delay
         self._sleep = sleep
         self._monotonic = monotonic
 
@@ -257,8 +357,10 @@ class Authenticator:
         """Cookies the booking API accepts: the stored ones, or a new login's.
 
         Raises LoginChallenge / LoginFailed / BrowserUnavailable when a login
-        was needed and did not work, BookingApiError when the check itself
-        could not be made (then nothing is deleted).
+        was needed and did not work; SessionExpired when Naver refused the
+        stored cookies twice and no login is possible here (they are kept);
+        BookingApiError when a check itself could not be made. Stored cookies
+        are deleted only once a browser has started to replace them.
         """
         today = now.astimezone(KST).date()
         stored = self.sessions.get_session()
@@ -270,23 +372,68 @@ class Authenticator:
                 log.warning(
                     "Stored session is unreadable", operation="ensure_session", error=str(exc)
                 )
-        if cookies and self.api.check_session(cookies, biz_id, today):
+        if cookies and self._accepted(cookies, biz_id, today):
             log.info(
                 "Stored session is valid",
                 operation="ensure_session",
                 context={"biz_id": biz_id, "cookie_count": len(cookies)},
             )
             return cookies
-        if stored is not None:
-            # Refused cookies are worthless, and keeping them would make every
-            # later cycle pay for the same failed check.
-            self.sessions.delete_session()
+        if stored is None:
+            return self.login(biz_id, now)
+        what = "refused by Naver (checked twice)" if cookies else "unreadable"
+        blocked = self._why_no_login()
+        if blocked is not None:
+            raise self._kept(biz_id, what, blocked)
+        try:
+            return self._login(biz_id, now, headed=False, replacing=True)
+        except BrowserUnavailable as exc:
+            raise self._kept(biz_id, what, str(exc)) from None
+
+    def _accepted(self, cookies: list[dict[str, Any]], biz_id: str, today: date) -> bool:
+        """True when the API accepts the cookies; a refusal must be seen twice."""
+        if self.api.check_session(cookies, biz_id, today):
+            return True
+        if not any(cookie.get("name") in AUTH_COOKIES for cookie in cookies):
+            return False  # nothing was asked: there is nothing to ask again
+        log.warning(
+            "Stored session was refused; checking once more",
+            operation="ensure_session",
+            context={"biz_id": biz_id, "recheck_delay_s": self.recheck_delay},
+        )
+        self._sleep(self.recheck_delay)
+        if self.api.check_session(cookies, biz_id, today):
             log.warning(
-                "Stored session was refused; deleted",
+                "Stored session was accepted on the second check",
                 operation="ensure_session",
                 context={"biz_id": biz_id},
             )
-        return self.login(biz_id, now)
+            return True
+        return False
+
+    def _why_no_login(self) -> str | None:
+        """Why this environment cannot log in without a person, or None when it can."""
+        if self._browser_factory is None:
+            return "no browser is available here"
+        if self._username is None or self._password is None:
+            return "NAVER_USERNAME and NAVER_PASSWORD are not set"
+        return None
+
+    @staticmethod
+    def _kept(biz_id: str, what: str, why: str) -> SessionExpired:
+        # Deleting would gain nothing here (no login can replace them) and would
+        # turn one refusal that was not meant into an outage until a person acts.
+        log.warning(
+            "Stored session kept: no login is possible here",
+            operation="ensure_session",
+            context={"biz_id": biz_id},
+            error=why,
+        )
+        return SessionExpired(
+            f"the stored Naver session was {what}, and no login is possible here ({why}); "
+            f"the cookies are kept and checked again next cycle. To log in: "
+            f"{LOGIN_ELSEWHERE_HINT}"
+        )
 
     def login(self, biz_id: str, now: datetime, *, headed: bool = False) -> list[dict[str, Any]]:
         """Log in with the browser, check the new cookies with the API, save them.
@@ -294,6 +441,13 @@ class Authenticator:
         Headed, a person at the screen may solve a captcha or type the
         credentials themselves; the login waits up to `headed_timeout`.
         """
+        return self._login(biz_id, now, headed=headed, replacing=False)
+
+    def _login(
+        self, biz_id: str, now: datetime, *, headed: bool, replacing: bool
+    ) -> list[dict[str, Any]]:
+        if self._browser_factory is None:
+            raise BrowserUnavailable(f"no browser is available here: {LOGIN_ELSEWHERE_HINT}")
         if not headed and (self._username is None or self._password is None):
             raise LoginFailed(
                 "NAVER_USERNAME and NAVER_PASSWORD are not set: set them for the automatic "
@@ -304,6 +458,16 @@ class Authenticator:
             "naver_login", "Logged in to Naver", logger=log, biz_id=biz_id, headed=headed
         ) as ctx:
             with self._browser_factory(headed) as driver:
+                if replacing:
+                    # Refused twice, and a browser is up to replace them: from here on
+                    # a login that stops at a challenge leaves no session, which is
+                    # what `serve` waits on before it tries again.
+                    self.sessions.delete_session()
+                    log.warning(
+                        "Stored session was refused; deleted for a new login",
+                        operation="ensure_session",
+                        context={"biz_id": biz_id},
+                    )
                 cookies = self._browser_login(driver, biz_id, headed)
             if not self.api.check_session(cookies, biz_id, today):
                 raise LoginFailed(
