@@ -342,3 +342,69 @@ def test_the_session_is_one_row_replaced_whole_and_deleted_idempotently(db_path:
     assert sessions.delete_session()
     assert sessions.delete_session()
     assert sessions.get_session() is None
+
+
+# -- file modes: the file holds the Naver cookies and customers' phones
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)  # the usual default, which made every file 0644
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def file_mode(path: Path) -> str:
+    return f"{stat.S_IMODE(path.stat().st_mode):04o}"
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_the_database_its_wal_and_shm_are_readable_by_the_owner_only(db_path: Path) -> None:
+    bookings, sessions = SqliteBookingStore(db_path), SqliteSessionStore(db_path)
+    try:
+        bookings.create_booking(booking())
+        sessions.save_session('[{"name": "NID_AUT", "value": "made-up-cookie-value"}]')
+
+        files = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
+        assert {path.name: file_mode(path) for path in files} == {
+            path.name: "0600" for path in files
+        }
+    finally:
+        bookings.close()
+        sessions.close()
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_create_tables_makes_a_private_file_too(db_path: Path) -> None:
+    create_schema(db_path)
+
+    assert file_mode(db_path) == "0600"
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_files_left_readable_by_others_are_tightened_with_a_warning(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An older version's database, open in another process: all three files 0644.
+    older = sqlite3.connect(db_path, isolation_level=None)
+    older.execute("PRAGMA journal_mode=WAL")
+    older.execute("CREATE TABLE t (x)")
+    older.execute("INSERT INTO t VALUES (1)")
+    files = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
+    assert [file_mode(path) for path in files] == ["0644"] * 3
+    store = SqliteBookingStore(db_path)
+    try:
+        store.create_booking(booking())
+
+        assert [file_mode(path) for path in files] == ["0600"] * 3
+        warnings = [
+            line for line in log_lines(capsys.readouterr().err) if line["level"] == "WARNING"
+        ]
+        assert sorted(line["context"]["path"] for line in warnings) == sorted(map(str, files))
+        assert all("Tightened" in line["message"] for line in warnings)
+        assert {line["context"]["new_mode"] for line in warnings} == {"0600"}
+    finally:
+        store.close()
+        older.close()

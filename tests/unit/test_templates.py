@@ -142,11 +142,20 @@ def test_an_emoji_in_a_template_names_the_template_and_the_store() -> None:
     assert caught.value.store == "샘플 스튜디오"
 
 
-def test_an_emoji_from_a_variable_says_it_came_from_a_variable() -> None:
+def test_an_emoji_from_the_customers_name_is_replaced_not_a_failure() -> None:
+    rendered = TemplateRenderer(config()).render(
+        config().stores[0], MessageKind.CONFIRMATION, booking(name="홍길동😀")
+    )
+
+    assert rendered.text.startswith("[샘플 스튜디오] 홍길동?님,")
+    assert rendered.adjusted == ("customer name: 1 character EUC-KR cannot carry was replaced",)
+
+
+def test_an_emoji_the_template_makes_from_a_variable_says_it_came_from_a_variable() -> None:
+    app = config(templates={"confirmation": "{{ customer }}{{ '\\U0001F600' }}"})
+
     with pytest.raises(UnencodableCharacterError, match="from a variable"):
-        TemplateRenderer(config()).render(
-            config().stores[0], MessageKind.CONFIRMATION, booking(name="홍길동😀")
-        )
+        TemplateRenderer(app).render(app.stores[0], MessageKind.CONFIRMATION, booking())
 
 
 def test_the_event_message_is_labelled_as_advertising_and_goes_as_ad() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from naver_sms.domain.booking import (
     BookingValidationError,
 )
 from naver_sms.domain.session import SESSION_ID
+from naver_sms.utils.logger import get_logger
 
 __all__ = [
     "BOOKINGS_TABLE",
@@ -77,6 +79,13 @@ _SCHEMA: Final = (
 )
 _COLUMNS: Final = ", ".join((*CORE_FIELDS, "extra"))
 _JOINED_COLUMNS: Final = ", ".join(f"s.{name}" for name in (*CORE_FIELDS, "extra"))
+
+# The file holds the owner's Naver login cookies and customers' names and
+# phones: only its owner may read it, whatever the process umask.
+_PRIVATE_MODE: Final = 0o600
+_COMPANION_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")
+
+log = get_logger(__name__)
 
 # Primary result codes (the low byte of an extended code).
 _BUSY_CODES: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -173,6 +182,7 @@ class _SqliteFile(LoggedStore):
                 f"cannot open SQLite database {str(self.path)!r}: directory "
                 f"{str(directory)!r} does not exist (create it, or set NAVER_SMS_DB)"
             )
+        _keep_private(self.path)
         # isolation_level=None: autocommit; multi-statement writes say BEGIN IMMEDIATE.
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=True
@@ -199,6 +209,53 @@ class _SqliteFile(LoggedStore):
             raise _translate(exc, operation, self.path, self.busy_timeout) from exc
         except _MissingDirectory as exc:
             raise exceptions.PermissionError(str(exc), operation) from None
+
+
+def _keep_private(path: Path) -> None:
+    """Create the database file readable by its owner only, and tighten files already there.
+
+    SQLite creates the -wal and -shm files with the mode of the database file,
+    so creating that one 0600 before SQLite does covers all three. Files left
+    by an older version (0644 under the usual umask) lose their group and
+    other bits, with a warning. Nothing here stops the open: SQLite reports a
+    file it cannot use in its own words.
+    """
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
+    except OSError:
+        pass  # already there (tightened below), or SQLite will say why it cannot be made
+    else:
+        try:
+            os.fchmod(descriptor, _PRIVATE_MODE)  # the umask may have taken bits away
+        finally:
+            os.close(descriptor)
+    for suffix in _COMPANION_SUFFIXES:
+        companion = Path(f"{path}{suffix}")
+        try:
+            mode = stat.S_IMODE(companion.stat().st_mode)
+        except OSError:
+            continue
+        if not mode & 0o077:
+            continue
+        private = mode & 0o700
+        try:
+            companion.chmod(private)
+        except OSError as exc:
+            log.warning(
+                "SQLite file readable by other users, and its mode cannot be changed",
+                operation="open_database",
+                context={"path": str(companion), "mode": f"{mode:04o}"},
+                error=f"{type(exc).__name__}: {exc.strerror or exc}",
+            )
+            continue
+        log.warning(
+            "Tightened the mode of a SQLite file other users could read: it holds the "
+            "Naver login cookies and customers' phone numbers",
+            operation="open_database",
+            context={"path": str(companion), "mode": f"{mode:04o}", "new_mode": f"{private:04o}"},
+        )
 
 
 def _prepare(connection: sqlite3.Connection) -> None:

@@ -8,6 +8,8 @@ advertising (the post-visit event) is labelled and held to 08:00-21:00 KST as
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -20,6 +22,10 @@ SMS_MAX_BYTES: Final = 90
 LMS_MAX_BYTES: Final = 2000
 SUBJECT_MAX_BYTES: Final = 40
 AD_PREFIX: Final = "(광고)"
+# What stands in for a character of a customer's value that EUC-KR cannot
+# carry, and what ends a value shortened to fit: both are in KS X 1001.
+REPLACEMENT: Final = "?"
+ELLIPSIS: Final = "…"
 OPT_OUT_LABEL: Final = "무료수신거부"
 # Advertising needs a separate consent outside these hours; we never have it.
 AD_HOURS: Final = (time(8, 0), time(21, 0))
@@ -138,6 +144,71 @@ def euckr_size(text: str, *, template: str = "", store: str = "") -> int:
     return len(text.encode(ENCODING))
 
 
+def _close_form(character: str) -> str | None:
+    """An encodable stand-in that reads the same (full-width or accented Latin), or None."""
+    composed = unicodedata.normalize("NFKC", character)
+    if composed != character and not find_unencodable(composed):
+        return composed
+    # "é" has no EUC-KR code but "e" does: drop the accents NFKD splits off.
+    base = "".join(
+        part for part in unicodedata.normalize("NFKD", character) if not unicodedata.combining(part)
+    )
+    if base and base != character and not find_unencodable(base):
+        return base
+    return None
+
+
+def _is_invisible(character: str) -> bool:
+    # Joiners, variation selectors, combining marks and skin tones belong to the
+    # character before them: one emoji becomes one REPLACEMENT, not three.
+    return unicodedata.category(character) in {"Mn", "Me", "Cf"} or (
+        0x1F3FB <= ord(character) <= 0x1F3FF
+    )
+
+
+def make_sendable(value: str) -> tuple[str, int]:
+    """`value` with every character EUC-KR cannot carry replaced, and how many there were.
+
+    For text that came from outside (a customer's name, an option), where a
+    send that fails on one character would fail every cycle forever. A
+    character becomes its close form when Unicode has one EUC-KR can carry
+    (full-width or accented Latin), an invisible one (a joiner, a variation
+    selector, a skin tone, a combining mark) is dropped, anything else (a
+    Hangul syllable outside KS X 1001 such as 똠, an emoji, a lone surrogate)
+    becomes `REPLACEMENT` ("?") so the reader sees something is missing.
+    """
+    if not find_unencodable(value):
+        return value, 0
+    parts = []
+    replaced = 0
+    for character in value:
+        if character.isascii() or _encode_char(character) is not None:
+            parts.append(character)
+            continue
+        replaced += 1
+        if _is_invisible(character):
+            continue
+        parts.append(_close_form(character) or REPLACEMENT)
+    return "".join(parts), replaced
+
+
+def shorten_to_bytes(value: str, max_bytes: int) -> str:
+    """`value` if it fits `max_bytes` EUC-KR bytes, else its longest prefix that fits with "…".
+
+    `value` must be encodable (see `make_sendable`); `max_bytes` is at least
+    the ellipsis's 2 bytes.
+    """
+    if len(value) <= max_bytes // 2 or len(value.encode(ENCODING)) <= max_bytes:
+        return value
+    budget = max_bytes - len(ELLIPSIS.encode(ENCODING))
+    used = 0
+    for end, character in enumerate(value):
+        used += 1 if character.isascii() else 2
+        if used > budget:
+            return value[:end].rstrip() + ELLIPSIS
+    return value
+
+
 def message_type_for(size: int) -> MessageType:
     """SMS up to 90 bytes, LMS up to 2,000; longer text would be cut by the provider."""
     if size <= SMS_MAX_BYTES:
@@ -241,6 +312,11 @@ class Message:
     # cycle's report says it next to the sent message.
     adjusted: tuple[str, ...] = ()
 
+    @property
+    def content_type(self) -> str:
+        """SENS's contentType: advertising goes as AD, everything else as COMM."""
+        return "AD" if self.kind.is_advertising else "COMM"
+
     @classmethod
     def build(
         cls,
@@ -254,6 +330,7 @@ class Message:
         subject: str = "",
         store_name: str = "",
         template: str = "",
+        adjusted: Sequence[str] = (),
     ) -> Message:
         text = text.strip()
         source = f"template {template or kind.value!r}" + (
@@ -286,4 +363,5 @@ class Message:
             subject=subject if kind_type is MessageType.LMS else "",
             size=size,
             type=kind_type,
+            adjusted=tuple(adjusted),
         )

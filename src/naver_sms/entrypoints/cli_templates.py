@@ -150,6 +150,9 @@ def preview(
         f"{rendered.origin} template · {rendered.type.value} · {rendered.size} bytes"
     )
     click.echo(header)
+    # What a real booking's values would have changed too (an emoji in --customer).
+    for note in rendered.adjusted:
+        click.echo(f"adjusted: {note}")
     if rendered.type.value == "LMS":
         click.echo(f"subject: {rendered.subject}")
     click.echo("-" * 40)

@@ -1,36 +1,47 @@
 """The dry-run sender: each message becomes a JSON line in a file; nothing leaves the machine.
 
 Used with `--dry-run`, in the demo, and whenever no SENS keys are configured.
-The outbox is a preview, so the recipient is masked like in the logs: no file
-this system writes holds a full phone number.
+The outbox is a preview, so everything written passes the scrubber like the
+logs do: no file this system writes holds a full phone number or a secret.
+The file is the owner's alone (0600): it holds customers' names.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message
-from naver_sms.messaging.base import SendResult, mask_phones_in
-from naver_sms.messaging.sens import content_type_of
+from naver_sms.messaging.base import SenderBase, SendFailed, SendResult
 from naver_sms.utils.logger import get_logger, logged_operation
+from naver_sms.utils.scrub import scrub_data
 
 log = get_logger(__name__)
+
+_PRIVATE_MODE: Final = 0o600
 
 
 def _now_kst() -> datetime:
     return datetime.now(KST)
 
 
-class OutboxSender:
-    """Appends one JSON line per message to `path`; every message is "accepted"."""
+class OutboxSender(SenderBase):
+    """Appends one JSON line per message to `path`; every message is "accepted".
+
+    `reaches_phones` is False: the cycle never records an outbox line as a
+    text sent to a customer.
+    """
+
+    reaches_phones = False
 
     def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = _now_kst) -> None:
         self.path = Path(path)
@@ -44,12 +55,20 @@ class OutboxSender:
     def __repr__(self) -> str:
         return f"OutboxSender(path={str(self.path)!r})"
 
-    def send(self, messages: Sequence[Message]) -> list[SendResult]:
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        """One "request" for all the messages: one append to the file.
+
+        Raises `SendFailed` naming the path when the file cannot be written,
+        so the cycle releases the claims and a later cycle tries again.
+        """
         if not messages:
-            return []
+            return
         request_id = f"outbox-{uuid.uuid4().hex}"
         at = self._clock().astimezone(KST).isoformat(timespec="seconds")
-        lines = [json.dumps(self.entry(m, request_id, at), ensure_ascii=False) for m in messages]
+        lines = [
+            json.dumps(scrub_data(self.entry(m, request_id, at)), ensure_ascii=False)
+            for m in messages
+        ]
         with logged_operation(
             "outbox_send",
             "Messages written to the outbox",
@@ -58,13 +77,41 @@ class OutboxSender:
             path=str(self.path),
             request_id=request_id,
         ):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._lock, self.path.open("a", encoding="utf-8") as outbox:
-                outbox.write("".join(line + "\n" for line in lines))
-        return [SendResult(message, request_id=request_id) for message in messages]
+            try:
+                self._append("".join(line + "\n" for line in lines))
+            except OSError as exc:
+                raise SendFailed(
+                    f"cannot write the outbox file {str(self.path)!r}: "
+                    f"{exc.strerror or type(exc).__name__} (check that its directory exists "
+                    "or can be made and is writable, or set NAVER_SMS_OUTBOX)"
+                ) from None
+        yield [SendResult(message, request_id=request_id) for message in messages]
+
+    def _append(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            # 0600 from the start (os.open's mode, then fchmod against the umask).
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _PRIVATE_MODE)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as outbox:
+                self._keep_private(descriptor)
+                outbox.write(text)
+
+    def _keep_private(self, descriptor: int) -> None:
+        if os.name != "posix":
+            return
+        mode = stat.S_IMODE(os.fstat(descriptor).st_mode)
+        if mode & 0o077:
+            os.fchmod(descriptor, mode & 0o700)
+            log.warning(
+                "Tightened the mode of the outbox file other users could read: it holds "
+                "customers' names and message texts",
+                operation="outbox_send",
+                context={"path": str(self.path), "mode": f"{mode:04o}"},
+            )
 
     @staticmethod
     def entry(message: Message, request_id: str, at: str) -> dict[str, Any]:
+        """The message's line, before scrubbing (the store's name may hold a number too)."""
         return {
             "request_id": request_id,
             "at": at,
@@ -74,9 +121,9 @@ class OutboxSender:
             "from": message.sender,
             "to_masked": mask_phone(message.to),
             "type": message.type.value,
-            "content_type": content_type_of(message),
+            "content_type": message.content_type,
             "bytes": message.size,
-            # The subject is the store's name, which may hold a number too.
-            "subject": mask_phones_in(message.subject),
-            "content": mask_phones_in(message.text),
+            "subject": message.subject,
+            "content": message.text,
+            "adjusted": list(message.adjusted),
         }

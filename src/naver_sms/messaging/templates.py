@@ -3,25 +3,46 @@
 A template is looked up store override -> config default -> built-in default.
 Undefined variables are errors (StrictUndefined), so a typo is found by
 `naver-sms templates check` rather than texted to a customer.
+
+Rendering never raises anything but `MessageError`: a template runs in a
+sandbox without a loader (no include/import/extends), with a bounded `range`,
+a budget of loop steps and calls, a time limit and a size limit on every text
+it builds, so one bad template fails its own messages and nothing else.
+Values that come from Naver (the customer's name, the item, the options) are
+made sendable instead: characters EUC-KR cannot carry are replaced and long
+values shortened to fit an LMS, and `Message.adjusted` says what was done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import re
+import string
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 
 from naver_sms.config import AppConfig, StoreConfig
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import (
     AD_PREFIX,
+    ELLIPSIS,
+    ENCODING,
+    LMS_MAX_BYTES,
     Message,
     MessageError,
     MessageKind,
+    MessageTooLongError,
     MessageType,
     UnencodableCharacterError,
     advertising_problems,
@@ -29,8 +50,11 @@ from naver_sms.domain.messages import (
     find_unencodable,
     fit_subject,
     label_advertising,
+    make_sendable,
     message_type_for,
+    shorten_to_bytes,
 )
+from naver_sms.utils.scrub import scrub
 
 Origin = Literal["store", "config", "built-in"]
 
@@ -80,8 +104,204 @@ SAMPLE_ITEM: Final = "기본 촬영 (1시간)"
 SAMPLE_OPTIONS: Final = ("네이버 리뷰 이벤트", "원본 사진 추가")
 
 
+# Limits of the sandbox. An SMS template needs none of them: a whole LMS is
+# 2,000 bytes, so nothing a template builds has a reason to be much longer.
+MAX_RANGE: Final = 2_000  # items of range()
+MAX_NUMBER: Final = 2_000  # a number given to a call or filter (a width, a count)
+MAX_TEXT: Final = 20_000  # characters of any text or list a template builds, and of its output
+MAX_STEPS: Final = 100_000  # loop iterations, calls and operators of one render
+MAX_SECONDS: Final = 1.0  # of one render
+# Format widths such as {:>999999} or %999999d.
+_PERCENT_WIDTHS: Final = re.compile(r"%[#0\- +]*(\d*|\*)(?:\.(\d*|\*))?")
+_DIGITS: Final = re.compile(r"\d+")
+_COUNTED: Final = "naver_sms_counted"  # the filter every for loop's iterable goes through
+_FORBIDDEN_TAGS: Final = {
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "import",
+    nodes.Extends: "extends",
+}
+
+
 class TemplateError(MessageError):
     """A template that cannot be rendered: syntax, an undefined variable, a forbidden call."""
+
+
+class TemplateTooLargeError(TemplateError):
+    """The rendered text (or a text built on the way) is over `MAX_TEXT` characters."""
+
+
+class _LimitExceeded(SecurityError):
+    """A template went over one of the sandbox's limits."""
+
+
+class _TooLarge(_LimitExceeded):
+    pass
+
+
+class _Budget:
+    """What one render may still spend; checked at every loop step, call and operator."""
+
+    __slots__ = ("deadline", "steps")
+
+    def __init__(self) -> None:
+        self.steps = MAX_STEPS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def spend(self) -> None:
+        self.steps -= 1
+        if self.steps < 0:
+            raise _LimitExceeded(f"more than {MAX_STEPS:,} loop steps and calls")
+        if time.monotonic() > self.deadline:
+            raise _LimitExceeded(f"rendering took longer than {MAX_SECONDS:g} s")
+
+
+# The budget of the render running in this thread (None while compiling, when
+# Jinja folds constants and calls filters ahead of time).
+_budget: ContextVar[_Budget | None] = ContextVar("naver_sms_template_budget", default=None)
+
+
+def _spend() -> None:
+    budget = _budget.get()
+    if budget is not None:
+        budget.spend()
+
+
+def _check_length(length: int) -> None:
+    if length > MAX_TEXT:
+        raise _TooLarge(f"a text or list of more than {MAX_TEXT:,} characters or items")
+
+
+def _checked(value: Any) -> Any:
+    if isinstance(value, str | list | tuple | dict):
+        _check_length(len(value))
+    return value
+
+
+def _check_arguments(args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        # bool is an int: True is a fine argument.
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            raise _LimitExceeded(f"the number {value} is over {MAX_NUMBER:,} (a width or count)")
+        _checked(value)
+
+
+def _check_width(width: str | None) -> None:
+    if width and width != "*" and int(width) > MAX_NUMBER:
+        raise _LimitExceeded(f"a format width of {width} is over {MAX_NUMBER:,}")
+
+
+def _check_percent_format(text: str) -> None:
+    for match in _PERCENT_WIDTHS.finditer(text):
+        _check_width(match.group(1))
+        _check_width(match.group(2))
+
+
+def _check_brace_format(text: str) -> None:
+    for _literal, _field, spec, _conversion in string.Formatter().parse(text):
+        for width in _DIGITS.findall(spec or ""):
+            _check_width(width)
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise _LimitExceeded(f"range() of {len(numbers):,} items: at most {MAX_RANGE:,}")
+    return numbers
+
+
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    for item in iterable:
+        _spend()
+        yield item
+
+
+def _guarded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` (a filter) with its arguments and result held to the sandbox's limits."""
+    # A filter that takes the context or environment gets it first, then the value.
+    first = 1 if _PassArg.from_obj(function) is not None else 0
+
+    @functools.wraps(function)  # keeps the pass_context marker Jinja looks for
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _spend()
+        value, options = args[first] if len(args) > first else None, args[first + 1 :]
+        _check_arguments(options, kwargs)
+        if function is jinja2.filters.do_format and isinstance(value, str):
+            _check_percent_format(value)
+        if function is jinja2.filters.do_join:
+            items = list(value) if value is not None else []
+            separator = options[0] if options else kwargs.get("d", "")
+            if isinstance(separator, str):
+                _check_length(len(items) * (len(separator) + 1))
+            args = (*args[:first], items, *options)
+        if function is jinja2.filters.do_replace and isinstance(value, str) and len(options) > 1:
+            _check_replace(value, options[0], options[1])
+        return _checked(function(*args, **kwargs))
+
+    return guarded
+
+
+def _check_replace(text: str, old: Any, new: Any) -> None:
+    if isinstance(old, str) and isinstance(new, str):
+        count = text.count(old) if old else len(text) + 1
+        if len(text) + count * len(new) > MAX_TEXT:
+            raise _TooLarge(f"a replace() that makes more than {MAX_TEXT:,} characters")
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no Python internals, no changing lists or dicts) with limits on
+    what a template may spend: range, numbers, sizes, steps and time."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # lipsum makes text of any length; namespace() lets a loop grow a value
+        # from one step to the next.
+        for name in ("lipsum", "namespace"):
+            self.globals.pop(name, None)
+        self.globals["range"] = _bounded_range
+        self.filters = {name: _guarded_filter(f) for name, f in self.filters.items()}
+        self.filters[_COUNTED] = _counted
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _spend()
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(right) * max(abs(left).bit_length(), 1) > MAX_TEXT * 4
+        ):
+            raise _LimitExceeded(f"{left} ** {right} is too large a number")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+                    _check_length(len(sequence) * times)
+        if operator == "%" and isinstance(left, str):
+            _check_percent_format(left)
+            _check_arguments(right if isinstance(right, tuple) else (), {})
+        return _checked(self.binop_table[operator](left, right))
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_brace_format(value.__self__)
+        return wrapped
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        # Positional-only: a template's own keyword arguments may be called anything.
+        _spend()
+        _check_arguments(args, kwargs)
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, str):  # a str method: the two that can multiply a text
+            name = getattr(obj, "__name__", "")
+            if name == "replace" and len(args) >= 2:
+                _check_replace(owner, args[0], args[1])
+            elif name == "join" and args:
+                items = list(args[0])
+                _check_length(len(items) * (len(owner) + 1))
+                args = (items, *args[1:])
+        return _checked(super().call(context, obj, *args, **kwargs))
 
 
 def format_visit_date(moment: datetime) -> str:
@@ -154,7 +374,11 @@ def sample_booking(store: StoreConfig) -> Booking:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A rendered text, labelled if advertising, with its size and SMS/LMS type."""
+    """A rendered text, labelled if advertising, with its size and SMS/LMS type.
+
+    `adjusted` says what was changed in the booking's values (from Naver) so
+    that the text can be sent: characters replaced, values shortened.
+    """
 
     store: StoreConfig
     kind: MessageKind
@@ -163,6 +387,76 @@ class Rendered:
     size: int
     type: MessageType
     subject: str
+    adjusted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _NaverValues:
+    """The template variables whose values come from Naver, not from the owner's config."""
+
+    customer: str
+    item: str
+    options: tuple[str, ...]
+
+    # (field, what the owner calls it in the report, the template variables it is in)
+    NAMES: ClassVar[tuple[tuple[str, str, frozenset[str]], ...]] = (
+        ("customer", "customer name", frozenset({"customer"})),
+        ("item", "item name", frozenset({"item"})),
+        ("options", "option names", frozenset({"options", "options_text"})),
+    )
+
+    @classmethod
+    def of(cls, variables: Mapping[str, Any]) -> _NaverValues:
+        return cls(
+            str(variables["customer"]),
+            str(variables["item"]),
+            tuple(str(option) for option in variables["options"]),
+        )
+
+    def variables(self) -> dict[str, Any]:
+        options = list(self.options)
+        return {
+            "customer": self.customer,
+            "item": self.item,
+            "options": options,
+            "options_text": ", ".join(options),
+        }
+
+    def sendable(self, uses: frozenset[str]) -> tuple[_NaverValues, list[str]]:
+        """These values with what EUC-KR cannot carry replaced, and a note per value
+        the template `uses`."""
+        customer, in_customer = make_sendable(self.customer)
+        item, in_item = make_sendable(self.item)
+        options = [make_sendable(option) for option in self.options]
+        in_options = sum(count for _, count in options)
+        notes = [
+            f"{what}: {count} character{'s' if count > 1 else ''} EUC-KR cannot carry "
+            f"{'were' if count > 1 else 'was'} replaced"
+            for (_, what, variables), count in zip(
+                self.NAMES, (in_customer, in_item, in_options), strict=True
+            )
+            if count and variables & uses
+        ]
+        return _NaverValues(customer, item, tuple(option for option, _ in options)), notes
+
+    def longest(self) -> int:
+        values = (self.customer, self.item, *self.options)
+        return max(len(value.encode(ENCODING)) for value in values)
+
+    def capped(self, max_bytes: int) -> _NaverValues:
+        """Every value shortened to at most `max_bytes` EUC-KR bytes."""
+        return _NaverValues(
+            shorten_to_bytes(self.customer, max_bytes),
+            shorten_to_bytes(self.item, max_bytes),
+            tuple(shorten_to_bytes(option, max_bytes) for option in self.options),
+        )
+
+    def shortened_notes(self, original: _NaverValues, uses: frozenset[str]) -> list[str]:
+        return [
+            f"{what} shortened to fit {LMS_MAX_BYTES:,} bytes"
+            for name, what, variables in self.NAMES
+            if getattr(self, name) != getattr(original, name) and variables & uses
+        ]
 
 
 class TemplateRenderer:
@@ -171,14 +465,17 @@ class TemplateRenderer:
     def __init__(self, config: AppConfig) -> None:
         self.config = config
         # Templates come from the operator's file; the sandbox still keeps a
-        # careless `{{ ''.__class__ }}` from reaching Python internals.
-        self._env = SandboxedEnvironment(
+        # careless `{{ ''.__class__ }}` from reaching Python internals, and a
+        # slip like `range(10**9)` from stopping every other message.
+        self._env = _BoundedSandbox(
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # plain-text SMS: HTML escaping would corrupt "&" and quotes
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self._compiled: dict[tuple[str, MessageKind], jinja2.Template] = {}
+        # The variables each template uses: only what reaches the text is reported adjusted.
+        self._uses: dict[tuple[str, MessageKind], frozenset[str]] = {}
 
     def source(self, store: StoreConfig, kind: MessageKind) -> tuple[Origin, str]:
         if kind in store.templates:
@@ -203,29 +500,55 @@ class TemplateRenderer:
                 raise UnencodableCharacterError(
                     character, position, template=label, store=store.name
                 )
+            where = f"template {label} of store {store.name!r}"
             try:
-                self._compiled[key] = self._env.from_string(text)
+                self._compiled[key], self._uses[key] = self._compile(text, where)
             except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError(
-                    f"template {label} of store {store.name!r}, line {exc.lineno}: {exc.message}"
-                ) from None
+                raise TemplateError(f"{where}, line {exc.lineno}: {exc.message}") from None
+            except MessageError:
+                raise
+            except Exception as exc:  # a template must not stop the cycle, whatever it holds
+                raise TemplateError(f"{where}: {_describe(exc)}") from None
         return self._compiled[key]
+
+    def _compile(self, text: str, where: str) -> tuple[jinja2.Template, frozenset[str]]:
+        tree = self._env.parse(text)
+        uses = frozenset(meta.find_undeclared_variables(tree))
+        for node_type, tag in _FORBIDDEN_TAGS.items():
+            for node in tree.find_all(node_type):
+                raise TemplateError(
+                    f"{where}, line {node.lineno}: {{% {tag} %}} is not allowed in a message "
+                    "template (write the text into the template itself)"
+                )
+        # Every loop counts its steps against the render's budget.
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, _COUNTED, [], [], None, None, lineno=loop.lineno)
+        return self._env.from_string(tree), uses
 
     def render_text(
         self, store: StoreConfig, kind: MessageKind, variables: Mapping[str, Any]
     ) -> str:
-        """The template's text, stripped; advertising is labelled when the store has an opt-out."""
+        """The template's text, stripped; advertising is labelled when the store has an opt-out.
+
+        Raises only `MessageError`: `TemplateError` for anything that goes wrong
+        in the template (`TemplateTooLargeError` when it builds too much text).
+        """
         template = self._template(store, kind)
         origin, _ = self.source(store, kind)
-        label = self.label(kind, origin)
+        where = f"template {self.label(kind, origin)} of store {store.name!r}"
+        token = _budget.set(_Budget())
         try:
-            text = template.render(**variables).strip()
+            text = _collect(template.generate(**variables)).strip()
+        except _TooLarge as exc:
+            raise TemplateTooLargeError(f"{where}: {exc.message}") from None
         except jinja2.TemplateError as exc:
-            raise TemplateError(
-                f"template {label} of store {store.name!r}: {exc.message or type(exc).__name__}"
-            ) from None
+            raise TemplateError(f"{where}: {exc.message or type(exc).__name__}") from None
+        except Exception as exc:  # 1/0, a TypeError, a RecursionError: this message only
+            raise TemplateError(f"{where}: {_describe(exc)}") from None
+        finally:
+            _budget.reset(token)
         if not text:
-            raise TemplateError(f"template {label} of store {store.name!r}: renders empty text")
+            raise TemplateError(f"{where}: renders empty text")
         if kind.is_advertising and store.opt_out:
             text = label_advertising(text, store_name=store.name, opt_out=store.opt_out)
         bad = find_unencodable(text)
@@ -234,7 +557,7 @@ class TemplateRenderer:
             raise UnencodableCharacterError(
                 character,
                 position,
-                template=f"{label}, from a variable (customer, item or options)",
+                template=f"{self.label(kind, origin)}, from a variable",
                 store=store.name,
             )
         return text
@@ -248,13 +571,77 @@ class TemplateRenderer:
         item: str | None = None,
         options: Sequence[str] | None = None,
     ) -> Rendered:
+        """The booking's text of `kind`; raises `MessageError` and nothing else."""
         origin, _ = self.source(store, kind)
-        variables = template_variables(booking, store, item=item, options=options)
-        text = self.render_text(store, kind, variables)
-        size = euckr_size(text, template=self.label(kind, origin), store=store.name)
-        prefix = AD_PREFIX if kind.is_advertising else ""
-        subject = fit_subject(f"{prefix}[{store.name}]")
-        return Rendered(store, kind, origin, text, size, message_type_for(size), subject)
+        label = self.label(kind, origin)
+        try:
+            variables = template_variables(booking, store, item=item, options=options)
+            text, adjusted = self._fitted_text(store, kind, variables)
+            size = euckr_size(text, template=label, store=store.name)
+            prefix = AD_PREFIX if kind.is_advertising else ""
+            subject = fit_subject(f"{prefix}[{store.name}]")
+            return Rendered(
+                store, kind, origin, text, size, message_type_for(size), subject, adjusted
+            )
+        except MessageError:
+            raise
+        except Exception as exc:  # nothing about one booking may stop the cycle
+            raise TemplateError(
+                f"template {label} of store {store.name!r}: {_describe(exc)}"
+            ) from None
+
+    def _fitted_text(
+        self, store: StoreConfig, kind: MessageKind, variables: Mapping[str, Any]
+    ) -> tuple[str, tuple[str, ...]]:
+        """The text with Naver's values made sendable; what was adjusted, in words.
+
+        A value that EUC-KR cannot carry, or one so long that the text passes
+        an LMS, would fail this customer's message in every cycle: the
+        characters are replaced, and the longest values cut (all to the same
+        largest length that fits), never the owner's own text.
+        """
+        self._template(store, kind)
+        uses = self._uses[(store.id, kind)]
+        sendable, notes = _NaverValues.of(variables).sendable(uses)
+        # No single value longer than a whole LMS can be sent whole anyway.
+        values = sendable.capped(LMS_MAX_BYTES)
+
+        def attempt(candidate: _NaverValues) -> str | None:
+            try:
+                text = self.render_text(store, kind, {**variables, **candidate.variables()})
+            except TemplateTooLargeError:
+                return None
+            return text if len(text.encode(ENCODING)) <= LMS_MAX_BYTES else None
+
+        text = attempt(values)
+        fitted = values
+        if text is None:
+            shortest = len(ELLIPSIS.encode(ENCODING))
+            if attempt(values.capped(shortest)) is None:
+                # The owner's own text is too long: say why, once, and spare
+                # the search (each render of such a template may be slow).
+                self.render_text(store, kind, {**variables, **values.capped(shortest).variables()})
+                origin, _ = self.source(store, kind)
+                raise MessageTooLongError(
+                    f"template {self.label(kind, origin)} of store {store.name!r}: over "
+                    f"{LMS_MAX_BYTES:,} EUC-KR bytes even with the booking's values shortened "
+                    "(shorten the template)"
+                )
+            # The largest length every value may keep: binary search, as the
+            # text grows with it.
+            low, high = shortest, values.longest() - 1
+            while low <= high:
+                middle = (low + high) // 2
+                candidate = values.capped(middle)
+                found = attempt(candidate)
+                if found is None:
+                    high = middle - 1
+                else:
+                    low, text, fitted = middle + 1, found, candidate
+            if text is None:  # only a template whose length jumps about gets here
+                fitted = values.capped(shortest)
+                text = self.render_text(store, kind, {**variables, **fitted.variables()})
+        return text, tuple(notes + fitted.shortened_notes(sendable, uses))
 
     def message(
         self,
@@ -267,8 +654,9 @@ class TemplateRenderer:
     ) -> Message:
         """The message to send for `booking`: rendered, checked, addressed from the store's sender.
 
-        Raises `MessageError` (a `TemplateError`, an unencodable character, too
-        long, advertising without an opt-out) instead of returning a bad text.
+        Raises `MessageError` (a `TemplateError`, an unencodable character in
+        the template, too long, advertising without an opt-out) instead of
+        returning a bad text, and nothing else.
         """
         if kind.is_advertising and not store.opt_out:
             raise MessageError(
@@ -292,7 +680,28 @@ class TemplateRenderer:
             subject=rendered.subject,
             store_name=store.name,
             template=self.label(kind, rendered.origin),
+            adjusted=rendered.adjusted,
         )
+
+
+def _collect(chunks: Iterable[str]) -> str:
+    """The chunks joined, stopping as soon as they pass `MAX_TEXT` characters."""
+    parts = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        _check_length(size)
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line on an unexpected error in a template, safe for a log or a report."""
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:200] + "…"
+    # The error may quote a value (a customer's name, a number).
+    return scrub(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,37 +719,43 @@ class CheckRow:
 
 
 def check_templates(config: AppConfig) -> list[CheckRow]:
-    """Every store x kind rendered with a sample booking; problems block sending, warnings don't."""
+    """Every store x kind rendered with a sample booking; problems block sending, warnings don't.
+
+    Never raises for a template: whatever is wrong with one is a problem in its row.
+    """
     renderer = TemplateRenderer(config)
     rows = []
     for store in config.stores:
-        booking = sample_booking(store)
         for kind in MessageKind:
             origin, _ = renderer.source(store, kind)
-            problems: list[str] = []
-            warnings: list[str] = []
             try:
-                rendered = renderer.render(store, kind, booking)
-            except MessageError as exc:
-                rows.append(CheckRow(store, kind, origin, problems=[str(exc)]))
-                continue
-            if kind.is_advertising:
-                if store.opt_out:
-                    problems += advertising_problems(
-                        rendered.text, store_name=store.name, opt_out=store.opt_out
-                    )
-                elif config.rules.event.enabled:
-                    warnings.append("no opt_out: this store gets no event (advertising) messages")
-            rows.append(
-                CheckRow(
-                    store,
-                    kind,
-                    origin,
-                    rendered.text,
-                    rendered.size,
-                    rendered.type,
-                    problems,
-                    warnings,
-                )
-            )
+                rows.append(_check_row(config, renderer, store, kind))
+            except Exception as exc:  # a check must report every row, whatever happens
+                problem = str(exc) if isinstance(exc, MessageError) else _describe(exc)
+                rows.append(CheckRow(store, kind, origin, problems=[problem]))
     return rows
+
+
+def _check_row(
+    config: AppConfig, renderer: TemplateRenderer, store: StoreConfig, kind: MessageKind
+) -> CheckRow:
+    rendered = renderer.render(store, kind, sample_booking(store))
+    problems: list[str] = []
+    warnings: list[str] = []
+    if kind.is_advertising:
+        if store.opt_out:
+            problems += advertising_problems(
+                rendered.text, store_name=store.name, opt_out=store.opt_out
+            )
+        elif config.rules.event.enabled:
+            warnings.append("no opt_out: this store gets no event (advertising) messages")
+    return CheckRow(
+        store,
+        kind,
+        rendered.origin,
+        rendered.text,
+        rendered.size,
+        rendered.type,
+        problems,
+        warnings,
+    )
