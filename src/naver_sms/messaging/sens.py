@@ -87,10 +87,6 @@ def sens_signature(
     return base64.b64encode(digest).decode("ascii")
 
 
-def content_type_of(message: Message) -> str:
-    return "AD" if message.kind.is_advertising else "COMM"
-
-
 def _digits(number: str) -> str:
     return _NON_DIGITS.sub("", number)
 
@@ -208,7 +204,7 @@ def _key(message: Message) -> tuple[str, str, str, str]:
         _digits(message.to),
         _digits(message.sender),
         message.type.value,
-        content_type_of(message),
+        message.content_type,
     )
 
 
@@ -321,7 +317,7 @@ class SensSender(SenderBase, HttpAdapter):
     def _requests(messages: Sequence[Message]) -> Iterator[list[int]]:
         groups: dict[tuple[str, MessageType, str], list[int]] = {}
         for index, message in enumerate(messages):
-            key = (_digits(message.sender), message.type, content_type_of(message))
+            key = (_digits(message.sender), message.type, message.content_type)
             groups.setdefault(key, []).append(index)
         for indexes in groups.values():
             for start in range(0, len(indexes), MAX_RECIPIENTS):
@@ -380,7 +376,7 @@ class SensSender(SenderBase, HttpAdapter):
             entries.append(entry)
         body: dict[str, Any] = {
             "type": first.type.value,
-            "contentType": content_type_of(first),
+            "contentType": first.content_type,
             "countryCode": "82",
             "from": _digits(first.sender),
             # SENS requires a top-level content; each recipient's own overrides it.
@@ -398,7 +394,7 @@ class SensSender(SenderBase, HttpAdapter):
         """
         if not 1 <= len(messages) <= MAX_RECIPIENTS:
             raise ValueError(f"a SENS request holds 1 to {MAX_RECIPIENTS} messages")
-        keys = {(_digits(m.sender), m.type, content_type_of(m)) for m in messages}
+        keys = {(_digits(m.sender), m.type, m.content_type) for m in messages}
         if len(keys) != 1:
             raise ValueError("messages of one request must share sender, type and content type")
         body = self.body(messages)
