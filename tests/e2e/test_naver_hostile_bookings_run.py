@@ -61,6 +61,10 @@ def test_half_an_emoji_in_a_name_is_stored_on_sqlite_and_stops_no_other_booking(
     assert result.report["invalid"] == []
     others = {item["booking_num"] for item in result.report["sent"]} - {EMOJI_NUM}
     assert len(others) == 8  # every other booking of the day was confirmed as before
+    # The customer's own message goes too, the broken character replaced and said so.
+    [mine] = [item for item in result.report["sent"] if item["booking_num"] == EMOJI_NUM]
+    assert any("replaced" in note for note in mine["adjusted"])
+    assert result.exit_code == 0, result.stderr[-2000:]
     record = SqliteBookingStore(shop.tmp / "naver-sms.db").get_booking(EMOJI_NUM, "010-0000-1002")
     assert record is not None
     assert record["name"] == "김\ufffd"
