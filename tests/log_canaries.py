@@ -15,8 +15,10 @@ handler printed it or did not.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ import structlog
 from naver_sms.utils.logger import VENDOR_LOGGERS
 from naver_sms.utils.scrub import register_secrets
 
-__all__ = ["Canaries", "Output", "basic_config", "logging_restored"]
+__all__ = ["Canaries", "Output", "basic_config", "lambda_like_handler", "logging_restored"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,37 @@ def basic_config(level: int) -> logging.Handler:
     would make the real call a no-op."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+class _LambdaJsonFormatter(logging.Formatter):
+    """Like the Lambda Python runtime's JSON log format: it prints the exception's
+    own text, its stack and every `extra=` attribute, not `exc_text`."""
+
+    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            line["errorType"] = record.exc_info[0].__name__
+            line["errorMessage"] = str(record.exc_info[1])
+            line["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        line |= {k: v for k, v in record.__dict__.items() if k not in self._STANDARD}
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def lambda_like_handler(level: int) -> logging.Handler:
+    """A root handler as the Lambda runtime installs before any of our code runs
+    (here writing to stdout), with the root at `level` (AWS_LAMBDA_LOG_LEVEL)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_LambdaJsonFormatter())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
