@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -180,3 +183,34 @@ def test_a_real_telegram_alert_never_shows_the_bot_token(
     [message] = telegram.messages
     assert message.text.endswith("customer 010-****-1234 waits")
     assert CANARIES.leaks({**texts, "chat": message.text}) == []
+
+
+SE_DEBUG_PROCESS = """
+import logging
+from naver_sms.utils.logger import configure_logging
+from naver_sms.utils.scrub import register_secret
+configure_logging("INFO")
+register_secret({password!r})
+import selenium.webdriver  # with SE_DEBUG: selenium at DEBUG with a handler of its own
+logging.getLogger("selenium.webdriver.remote.remote_connection").debug(
+    "%s %s %s", "POST", "http://localhost:9515/session/1/execute/sync", {{"args": [{password!r}]}}
+)
+"""
+
+
+def test_se_debug_s_own_selenium_handler_prints_scrubbed_command_bodies() -> None:
+    """SE_DEBUG makes Selenium, when first imported (at the first login, after we
+    configured), set its logger to DEBUG and give it a stderr handler of its own."""
+    code = SE_DEBUG_PROCESS.format(password=CANARIES.password)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "SE_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "execute/sync {'args': ['***']}" in done.stderr  # Selenium's handler did print it
+    assert CANARIES.leaks({"stdout": done.stdout, "stderr": done.stderr}) == []
