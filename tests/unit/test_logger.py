@@ -274,3 +274,36 @@ def test_a_handler_someone_else_put_on_the_root_prints_scrubbed_text(
 
     out = capsys.readouterr().out
     assert out == "LAMBDA login for 010-****-1234 | typed *** | ***\n"
+
+
+def test_a_record_that_cannot_be_scrubbed_is_withheld_and_the_caller_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    configure_logging("INFO")
+
+    logging.getLogger("naver_sms_test.library").error(Unprintable())
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["message"] == "log record withheld (RuntimeError)"
+
+
+def test_an_exception_without_text_still_gives_its_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    configure_logging("INFO")
+    try:
+        raise Unprintable
+    except Unprintable:
+        logging.getLogger("naver_sms_test.library").error("failed for %s", PHONE, exc_info=True)
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["message"] == "failed for 010-****-1234"
+    assert line["error"] == "Unprintable: <exception str() failed>"

@@ -74,6 +74,13 @@ def _plain(value: Any, key: str = "") -> Any:
     return str(value)
 
 
+def _text_of(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose text itself fails must not lose the line
+        return "<exception str() failed>"
+
+
 def _shape(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Put the event in the seed's shape and order; fold everything else into context."""
     context = dict(event.pop("context", None) or {})
@@ -89,7 +96,7 @@ def _shape(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
         if isinstance(error, tuple):
             error = error[1]
         if isinstance(error, BaseException):
-            shaped["error"] = f"{type(error).__name__}: {error}"
+            shaped["error"] = f"{type(error).__name__}: {_text_of(error)}"
     if shaped.get("duration_ms") is not None:
         shaped["duration_ms"] = round(float(shaped["duration_ms"]), 2)
     ordered = {key: shaped[key] for key in _TOP_LEVEL if key in shaped and key != "context"}
@@ -224,7 +231,13 @@ def _install_record_scrubber() -> None:
         previous = logging.getLogRecordFactory()
 
         def scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            return _scrub_record(previous(*args, **kwargs))
+            record = previous(*args, **kwargs)
+            try:
+                return _scrub_record(record)
+            except Exception as exc:  # a log call must never raise; nor print unscrubbed
+                record.msg, record.args = f"log record withheld ({type(exc).__name__})", ()
+                record.exc_info = record.exc_text = record.stack_info = None
+                return record
 
         logging.setLogRecordFactory(scrubbing_factory)
         _factory_installed.append(True)
