@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from naver_sms.config import Settings
 from naver_sms.messaging.base import Notifier, NullNotifier
 from naver_sms.messaging.telegram import TelegramNotifier, format_summary
 from naver_sms.sandbox.sens import FakeTelegram
+from naver_sms.utils.scrub import _forget_all, register_secret, scrub
 
 TOKEN = "123456:CANARY-token-9d2e"
 CHAT = "-100000000"
@@ -207,3 +210,65 @@ def test_the_same_alert_is_posted_once_per_six_hours_not_every_cycle(fake: FakeT
         assert cycle_notifier().alert(captcha)
 
     assert [message.text.count("captcha") for message in fake.messages] == [1, 0, 1]
+
+
+def test_a_dry_run_summary_says_dry_run_and_would_send(
+    fake: FakeTelegram, notifier: TelegramNotifier
+) -> None:
+    assert notifier.summary({"dry_run": True, **REPORT}) is True
+
+    [message] = fake.messages
+    first, second = message.text.splitlines()[:2]
+    assert first.startswith("DRY RUN")
+    assert second == "would send 3 (confirmation 2, reminder 1)"
+    assert "sent 3" not in message.text
+
+
+def test_a_real_run_summary_does_not_say_dry_run(
+    fake: FakeTelegram, notifier: TelegramNotifier
+) -> None:
+    notifier.summary({"dry_run": False, **REPORT})
+
+    assert "DRY RUN" not in fake.messages[0].text
+    assert "would send" not in fake.messages[0].text
+
+
+def test_an_alert_with_every_is_repeated_only_after_that_long(fake: FakeTelegram) -> None:
+    clock = [1000.0]
+    refused = "SENS refuses sender 0200000000 of store 5000001: register it in the console"
+    with TelegramNotifier(
+        token=TOKEN, chat_id=CHAT, base_url=fake.url, monotonic=lambda: clock[0]
+    ) as notifier:
+        assert notifier.alert(refused, every=timedelta(days=1))
+        clock[0] += 7 * 3600  # past the six-hour default
+        assert not notifier.alert(refused, every=timedelta(days=1))
+        clock[0] += 17 * 3600
+        assert notifier.alert(refused, every=timedelta(days=1))
+
+    assert len(fake.messages) == 2
+
+
+def test_chat_messages_carry_no_registered_secret(
+    fake: FakeTelegram, notifier: TelegramNotifier
+) -> None:
+    register_secret("sens-CANARY-51be2d08")
+    try:
+        notifier.alert("SENS answered 401 for key sens-CANARY-51be2d08")
+        notifier.summary({**REPORT, "failed": [{"kind": "event", "error": "sens-CANARY-51be2d08"}]})
+    finally:
+        _forget_all()
+
+    assert len(fake.messages) == 2
+    assert all("CANARY" not in message.text for message in fake.messages)
+    assert fake.messages[0].text == "naver-sms alert: SENS answered 401 for key ***"
+
+
+def test_building_the_notifier_registers_its_token_with_the_scrubber() -> None:
+    token = "7000000002:CANARY-registered-by-build"
+    _forget_all()
+    try:
+        TelegramNotifier(token=SecretStr(token), chat_id=CHAT).close()
+
+        assert scrub(f"a proxy error quoting {token}") == "a proxy error quoting ***"
+    finally:
+        _forget_all()

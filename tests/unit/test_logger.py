@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from naver_sms.utils.logger import configure_logging, get_logger, logged_operation
+from naver_sms.utils.logger import VENDOR_LOGGERS, configure_logging, get_logger, logged_operation
+from naver_sms.utils.scrub import _forget_all, register_secret
+from tests.log_canaries import basic_config, logging_restored
 
+PHONE = "010-0000-1234"
 SEED_KEYS = {"timestamp", "level", "message", "operation", "context", "duration_ms", "error"}
 
 
@@ -125,3 +132,178 @@ def test_the_level_filters_lower_lines(capsys: pytest.CaptureFixture[str]) -> No
 def test_an_unknown_level_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown log level 'LOUD'"):
         configure_logging("LOUD")
+
+
+# --- one scrubber, and the standard library's records in the same shape -------------
+
+
+@pytest.fixture(autouse=True)
+def _restored_logging() -> Iterator[None]:
+    with logging_restored():
+        yield
+    _forget_all()
+
+
+def test_a_registered_secret_is_removed_whatever_key_it_sits_under(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    register_secret("sens-CANARY-51be2d08")
+
+    get_logger().error(
+        "SENS refused sens-CANARY-51be2d08",
+        context={"header": "x-ncp-apigw-signature-v2 sens-CANARY-51be2d08"},
+        error="echo: sens-CANARY-51be2d08",
+    )
+
+    [line] = lines(capsys.readouterr().err)
+    assert "CANARY" not in json.dumps(line)
+    assert line["message"] == "SENS refused ***"
+
+
+def test_an_object_in_the_context_is_scrubbed_as_its_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = httpx.URL("https://api.telegram.org/bot7000000001:AAE-secret_part/sendMessage")
+
+    get_logger().info("Posting", context={"url": url})
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["context"]["url"] == "https://api.telegram.org/bot***/sendMessage"
+
+
+def test_a_library_record_is_a_json_line_in_the_seed_shape(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+
+    logging.getLogger("naver_sms_test.library").warning("retrying %s for %s", "PutItem", PHONE)
+
+    [line] = lines(capsys.readouterr().err)
+    assert set(line) <= SEED_KEYS
+    assert line["level"] == "WARNING"
+    assert line["message"] == "retrying PutItem for 010-****-1234"
+    assert line["context"] == {"logger": "naver_sms_test.library"}
+
+
+def test_a_library_exception_becomes_the_error_field_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+    register_secret("aut-CANARY-0c4e91")
+
+    try:
+        raise RuntimeError(f"cookie aut-CANARY-0c4e91 refused for {PHONE}")
+    except RuntimeError:
+        logging.getLogger("naver_sms_test.library").exception("request failed")
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["level"] == "ERROR"
+    assert line["error"] == "RuntimeError: cookie *** refused for 010-****-1234"
+
+
+@pytest.mark.parametrize("vendor", VENDOR_LOGGERS)
+def test_vendor_debug_lines_stay_out_even_under_a_debug_root(
+    capsys: pytest.CaptureFixture[str], vendor: str
+) -> None:
+    basic_config(logging.DEBUG)  # as a developer, or AWS_LAMBDA_LOG_LEVEL=DEBUG, would
+    configure_logging("INFO")
+
+    logging.getLogger(f"{vendor}.inner").debug("request body %s", PHONE)
+    logging.getLogger(f"{vendor}.inner").info("request to %s", "/bot1:x/sendMessage")
+
+    assert capsys.readouterr().err == ""
+
+
+def test_debug_level_lets_vendor_lines_through_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("DEBUG")
+
+    logging.getLogger("botocore.endpoint").debug("Making request with params: %r", {"p": PHONE})
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["message"] == "Making request with params: {'p': '010-****-1234'}"
+
+
+def test_the_level_is_read_from_the_environment_when_not_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAVER_SMS_LOG_LEVEL", "WARNING")
+
+    configure_logging()
+    get_logger().info("hidden")
+    logging.getLogger("naver_sms_test.library").info("hidden too")
+    get_logger().warning("shown")
+
+    assert [line["message"] for line in lines(capsys.readouterr().err)] == ["shown"]
+
+
+def test_configuring_twice_prints_each_library_line_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+    configure_logging("DEBUG")
+
+    logging.getLogger("naver_sms_test.library").warning("once")
+
+    assert [line["message"] for line in lines(capsys.readouterr().err)] == ["once"]
+
+
+def test_a_handler_someone_else_put_on_the_root_prints_scrubbed_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Lambda's JSON formatter prints str(exception) and extra attributes itself.
+    class LambdaLikeFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            error = record.exc_info[1] if record.exc_info else None
+            body = getattr(record, "body", "")
+            return f"LAMBDA {record.getMessage()} | {error} | {body}"
+
+    theirs = logging.StreamHandler(sys.stdout)
+    theirs.setFormatter(LambdaLikeFormatter())
+    logging.getLogger().addHandler(theirs)
+    register_secret("pw-CANARY-7f3a9c1e")
+    configure_logging("INFO")
+
+    try:
+        raise ValueError("typed pw-CANARY-7f3a9c1e")
+    except ValueError:
+        logging.getLogger("naver_sms_test.library").error(
+            "login for %s", PHONE, exc_info=True, extra={"body": "pw-CANARY-7f3a9c1e"}
+        )
+
+    out = capsys.readouterr().out
+    assert out == "LAMBDA login for 010-****-1234 | typed *** | ***\n"
+
+
+def test_a_record_that_cannot_be_scrubbed_is_withheld_and_the_caller_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    configure_logging("INFO")
+
+    logging.getLogger("naver_sms_test.library").error(Unprintable())
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["message"] == "log record withheld (RuntimeError)"
+
+
+def test_an_exception_without_text_still_gives_its_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    configure_logging("INFO")
+    try:
+        raise Unprintable
+    except Unprintable:
+        logging.getLogger("naver_sms_test.library").error("failed for %s", PHONE, exc_info=True)
+
+    [line] = lines(capsys.readouterr().err)
+    assert line["message"] == "failed for 010-****-1234"
+    assert line["error"] == "Unprintable: <exception str() failed>"

@@ -1,8 +1,9 @@
 """The operator's Telegram chat (Bot API `sendMessage`): cycle summaries and alerts.
 
 A notifier failure is logged and swallowed: the chat is a convenience, the
-cycle's result must not depend on it. The bot token is part of the URL, so no
-URL or httpx error text is ever logged as is.
+cycle's result must not depend on it. The bot token is part of the URL, so it
+is registered with `utils.scrub` when the notifier is built, and every text
+that leaves here (the chat message, a logged error) goes through `scrub`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, Final
 
 import httpx
 from pydantic import SecretStr
 
 from naver_sms.config import Settings
-from naver_sms.messaging.base import NullNotifier, mask_phones_in
+from naver_sms.messaging.base import NullNotifier
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger
+from naver_sms.utils.scrub import REDACTED, register_secret, scrub
 
 DEFAULT_API_URL: Final = "https://api.telegram.org"
 MAX_TEXT: Final = 4096  # Bot API limit for one message
@@ -34,14 +37,21 @@ _ALERTS_LOCK = threading.Lock()
 
 
 def format_summary(report: Mapping[str, Any]) -> str:
-    """A short chat text of a cycle report (the `run --json` shape); phones masked."""
+    """A short chat text of a cycle report (the `run --json` shape), scrubbed.
+
+    A dry run says so on its first line and counts what it *would* send: the
+    owner reading "sent 4" would believe four customers got a text.
+    """
     sent = list(report.get("sent") or [])
     failed = list(report.get("failed") or [])
     invalid = list(report.get("invalid") or [])
-    lines = [f"naver-sms cycle {report.get('now', '')}".rstrip()]
+    dry_run = bool(report.get("dry_run")) or any(item.get("dry_run") for item in sent)
+    title = "DRY RUN (nothing was sent): naver-sms cycle" if dry_run else "naver-sms cycle"
+    lines = [f"{title} {report.get('now', '')}".rstrip()]
     counts = Counter(str(item.get("kind", "?")) for item in sent)
     by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
-    lines.append(f"sent {len(sent)}" + (f" ({by_kind})" if by_kind else ""))
+    verb = "would send" if dry_run else "sent"
+    lines.append(f"{verb} {len(sent)}" + (f" ({by_kind})" if by_kind else ""))
     if failed:
         lines.append(f"failed {len(failed)}:")
         lines += [
@@ -54,7 +64,7 @@ def format_summary(report: Mapping[str, Any]) -> str:
         lines.append(f"invalid bookings {len(invalid)}")
     if "stores" in report or "bookings" in report:
         lines.append(f"stores {report.get('stores', '?')}, bookings {report.get('bookings', '?')}")
-    return mask_phones_in("\n".join(lines))
+    return scrub("\n".join(lines))
 
 
 class TelegramNotifier(HttpAdapter):
@@ -75,6 +85,7 @@ class TelegramNotifier(HttpAdapter):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = SecretStr(token) if isinstance(token, str) else token
+        register_secret(self._token)
         self.chat_id = chat_id
         super().__init__(base_url, client, timeout)
         self._sleep = sleep
@@ -106,19 +117,22 @@ class TelegramNotifier(HttpAdapter):
             return False
         return self.post(format_summary(report))
 
-    def alert(self, text: str) -> bool:
-        """Posts an alert, but the same alert at most once per `repeat_alerts_after` seconds.
+    def alert(self, text: str, *, every: timedelta | None = None) -> bool:
+        """Posts an alert, but the same alert at most once per `every`
+        (`repeat_alerts_after` seconds when None).
 
-        A condition that needs a person (a login challenge, no session) stays
-        true cycle after cycle; every five minutes the owner would get the
-        same message. The memory is per process: `serve` remembers for its
-        life, a warm Lambda for its container's.
+        A condition that needs a person (a login challenge, no session, a
+        sender number SENS refuses) stays true cycle after cycle; every five
+        minutes the owner would get the same message. The memory is per
+        process: `serve` remembers for its life, a warm Lambda for its
+        container's.
         """
         now = self._monotonic()
+        quiet = self._repeat_alerts_after if every is None else every.total_seconds()
         key = (self.base_url, self.chat_id, text)
         with _ALERTS_LOCK:
             last = _LAST_ALERTS.get(key)
-            if last is not None and now - last < self._repeat_alerts_after:
+            if last is not None and now - last < quiet:
                 log.info(
                     "Alert not repeated",
                     operation="telegram_alert",
@@ -133,7 +147,7 @@ class TelegramNotifier(HttpAdapter):
 
     def post(self, text: str) -> bool:
         """True when Telegram took the message; False (logged) otherwise. Never raises."""
-        text = mask_phones_in(text)
+        text = scrub(text)
         if len(text) > MAX_TEXT:
             text = text[: MAX_TEXT - 1] + "…"
         try:
@@ -194,7 +208,10 @@ class TelegramNotifier(HttpAdapter):
         return None
 
     def _scrub(self, text: str) -> str:
-        return mask_phones_in(text.replace(self._token.get_secret_value(), "***"))
+        token = self._token.get_secret_value()
+        if token:  # also by hand: a token under 6 characters is too short to register
+            text = text.replace(token, REDACTED)
+        return scrub(text)
 
     def _failed(self, error: str) -> None:
         log.error(

@@ -8,56 +8,84 @@ Every line is one JSON object::
 
 Keyword arguments other than `operation`, `context`, `duration_ms` and `error`
 are folded into `context`, so a careless call cannot break the shape. As a
-last line of defence every string is scrubbed: Korean mobile numbers are
-masked and values under secret-sounding keys are replaced.
+last line of defence every string goes through `utils.scrub`: phone numbers
+are masked, registered secret values removed, and values under
+secret-sounding keys replaced.
+
+The standard library's logging (botocore, urllib3, httpx, httpcore,
+Selenium) is the other way out of the process: at DEBUG botocore writes
+request bodies with phone numbers, at INFO httpx writes URLs with the bot
+token. `configure_logging` puts one handler of ours on the root logger that
+writes those records in the same JSON shape through the same scrubber, keeps
+those libraries at WARNING unless the level is DEBUG, and makes handlers
+that others put on the root (a `basicConfig`, Lambda's runtime) scrub too.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 import structlog
+from structlog.stdlib import ProcessorFormatter
 
 from naver_sms.domain.booking import mask_phone
+from naver_sms.utils.scrub import REDACTED, scrub, scrub_data
 
-__all__ = ["configure_logging", "get_logger", "logged_operation", "mask_phone"]
+__all__ = [
+    "LEVEL_VARIABLE",
+    "VENDOR_LOGGERS",
+    "configure_logging",
+    "get_logger",
+    "logged_operation",
+    "mask_phone",
+]
+
+LEVEL_VARIABLE: Final = "NAVER_SMS_LOG_LEVEL"
+# Chatty below WARNING, and what they say there is request bodies and URLs.
+VENDOR_LOGGERS: Final = ("botocore", "urllib3", "httpx", "httpcore", "selenium")
 
 _TOP_LEVEL = ("timestamp", "level", "message", "operation", "context", "duration_ms", "error")
-# Digits that look like a Korean mobile number anywhere in a string, with or
-# without separators or the +82 prefix.
-_PHONE_IN_TEXT = re.compile(
-    r"(?<![0-9])(?:\+?82[\s\-.]?0?|0)1[016789][\s\-.]?[0-9]{3,4}[\s\-.]?[0-9]{4}(?![0-9])"
-)
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|cookie|authorization|credential|api_?key", re.I)
 _SAFE_KEY_SUFFIXES = ("_masked", "_count", "_names")
 
 
-def _scrub_text(text: str) -> str:
-    return _PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group(0)), text)
+def _plain(value: Any, key: str = "") -> Any:
+    """JSON-ready data with values under secret-sounding keys replaced.
 
-
-def _scrub(value: Any, key: str = "") -> Any:
+    Anything that is not JSON already (a URL object, an exception) becomes its
+    text here, before scrubbing, so no secret rides through in an object's str().
+    """
     if key and _SECRET_KEY.search(key) and not key.endswith(_SAFE_KEY_SUFFIXES):
-        return "***"
-    if isinstance(value, str):
-        return _scrub_text(value)
+        return REDACTED
     if isinstance(value, dict):
-        return {k: _scrub(v, str(k)) for k, v in value.items()}
+        return {str(k): _plain(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_scrub(v) for v in value]
-    return value
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _text_of(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose text itself fails must not lose the line
+        return "<exception str() failed>"
 
 
 def _shape(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Put the event in the seed's shape and order; fold everything else into context."""
     context = dict(event.pop("context", None) or {})
     exc_info = event.pop("exc_info", None)
+    event.pop("stack_info", None)
     shaped: dict[str, Any] = {}
     for key in _TOP_LEVEL:
         if key in event and key != "context":
@@ -68,13 +96,13 @@ def _shape(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
         if isinstance(error, tuple):
             error = error[1]
         if isinstance(error, BaseException):
-            shaped["error"] = f"{type(error).__name__}: {error}"
+            shaped["error"] = f"{type(error).__name__}: {_text_of(error)}"
     if shaped.get("duration_ms") is not None:
         shaped["duration_ms"] = round(float(shaped["duration_ms"]), 2)
     ordered = {key: shaped[key] for key in _TOP_LEVEL if key in shaped and key != "context"}
     ordered["context"] = context
     ordered = {key: ordered[key] for key in _TOP_LEVEL if key in ordered}
-    return _scrub(ordered)  # type: ignore[no-any-return]
+    return scrub_data(_plain(ordered))  # type: ignore[no-any-return]
 
 
 def _upper_level(
@@ -84,6 +112,26 @@ def _upper_level(
     if event["level"] == "EXCEPTION":
         event["level"] = "ERROR"
     return event
+
+
+def _from_library(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A standard-library record: which library said it goes into context."""
+    record = event.get("_record")
+    if isinstance(record, logging.LogRecord):
+        event["context"] = {"logger": record.name}
+    return event
+
+
+def _processors() -> list[Any]:
+    return [
+        _upper_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+        structlog.processors.EventRenamer("message"),
+        _shape,
+        structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
+    ]
 
 
 class _StderrLogger:
@@ -105,24 +153,152 @@ def _stderr_logger_factory(*_args: Any) -> _StderrLogger:
     return _StderrLogger()
 
 
-def configure_logging(level: str | int = "INFO") -> None:
-    """(Re)configure the JSON logs; `level` is a logging level name or number."""
+def _scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record's text scrubbed in place, whatever formatter or handler later reads it.
+
+    The message is rendered here (msg % args), so a secret or a phone split
+    between the format and its arguments is still seen whole; the exception
+    text is rendered too, because formatters print `exc_text` when it is set.
+    Idempotent, so a record may pass here more than once.
+    """
+    if record.args or not isinstance(record.msg, str):
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the text, not the arguments
+            message = f"{record.msg} (unformattable log arguments left out)"
+        record.msg, record.args = message, ()
+    record.msg = scrub(record.msg)
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
+    return record
+
+
+class _ScrubFilter(logging.Filter):
+    """Scrubs every record a foreign handler is given (one added before our factory was)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _scrub_record(record)
+        return True
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Another handler's formatter, with its finished text scrubbed.
+
+    Some formatters read the exception itself rather than `exc_text` (Lambda's
+    JSON formatter prints `str(exc)`) or print `extra=` attributes; scrubbing
+    the final text catches what they add.
+    """
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(self.inner.format(record))
+
+
+class _JsonStderrHandler(logging.Handler):
+    """The root handler of ours: the project's JSON lines on the current sys.stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            stream = sys.stderr
+            stream.write(line + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+_factory_lock = threading.Lock()
+_factory_installed: list[bool] = []  # one entry once installed: a process-wide fact
+
+
+def _install_record_scrubber() -> None:
+    """Every LogRecord is scrubbed when it is made, before any handler sees it.
+
+    A handler added after `configure_logging` (a later `basicConfig(force=True)`,
+    a handler on a library's own logger) gets scrubbed records too. The
+    factory that was there is kept and called first.
+    """
+    with _factory_lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            try:
+                return _scrub_record(record)
+            except Exception as exc:  # a log call must never raise; nor print unscrubbed
+                record.msg, record.args = f"log record withheld ({type(exc).__name__})", ()
+                record.exc_info = record.exc_text = record.stack_info = None
+                return record
+
+        logging.setLogRecordFactory(scrubbing_factory)
+        _factory_installed.append(True)
+
+
+def _level_number(level: str | int | None) -> int:
+    if level is None:
+        level = os.environ.get(LEVEL_VARIABLE) or "INFO"
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}: expected DEBUG, INFO, WARNING or ERROR")
+    return numeric
+
+
+def _configure_structlog(numeric: int) -> None:
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            _upper_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-            structlog.processors.EventRenamer("message"),
-            _shape,
-            structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *_processors()],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=_stderr_logger_factory,
         cache_logger_on_first_use=False,
     )
+
+
+def _configure_root(numeric: int) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _JsonStderrHandler):
+            root.removeHandler(handler)  # reconfigured: replaced, never doubled
+            continue
+        if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
+            handler.addFilter(_ScrubFilter())
+        if not isinstance(handler.formatter, _ScrubbingFormatter):
+            handler.setFormatter(_ScrubbingFormatter(handler.formatter or logging.Formatter()))
+    ours = _JsonStderrHandler(numeric)
+    ours.setFormatter(
+        ProcessorFormatter(
+            foreign_pre_chain=[_from_library],
+            processors=[ProcessorFormatter.remove_processors_meta, *_processors()],
+        )
+    )
+    ours.addFilter(_ScrubFilter())
+    root.addHandler(ours)
+    root.setLevel(numeric)
+    # A library logger's own level decides for its records wherever they
+    # propagate, so these stay quiet even under a root someone set to DEBUG.
+    vendor_level = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
+    for name in VENDOR_LOGGERS:
+        logging.getLogger(name).setLevel(vendor_level)
+
+
+def configure_logging(level: str | int | None = None) -> None:
+    """(Re)configure the JSON logs, ours and the standard library's.
+
+    `level` is a logging level name or number; None reads NAVER_SMS_LOG_LEVEL
+    (default INFO). Only DEBUG lets botocore, urllib3, httpx, httpcore and
+    Selenium below WARNING, and even then every line is scrubbed.
+    """
+    numeric = _level_number(level)
+    _install_record_scrubber()
+    _configure_structlog(numeric)
+    _configure_root(numeric)
 
 
 def get_logger(name: str | None = None) -> Any:
@@ -166,4 +342,7 @@ def logged_operation(
     )
 
 
-configure_logging()
+# Lines logged before an entry point configures (module imports) keep the
+# shape and the scrubbing; the root logger is left to configure_logging.
+_install_record_scrubber()
+_configure_structlog(logging.INFO)

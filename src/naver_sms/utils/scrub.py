@@ -4,7 +4,8 @@ Reports, log lines (ours and third-party libraries'), CLI error lines,
 Telegram messages and the outbox all pass through `scrub` / `scrub_data`:
 Korean mobile numbers are masked (`010-****-5678`) and the values of every
 known secret (SENS keys, the bot token, the Naver password, cookie values)
-are removed wherever they appear, whatever key they sit under. A vendor's
+are removed wherever they appear, whatever key they sit under, and a Telegram
+bot token in a URL path is removed even when nobody registered it. A vendor's
 error body is quoted only through here, since it may echo what we sent.
 
 Secrets are registered by value when they are read (config, cookies loaded
@@ -38,9 +39,21 @@ _PHONE_IN_TEXT: Final = re.compile(
     r"(?<![0-9])(?:\+?82[\s\-.]?0?|0)1[016789][\s\-.]?[0-9]{3,4}[\s\-.]?[0-9]{4}(?![0-9])"
 )
 
-_lock = threading.Lock()
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+# The Bot API puts the token in the URL path (`/bot123456:AA.../sendMessage`), so any
+# logged URL would carry it, registered or not (a token typed into a test, a second bot).
+_BOT_TOKEN_IN_URL: Final = re.compile(r"(?<=/bot)[0-9]+:[A-Za-z0-9_-]+")
+
+
+class _Secrets:
+    """The registered values and one pattern matching any of them, swapped under a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None
+
+
+_registry: Final = _Secrets()
 
 
 def mask_phones_in(text: str) -> str:
@@ -54,14 +67,13 @@ def register_secret(value: object) -> None:
         value = value.get_secret_value()
     if not isinstance(value, str) or len(value) < _MIN_SECRET_LENGTH:
         return
-    global _pattern
-    with _lock:
-        if value in _secrets:
+    with _registry.lock:
+        if value in _registry.values:
             return
-        _secrets.add(value)
+        _registry.values.add(value)
         # Longest first, so a secret that contains another is removed whole.
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
+        ordered = sorted(_registry.values, key=len, reverse=True)
+        _registry.pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
 
 
 def register_secrets(values: Iterable[object]) -> None:
@@ -71,10 +83,10 @@ def register_secrets(values: Iterable[object]) -> None:
 
 def scrub(text: str) -> str:
     """`text` without any registered secret value and with phone numbers masked."""
-    pattern = _pattern
+    pattern = _registry.pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
-    return mask_phones_in(text)
+    return mask_phones_in(_BOT_TOKEN_IN_URL.sub(REDACTED, text))
 
 
 def scrub_data(value: Any) -> Any:
@@ -90,7 +102,6 @@ def scrub_data(value: Any) -> Any:
 
 def _forget_all() -> None:
     """Tests only: start from no registered secret."""
-    global _pattern
-    with _lock:
-        _secrets.clear()
-        _pattern = None
+    with _registry.lock:
+        _registry.values.clear()
+        _registry.pattern = None
