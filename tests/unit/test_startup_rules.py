@@ -135,7 +135,7 @@ def test_a_secret_is_removed_even_from_an_error_about_another_variable() -> None
 def test_no_sens_keys_is_a_refusal_not_a_quiet_outbox(tmp_path: Path) -> None:
     settings = Settings(outbox_path=tmp_path / "outbox.jsonl")
 
-    with pytest.raises(ConfigError, match="no SENS keys.*--dry-run"):
+    with pytest.raises(ConfigError, match=r"no SENS keys.*--dry-run"):
         bootstrap.build_sender(settings)
 
 

@@ -160,7 +160,8 @@ def _failure_lines(report: CycleReport) -> list[str]:
     if report.failed:
         first = report.failed[0]
         lines.append(
-            f"{len(report.failed)} messages not sent, the next cycle tries again "
+            # Not "not sent": a message accepted but not recorded is a failure too.
+            f"{len(report.failed)} messages failed "
             f"(first: {first['booking_num']} {first['kind']}: {first.get('error', '')})"
         )
     return lines
