@@ -6,9 +6,11 @@ apart, and tests build the same objects with loopback settings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
-from naver_sms.config import AppConfig, Settings, load_app_config
+from naver_sms.config import AppConfig, ConfigError, Settings, load_app_config
 from naver_sms.database.base import BookingStore, SessionStore
 
 if TYPE_CHECKING:
@@ -104,19 +106,57 @@ def has_sens_keys(settings: Settings) -> bool:
     return any((settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id))
 
 
-def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
-    """SENS with its keys; the outbox file in a dry run or when no SENS key is set at all.
+NO_PROVIDER: Final = (
+    "no SENS keys: set SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID to send texts; "
+    "`naver-sms run --dry-run` rehearses (writes the messages to the outbox file, sends none)"
+)
 
-    Some keys but not all is a configuration error (SensSender says which), not a
-    silent dry run: an owner who set keys expects texts to leave.
+
+def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
+    """SENS with its keys; the outbox file only in a dry run.
+
+    No keys is a configuration error, not a quiet outbox: a run that writes
+    its texts to a file while the schedule goes on would leave every customer
+    untexted. Some keys but not all is one too.
     """
-    if dry_run or not has_sens_keys(settings):
+    keys = (settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id)
+    if any(keys) and not all(keys):
+        # Checked in a dry run too: the rehearsal is where an owner finds it out.
+        raise ConfigError(
+            "SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID: expected all three, "
+            f"{sum(map(bool, keys))} set (the SENS console shows the project's keys)"
+        )
+    if dry_run:
         from naver_sms.messaging.outbox import OutboxSender  # noqa: PLC0415
 
+        check_outbox(settings.outbox_path)
         return OutboxSender.from_settings(settings)
+    if not has_sens_keys(settings):
+        raise ConfigError(NO_PROVIDER)
     from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
 
     return SensSender.from_settings(settings)
+
+
+def check_outbox(path: Path) -> None:
+    """ConfigError naming NAVER_SMS_OUTBOX when the outbox file cannot be written.
+
+    Checked before the cycle (without creating the file) so a dry run does not
+    stop half-way with some messages written and the rest lost in a traceback.
+    """
+    where = f"outbox file {path} (NAVER_SMS_OUTBOX)"
+    # The outbox creates missing folders: the nearest existing one must take them.
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing == path:
+        problem = "is a folder" if path.is_dir() else "is not writable"
+        writable = path.is_file() and os.access(path, os.W_OK)
+    else:
+        problem = f"{existing} is not a writable folder"
+        writable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+    if not writable:
+        raise ConfigError(f"{where}: {problem}; set NAVER_SMS_OUTBOX to a file you can write")
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -133,13 +173,15 @@ def build_cycle_ports(
     from naver_sms.cycle import CyclePorts  # noqa: PLC0415 - keeps `bootstrap` import light
 
     config = config if config is not None else load_app_config(settings.config_path)
+    # First: a refused sender must not leave a store connection or a client open.
+    sender = build_sender(settings, dry_run=dry_run)
     api = build_booking_api(settings)
     return CyclePorts(
         config=config,
         bookings=build_booking_store(settings),
         booking_api=api,
         sessions=build_authenticator(settings, booking_api=api),
-        sender=build_sender(settings, dry_run=dry_run),
+        sender=sender,
         notifier=build_notifier(settings),
         dry_run=dry_run,
         workers=settings.workers,

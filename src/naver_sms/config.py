@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import AD_HOURS, MessageKind
+from naver_sms.utils.scrub import register_secrets
 
 
 class ConfigError(Exception):
@@ -55,6 +59,31 @@ _ENV: dict[str, str] = {
 }
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether `url` names this machine (127.0.0.0/8, ::1, localhost): a sandbox or a test."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _endpoint(value: str, *, clear_text_ok: bool = False) -> str:
+    """A URL with a scheme and a host; https unless it stays on this machine."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected a URL like https://host[:port], got {value!r}")
+    if parts.scheme == "http" and not (clear_text_ok or is_loopback_url(value)):
+        # Keys, signatures and cookies would cross the network unencrypted.
+        raise ValueError(
+            f"expected https:// (http:// is allowed only for 127.0.0.1, ::1 or localhost), "
+            f"got {value!r}"
+        )
+    return value.strip()
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -86,6 +115,19 @@ class Settings(BaseModel):
     # A cycle's concurrent API requests and store writes. 8 keeps a few stores
     # gentle on Naver; hundreds of stores need more to finish within a minute.
     workers: int = Field(default=8, ge=1, le=32)  # 32: the DynamoDB client's connection pool
+
+    @field_validator("sens_url", "naver_booking_url", "naver_login_url", "telegram_api_url")
+    @classmethod
+    def _encrypted(cls, value: str) -> str:
+        return _endpoint(value)
+
+    @field_validator("aws_endpoint_url")
+    @classmethod
+    def _aws_endpoint(cls, value: str | None) -> str | None:
+        # Requests to DynamoDB are signed (SigV4), never carry the key itself, so
+        # a DynamoDB-API server on a private network over http:// is fine; a
+        # missing scheme (`localhost:8000`) is not: botocore fails on it late.
+        return None if value is None else _endpoint(value, clear_text_ok=True)
 
 
 # The variables that may live in the Secrets Manager secret (NAVER_SMS_SECRET_ID).
@@ -127,14 +169,27 @@ def load_settings(
     return _settings({**values, **missing}) if missing else settings
 
 
+# Settings fields whose values no output may show.
+_SECRET_FIELDS: Final = (
+    "naver_password",
+    "sens_access_key",
+    "sens_secret_key",
+    "telegram_bot_token",
+)
+
+
 def _settings(values: dict[str, str]) -> Settings:
+    # Registered before validation: an error about another variable (a key pasted
+    # into a URL) must not show it either. From here on every output removes them.
+    register_secrets(values[field] for field in _SECRET_FIELDS if field in values)
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0])
         variable = next(name for name, f in _ENV.items() if f == field)
-        raise ConfigError(f"environment variable {variable}: {error['msg']}") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"environment variable {variable}: {message}") from None
 
 
 def _secret_values(secret_id: str, text: str) -> dict[str, str]:
@@ -190,6 +245,46 @@ def _read_secret_once(secret_id: str, region: str, endpoint_url: str | None) -> 
     if text is None:
         raise ConfigError(f"{where}: holds no SecretString (a binary secret?)")
     return str(text)
+
+
+# --- The clock override (`run --now`, the Lambda event's `now`) ---
+
+# How far a requested moment may be from the real clock and still reach the
+# real SENS: enough for a slow scheduler, far too little to move a reminder
+# or an advertisement to another hour.
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+# Bookings exist in these years; outside them date arithmetic overflows.
+_YEARS: Final = range(2000, 2100)
+
+
+def parse_moment(text: str) -> datetime:
+    """ISO 8601 (without an offset: KST, never the host's zone); ValueError saying what to give."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"expected ISO 8601 like 2026-11-25T13:05:00+09:00, got {text!r}"
+        ) from None
+    moment = moment.replace(tzinfo=KST) if moment.tzinfo is None else moment
+    if moment.year not in _YEARS:
+        raise ValueError(
+            f"expected a moment in the years {_YEARS.start}-{_YEARS.stop - 1}, got {text!r}"
+        )
+    return moment
+
+
+def must_rehearse(
+    now: datetime, real_now: datetime, sens_url: str, *, tolerance: timedelta = MAX_CLOCK_SKEW
+) -> bool:
+    """Whether a cycle at `now` must be a dry run: its clock is not the real one.
+
+    A moved clock decides what is due as if it were another hour, so it would
+    text a reminder hours early or advertise at night. Against a provider on
+    this machine (the sandbox, tests) that reaches no phone, it may send.
+    """
+    if is_loopback_url(sens_url):
+        return False
+    return abs(now.astimezone(UTC) - real_now.astimezone(UTC)) > tolerance
 
 
 # --- The YAML file (`design/interfaces.md`, "Config file"): stores, rules, templates ---

@@ -105,3 +105,40 @@ def test_the_sens_keys_come_from_the_secrets_manager_secret(
 
     assert len(report["sent"]) == 10
     assert len(lambda_env.sens.accepted) == 10
+
+
+def test_an_event_now_without_dry_run_is_refused_against_the_real_sens(
+    lambda_env: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
+    # Never resolvable: a bug here fails instead of texting.
+    monkeypatch.setenv("SENS_URL", "https://sens.example.invalid")
+    lambda_env.naver.now = at(20, 10)
+
+    with pytest.raises(ConfigError, match=r'now: honoured only with "dry_run": true'):
+        handler({"now": "2026-11-25T23:30:00+09:00"}, None)
+    assert lambda_env.naver.requests["list"] == 0
+
+    rehearsed = handler({"now": "2026-11-25T20:10:00+09:00", "dry_run": True}, None)
+    assert rehearsed["dry_run"] is True
+    assert rehearsed["sent"]
+
+
+def test_the_report_says_first_whether_it_was_a_dry_run(lambda_env: Shop) -> None:
+    lambda_env.naver.now = at(9)
+
+    report = handler({"now": "2026-11-25T09:00:00+09:00", "dry_run": True}, None)
+
+    assert next(iter(report)) == "dry_run"
+    assert report["dry_run"] is True
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:00", "0001-01-01T00:00"])
+def test_an_event_now_out_of_range_is_a_config_error_not_an_overflow(
+    lambda_env: Shop, now: str
+) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
+    with pytest.raises(ConfigError, match="event field now: expected a moment in the years"):
+        handler({"now": now, "dry_run": True}, None)

@@ -60,3 +60,38 @@ def test_a_failed_cycle_is_counted_before_the_handler_raises(
     values = _service_values(capsys.readouterr().out)
     assert values["CyclesSucceeded"] == 0
     assert values["SendFailures"] == len(raised.value.report.failed) > 0
+
+
+def test_a_cycle_that_raises_is_still_counted_as_a_failed_cycle(
+    lambda_env: Shop,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    moto_server_url: str,
+) -> None:
+    # Tables that do not exist (or may not be read): the store raises out of the cycle.
+    monkeypatch.setenv("NAVER_SMS_STORE", "dynamodb")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    monkeypatch.setenv("NAVER_SMS_BOOKINGS_TABLE", "sms_never_created")
+    monkeypatch.setenv("NAVER_SMS_SESSION_TABLE", "session_never_created")
+    lambda_env.naver.now = at(9)
+
+    with pytest.raises(Exception, match="does not exist") as raised:
+        handler({"now": NOW}, None)
+
+    assert not isinstance(raised.value, CycleFailed)
+    values = _service_values(capsys.readouterr().out)
+    assert values["CyclesRun"] == 1
+    assert values["CyclesSucceeded"] == 0
+    assert values["CycleErrors"] == 1
+
+
+def test_a_refused_event_is_counted_as_a_failed_cycle(
+    lambda_env: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
+    with pytest.raises(ConfigError):
+        handler({"now": NOW, "dry_run": "yes"}, None)
+
+    values = _service_values(capsys.readouterr().out)
+    assert (values["CyclesRun"], values["CyclesSucceeded"]) == (1, 0)

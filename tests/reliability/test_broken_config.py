@@ -1,6 +1,6 @@
 """A broken configuration: one clear line on stderr naming the mistake, exit 2, no traceback.
 
-Twenty-three kinds of mistake an owner makes in the YAML file and in the
+Twenty-six kinds of mistake an owner makes in the YAML file and in the
 environment, each through the real console entry point (`main`), as
 `naver-sms run` would meet them. Nothing is contacted: every case fails
 before the first request.
@@ -115,6 +115,24 @@ CASES: list[tuple[str, str | None, dict[str, str], list[str]]] = [
     ),
     ("too many workers", GOOD_STORE, {"NAVER_SMS_WORKERS": "500"}, ["NAVER_SMS_WORKERS", "32"]),
     ("config is a directory", "", {"NAVER_SMS_CONFIG": "."}, ["config file", "cannot be read"]),
+    (
+        "SENS over clear text",
+        GOOD_STORE,
+        {"SENS_URL": "http://sens.apigw.ntruss.com"},
+        ["SENS_URL", "https://"],
+    ),
+    (
+        "Telegram over clear text",
+        GOOD_STORE,
+        {"TELEGRAM_API_URL": "http://api.telegram.org"},
+        ["TELEGRAM_API_URL", "https://"],
+    ),
+    (
+        "DynamoDB endpoint without a scheme",
+        GOOD_STORE,
+        {"AWS_ENDPOINT_URL": "localhost:8000"},
+        ["AWS_ENDPOINT_URL", "https://host"],
+    ),
 ]
 
 

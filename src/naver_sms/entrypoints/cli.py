@@ -22,7 +22,15 @@ import click
 import yaml
 
 from naver_sms import __version__, bootstrap
-from naver_sms.config import AppConfig, ConfigError, Settings, load_settings
+from naver_sms.config import (
+    AppConfig,
+    ConfigError,
+    Settings,
+    load_app_config,
+    load_settings,
+    must_rehearse,
+    parse_moment,
+)
 from naver_sms.cycle import CycleReport, run_cycle
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, BookingValidationError
@@ -30,8 +38,10 @@ from naver_sms.domain.session import SessionValidationError
 from naver_sms.entrypoints.cli_session import EXIT_CHALLENGE, login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
+from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import HEADED_LOGIN_HINT, LoginChallenge
 from naver_sms.utils.logger import configure_logging, get_logger
+from naver_sms.utils.scrub import scrub
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -129,27 +139,61 @@ def parse_now(text: str | None) -> datetime:
     if text is None:
         return datetime.now(KST)
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"expected ISO 8601 like 2026-11-25T13:05:00+09:00, got {text!r}", param_hint="--now"
-        ) from None
-    # A naive time is read as KST, never as the host's zone.
-    return moment.replace(tzinfo=KST) if moment.tzinfo is None else moment
+        return parse_moment(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--now") from None
 
 
-def _failure_line(report: CycleReport) -> str:
+def echo_error(text: str) -> None:
+    """One `error:` line on stderr; a vendor's words may echo a number or a key: scrubbed."""
+    click.echo(f"error: {scrub(text)}", err=True)
+
+
+def _failure_lines(report: CycleReport) -> list[str]:
+    """What went wrong, in the report's own words: one line per error, then the failed sends."""
     if report.login_challenge:
-        return report.errors[0]["error"]
-    parts = []
+        return [report.errors[0]["error"]]
+    lines = []
+    for error in report.errors:
+        store, text = error.get("store") or "", error["error"]
+        lines.append(text if not store or store in text else f"store {store}: {text}")
     if report.failed:
-        parts.append(f"{len(report.failed)} messages failed")
-    stores = sorted({e["store"] for e in report.errors if e.get("store")})
-    if stores:
-        parts.append(f"stores skipped: {', '.join(stores)}")
-    other = [e["error"] for e in report.errors if not e.get("store")]
-    parts += other
-    return "; ".join(parts) + " (the next cycle tries again)"
+        first = report.failed[0]
+        lines.append(
+            # Not "not sent": a message accepted but not recorded is a failure too.
+            f"{len(report.failed)} messages failed "
+            f"(first: {first['booking_num']} {first['kind']}: {first.get('error', '')})"
+        )
+    return lines
+
+
+def _check_templates_or_exit(ctx: click.Context, config: AppConfig) -> None:
+    """Refuse to start when a template cannot become a message: every cycle would fail on it."""
+    problems = [
+        f"template {row.kind.value} of store {row.store.id} ({row.store.name}): {problem}"
+        for row in check_templates(config)
+        for problem in row.problems
+    ]
+    if problems:
+        for problem in problems:
+            echo_error(problem)
+        echo_error(
+            f"{len(problems)} template problem(s): fix them in {settings_of(ctx).config_path} "
+            "(`naver-sms templates check` shows every text), then start again"
+        )
+        ctx.exit(EXIT_USAGE)
+
+
+def _checked_config(ctx: click.Context) -> AppConfig:
+    """The config file, its templates rendered once: one line and exit 2 before anything runs."""
+    config = load_app_config(settings_of(ctx).config_path)
+    _check_templates_or_exit(ctx, config)
+    return config
+
+
+def _report_dict(report: CycleReport, *, dry_run: bool) -> dict[str, Any]:
+    # First, so nobody reads a rehearsal's "sent" as texts that left.
+    return {"dry_run": dry_run, **report.to_dict()}
 
 
 @cli.command()
@@ -159,7 +203,13 @@ def _failure_line(report: CycleReport) -> str:
     is_flag=True,
     help="First install: mark bookings already confirmed as confirmed without texting anyone.",
 )
-@click.option("--now", "now_text", metavar="ISO8601", help="The clock (tests, replays).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO8601",
+    help="The clock (replays, tests). More than 5 minutes from the real time, the run "
+    "is a dry run: a moved clock never texts a customer.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
 @click.pass_context
 def run(
@@ -177,17 +227,33 @@ def run(
       naver-sms run --dry-run --now 2026-11-25T20:10:00+09:00 --json
     """
     now = parse_now(now_text)
-    ports = bootstrap.build_cycle_ports(settings_of(ctx), dry_run=dry_run)
+    settings = settings_of(ctx)
+    config = _checked_config(ctx)
+    rehearsal = (
+        now_text is not None
+        and not dry_run
+        and must_rehearse(now, datetime.now(KST), settings.sens_url)
+    )
+    dry_run = dry_run or rehearsal
+    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=config)
+    if rehearsal:  # said once the configuration is known to be good
+        click.echo(
+            f"note: --now {now_text} is more than 5 minutes from the real clock, so this "
+            f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
+            err=True,
+        )
     try:
         report = run_cycle(ports=ports, now=now, adopt=adopt)
     finally:
         ports.close()
+    data = _report_dict(report, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps(data, ensure_ascii=False))
     else:
-        print_report(console(), report.to_dict())
+        print_report(console(), data, outbox=settings.outbox_path if dry_run else None)
     if report.exit_code:
-        click.echo(f"error: {_failure_line(report)}", err=True)
+        for line in _failure_lines(report):
+            echo_error(line)
         ctx.exit(report.exit_code)
 
 
@@ -216,7 +282,7 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
       naver-sms serve --every 300
     """
     settings = settings_of(ctx)
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run)
+    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=_checked_config(ctx))
     sessions = bootstrap.build_session_store(settings)
     stop = threading.Event()
 
@@ -240,12 +306,13 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
                     cycles += 1
                     waiting_for_login = report.login_challenge
                     if waiting_for_login:
-                        click.echo(f"error: {_failure_line(report)}", err=True)
+                        for line in _failure_lines(report):
+                            echo_error(line)
             except Exception as exc:  # one bad cycle must not end the service
                 log.error(
                     "Cycle failed; the next one tries again",
                     operation="serve",
-                    error=f"{type(exc).__name__}: {exc}",
+                    error=scrub(f"{type(exc).__name__}: {exc}"),
                 )
             stop.wait(max(0.0, every - (time.monotonic() - started)))
     finally:
@@ -296,7 +363,19 @@ def init(path: Path | None, force: bool) -> None:
     target = path or Path(DEFAULT_CONFIG_PATH)
     if target.exists() and not force:
         raise click.BadParameter(f"{target} exists: use --force to overwrite it", param_hint="PATH")
-    target.write_text(example_config(), encoding="utf-8")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"cannot write {target}: the folder {folder} does not exist "
+            f"(create it with `mkdir -p {folder}`, or name another path)"
+        )
+    try:
+        target.write_text(example_config(), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {target}: {exc.strerror or exc} "
+            "(choose a folder you can write to, e.g. your home folder)"
+        ) from None
     click.echo(f"wrote {target}: set your stores, then run `naver-sms templates check`")
 
 
@@ -311,36 +390,65 @@ _USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def _arguments(argv: list[str]) -> tuple[list[str], bool]:
+    """`argv` with `--debug` moved to the front (it may come anywhere), and whether it was there.
+
+    Owners add `--debug` where they read the error, after the subcommand;
+    click knows it only on the group. Arguments after `--` are left alone.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    if not debug:
+        return argv, False
+    rest = [arg for arg in argv[:end] if arg != "--debug"] + argv[end:]
+    return ["--debug", *rest], True
+
+
+def _one_line(exc: click.ClickException) -> str:
+    message = exc.format_message()
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        message += f" (see `{exc.ctx.command_path} --help`)"
+    return " ".join(message.split())
+
+
+def _error_of(exc: Exception) -> tuple[str, int]:
+    """The one line and the exit code an exception ends the command with."""
+    if isinstance(exc, click.ClickException):
+        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+        return _one_line(exc), code
+    if isinstance(exc, LoginChallenge):
+        return str(exc), EXIT_CHALLENGE
+    if isinstance(exc, _USER_ERRORS):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, DynamoDBException):
+        return str(exc), EXIT_FAILURE
+    if isinstance(exc, OSError):
+        # A file or folder the machine refused (disk full, permissions): name it.
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc} (--debug shows the details)", EXIT_FAILURE
+    # A bug, not the owner's mistake: one line still, and the way to the traceback.
+    return (
+        f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)",
+        EXIT_FAILURE,
+    )
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: click's parsing plus one-line errors and exit codes."""
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    args, debug = _arguments(list(sys.argv[1:] if argv is None else argv))
     try:
-        result = cli.main(args=argv, prog_name="naver-sms", standalone_mode=False)
+        result = cli.main(args=args, prog_name="naver-sms", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_FAILURE)
-    except click.ClickException as exc:
+    except Exception as exc:
         if debug:
             raise
-        exc.show()
-        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
-    except LoginChallenge as exc:
-        if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CHALLENGE)
-    except _USER_ERRORS as exc:
-        if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except DynamoDBException as exc:
-        if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILURE)
+        line, code = _error_of(exc)
+        echo_error(line)
+        sys.exit(code)
     # Without standalone mode click returns ctx.exit()'s code instead of exiting.
     if isinstance(result, int) and not isinstance(result, bool) and result:
         sys.exit(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -24,7 +25,9 @@ def console() -> Console:
 
 def report_table(report: Mapping[str, Any], *, title: str | None = None) -> Table:
     """Who got what and why: one row per message sent, failed or held back."""
-    table = Table(title=title or f"cycle at {report['now']}", title_justify="left")
+    rehearsal = bool(report.get("dry_run"))
+    default_title = f"{'dry run' if rehearsal else 'cycle'} at {report['now']}"
+    table = Table(title=title or default_title, title_justify="left")
     for column in ("booking", "phone", "message", "result", "why"):
         table.add_column(column, overflow="fold")
     for result in ("sent", "failed", "held"):
@@ -33,24 +36,30 @@ def report_table(report: Mapping[str, Any], *, title: str | None = None) -> Tabl
             if result == "failed":
                 detail = item.get("error", "")
             style = _RESULT_STYLE[result]
+            shown = "would send" if rehearsal and result == "sent" else result
             table.add_row(
                 item["booking_num"],
                 item.get("phone_masked", ""),
                 item["kind"],
-                f"[{style}]{result}[/{style}]",
+                f"[{style}]{shown}[/{style}]",
                 detail,
             )
     return table
 
 
-def report_summary(report: Mapping[str, Any]) -> str:
+def report_summary(report: Mapping[str, Any], *, outbox: Path | None = None) -> str:
     counts = Counter(item["kind"] for item in report.get("sent", []))
     by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing"
-    parts = [
-        f"{report['stores']} stores",
-        f"{report['bookings']} bookings",
-        f"sent: {by_kind}",
-    ]
+    if report.get("dry_run"):
+        # A rehearsal must not read like texts that left: say where they went instead.
+        where = ""
+        if outbox is not None:
+            shown = str(outbox) if outbox.is_absolute() else f"./{outbox}"
+            where = f" -> {shown}"
+        sent = f"dry run, nothing sent; would send: {by_kind}{where}"
+    else:
+        sent = f"sent: {by_kind}"
+    parts = [f"{report['stores']} stores", f"{report['bookings']} bookings", sent]
     for key in ("failed", "invalid", "errors"):
         if report.get(key):
             parts.append(f"{key}: {len(report[key])}")
@@ -61,7 +70,13 @@ def report_summary(report: Mapping[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def print_report(console: Console, report: Mapping[str, Any], *, title: str | None = None) -> None:
+def print_report(
+    console: Console,
+    report: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    outbox: Path | None = None,
+) -> None:
     if report.get("sent") or report.get("failed") or report.get("held"):
         console.print(report_table(report, title=title))
     elif title:
@@ -71,7 +86,7 @@ def print_report(console: Console, report: Mapping[str, Any], *, title: str | No
         console.print(f"[red]error[/red] {where}{error['error']}")
     for item in report.get("invalid", []):
         console.print(f"[yellow]invalid[/yellow] {item['booking_num']}: {item['reason']}")
-    console.print(report_summary(report))
+    console.print(report_summary(report, outbox=outbox), markup=False, highlight=False)
 
 
 def bookings_table(records: Iterable[Mapping[str, Any]]) -> Table:
