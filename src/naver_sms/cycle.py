@@ -141,7 +141,9 @@ class CycleReport:
     def exit_code(self) -> int:
         if self.login_challenge:
             return EXIT_CHALLENGE
-        return EXIT_FAILURE if self.failed or self.errors else EXIT_OK
+        # An unclear send is not a failed one (nothing is resent blind), but the
+        # operator should know SENS's answers are getting lost.
+        return EXIT_FAILURE if self.failed or self.errors or self.unclear else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
         # Everything here leaves the process (CLI, log, Lambda result, Telegram):

@@ -40,7 +40,7 @@ def test_a_dry_run_event_uses_the_outbox(lambda_env: Shop) -> None:
 
 def test_a_failed_cycle_raises_so_lambda_counts_an_error(lambda_env: Shop) -> None:
     lambda_env.naver.now = at(9)
-    lambda_env.sens.fail_next(1, status=500)
+    lambda_env.sens.fail_next(1, status=429)
     with pytest.raises(CycleFailed, match="confirmation") as raised:
         handler({"now": "2026-11-25T09:00:00+09:00"}, None)
     assert "01000000001" not in str(raised.value)

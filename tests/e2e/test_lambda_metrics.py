@@ -54,7 +54,7 @@ def test_a_failed_cycle_is_counted_before_the_handler_raises(
     lambda_env: Shop, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lambda_env.naver.now = at(9)
-    lambda_env.sens.fail_next(1, status=500)
+    lambda_env.sens.fail_next(1, status=429)
     with pytest.raises(CycleFailed) as raised:
         handler({"now": NOW}, None)
     values = _service_values(capsys.readouterr().out)

@@ -103,7 +103,7 @@ def test_a_second_run_of_the_same_moment_sends_nothing(shop: Shop) -> None:
 
 
 def test_a_send_that_fails_is_not_flagged_and_is_sent_next_cycle(shop: Shop) -> None:
-    shop.sens.fail_next(1, status=500)  # one request: the batch of confirmations
+    shop.sens.fail_next(1, status=429)  # one request, refused as too early: nothing went
     failed = shop.run(at(9))
     assert failed.exit_code == 1
     assert failed.report["sent"] == []

@@ -120,7 +120,7 @@ def test_no_canary_reaches_a_log_report_outbox_chat_or_error(
     assert naver.requests["login"] == 1
     assert len(dry.report["sent"]) == 2
     # The real run: the first SENS request fails (its error text is collected), the next goes.
-    sens.fail_next(1, status=500)
+    sens.fail_next(1, status=429)
     first = cli()
     assert first.report["failed"], first.stderr[-2000:]
     second = cli()

@@ -44,6 +44,7 @@ def test_a_lost_answer_keeps_the_claims_and_no_text_goes_twice() -> None:
     assert first.sent == []
     assert first.failed == []
     assert len(first.unclear) == 3
+    assert first.exit_code == 1  # the operator hears of it, though nothing failed
     record = world.record(bookings[0])
     assert record[claim_attributes("confirm_sms")[0]]  # the claim is kept
     assert record[unclear_attribute("confirm_sms")]

@@ -164,6 +164,11 @@ def _failure_lines(report: CycleReport) -> list[str]:
             f"{len(report.failed)} messages failed "
             f"(first: {first['booking_num']} {first['kind']}: {first.get('error', '')})"
         )
+    if report.unclear:
+        lines.append(
+            f"{len(report.unclear)} messages: SENS's answer was lost; the next cycle asks "
+            "SENS whether they were accepted before sending any again"
+        )
     return lines
 
 
