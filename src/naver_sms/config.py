@@ -238,6 +238,12 @@ def _read_secret_once(secret_id: str, region: str, endpoint_url: str | None) -> 
         response = client.get_secret_value(SecretId=secret_id)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ResourceNotFoundException":
+            # The template creates the secret empty: it has no value until filled.
+            raise ConfigError(
+                f"{where}: not found, or it has no value yet: put one with "
+                "aws secretsmanager put-secret-value (docs/deploy.md, step 4)"
+            ) from None
         raise ConfigError(f"{where}: cannot be read ({code})") from None
     except BotoCoreError as exc:
         raise ConfigError(f"{where}: cannot be read ({type(exc).__name__})") from None

@@ -34,6 +34,7 @@ def test_other_sites_cookies_in_an_export_are_neither_stored_nor_shown(tmp_path:
     imported = runner.invoke(cli, ["session", "import", str(export)], env=env)
     assert imported.exit_code == 0, imported.output
     assert "imported 2 cookies (NID_AUT, NID_SES)" in imported.output
+    assert "left out other sites' cookies: .google.com, bank.example" in imported.output
 
     shown = runner.invoke(cli, ["session", "show"], env=env)
     assert [line.split()[0] for line in shown.stdout.splitlines()[1:]] == ["NID_AUT", "NID_SES"]

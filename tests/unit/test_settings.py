@@ -105,8 +105,19 @@ def test_a_malformed_secret_is_one_line_that_never_shows_a_value(text: str, mess
 def test_a_missing_secret_is_a_config_error_naming_it() -> None:
     from moto import mock_aws  # noqa: PLC0415
 
-    with mock_aws(), pytest.raises(ConfigError, match=r"'nope'.*ResourceNotFoundException"):
+    with mock_aws(), pytest.raises(ConfigError, match=r"'nope'.*not found, or it has no value"):
         load_settings({"NAVER_SMS_SECRET_ID": "nope"})
+
+
+def test_a_secret_created_empty_says_how_to_fill_it() -> None:
+    """The template creates the secret with no value, so no update can overwrite it."""
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    with mock_aws():
+        boto3.client("secretsmanager", region_name="ap-northeast-2").create_secret(Name="empty")
+        with pytest.raises(ConfigError, match="put-secret-value"):
+            load_settings({"NAVER_SMS_SECRET_ID": "empty"})
 
 
 def test_the_secret_is_read_once_per_process() -> None:

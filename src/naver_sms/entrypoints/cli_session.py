@@ -15,8 +15,8 @@ import click
 from naver_sms import bootstrap
 from naver_sms.config import ConfigError, Settings, load_app_config, load_settings
 from naver_sms.domain.booking import KST
-from naver_sms.naver.cookies import cookie_infos, parse_cookie_export
-from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError
+from naver_sms.naver.cookies import cookie_infos, read_cookie_export
+from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
 
 EXIT_CHALLENGE = 3
 
@@ -81,7 +81,7 @@ def login(ctx: click.Context, headed: bool, store_id: str | None) -> None:
         cookies = authenticator.login(biz_id, datetime.now(KST), headed=headed)
     except LoginChallenge as exc:
         raise LoginChallengeExit(str(exc)) from None
-    except (LoginError, BookingApiError) as exc:
+    except (LoginError, BookingApiError, NaverThrottled) as exc:
         raise click.ClickException(str(exc)) from None
     names = ", ".join(sorted({str(cookie.get("name")) for cookie in cookies}))
     click.echo(f"logged in: session saved ({len(cookies)} cookies: {names})")
@@ -117,11 +117,15 @@ def import_session(ctx: click.Context, file: TextIO) -> None:
         text = file.read()
     except UnicodeDecodeError:
         raise click.ClickException(f"{file.name}: not UTF-8 text") from None
-    cookies = parse_cookie_export(text)
+    export = read_cookie_export(text)
+    cookies = export.cookies
     store = bootstrap.build_session_store(_settings(ctx))
     store.save_session(json.dumps(cookies, ensure_ascii=False))
     names = ", ".join(info.name for info in cookie_infos(cookies))
     click.echo(f"imported {len(cookies)} cookies ({names}); they are checked on the next run")
+    if export.ignored_domains:
+        # Said, so the owner knows the bank and mail cookies went nowhere.
+        click.echo(f"left out other sites' cookies: {', '.join(export.ignored_domains)}")
 
 
 @session.command("show")

@@ -1,6 +1,7 @@
 """The dry-run sender: each message becomes a JSON line in a file; nothing leaves the machine.
 
-Used with `--dry-run`, in the demo, and whenever no SENS keys are configured.
+Used only in a rehearsal: `--dry-run`, a replay far from the real clock, the
+demo's previews. A real run without SENS keys is refused, never sent here.
 The outbox is a preview, so everything written passes the scrubber like the
 logs do: no file this system writes holds a full phone number or a secret.
 The file is the owner's alone (0600): it holds customers' names.

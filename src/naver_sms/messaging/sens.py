@@ -281,8 +281,7 @@ class SensSender(SenderBase, HttpAdapter):
     def from_settings(cls, settings: Settings, *, client: httpx.Client | None = None) -> SensSender:
         if not (settings.sens_access_key and settings.sens_secret_key and settings.sens_service_id):
             raise ConfigError(
-                "SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID: expected all three "
-                "(or none, to use the outbox)"
+                "SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID: expected all three"
             )
         return cls(
             access_key=settings.sens_access_key,

@@ -24,7 +24,6 @@ __all__ = [
     "CookieExport",
     "CookieInfo",
     "cookie_infos",
-    "parse_cookie_export",
     "read_cookie_export",
 ]
 
@@ -40,11 +39,6 @@ class CookieExport:
 
     cookies: list[dict[str, Any]]
     ignored_domains: list[str]
-
-
-def parse_cookie_export(text: str) -> list[dict[str, Any]]:
-    """The Naver cookie objects of an export, validated; SessionValidationError otherwise."""
-    return read_cookie_export(text).cookies
 
 
 def read_cookie_export(text: str) -> CookieExport:
