@@ -6,7 +6,7 @@ Keep this a plain module of small classes; add a fake next to the others.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -375,18 +375,28 @@ class RecordingSender(SenderBase):
             yield [SendResult(m, request_id=request_id) for m in chunk]
 
     def find_accepted(
-        self, messages: Sequence[Message], start: datetime, end: datetime
+        self,
+        messages: Sequence[Message],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[str | None]:
         self.lookups += 1
-        pool = [(rid, m) for at, rid, m in self.accepted_log if start <= at <= end]
+        pool = [
+            (rid, m)
+            for at, rid, m in self.accepted_log
+            if start <= at <= end and rid not in exclude
+        ]
         found: list[str | None] = []
         for message in messages:
             match = next(
                 (
                     (rid, m)
                     for rid, m in pool
-                    if (m.to, m.sender, m.type, m.kind)
-                    == (message.to, message.sender, message.type, message.kind)
+                    # What SENS's list can tell apart: not the text, nor the kind.
+                    if (m.to, m.sender, m.type, m.content_type)
+                    == (message.to, message.sender, message.type, message.content_type)
                 ),
                 None,
             )

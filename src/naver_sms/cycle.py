@@ -22,7 +22,13 @@ from typing import Any, Final, Protocol, TypeVar
 
 from naver_sms.config import AppConfig, ConfigError, RulesConfig, StoreConfig
 from naver_sms.database import exceptions
-from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore, unclear_attribute
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    BookingKey,
+    BookingStore,
+    sent_attributes,
+    unclear_attribute,
+)
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, Booking, mask_phone
 from naver_sms.domain.messages import Message, MessageError, MessageKind
@@ -220,6 +226,8 @@ class _Run:
     refused: dict[str, str] = field(default_factory=dict)
     # (booking_num, phone, flag) -> the unclear window stored on the record.
     unclear: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # phone -> the request ids its records already hold: never a lost answer's match.
+    recorded: dict[str, set[str]] = field(default_factory=dict)
     _claims: dict[tuple[str, str, str], _Pending] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -463,6 +471,9 @@ def _prepare(
             window = record.get(unclear_attribute(kind.flag))
             if isinstance(window, str) and record.get(kind.flag) is not True:
                 run.unclear[(booking_num, phone, kind.flag)] = window
+            request_id = record.get(sent_attributes(kind.flag)[0])
+            if isinstance(request_id, str):
+                run.recorded.setdefault(phone, set()).add(request_id)
     new = [b for b in everything if (b.booking_num, b.phone) not in records]
     created = run.each_write(lambda b: store_db.create_booking(b.to_item()), new)
     report.created = sum(result is True for result in created)
@@ -631,8 +642,14 @@ def _reconcile(
     found: list[tuple[_Pending, str, Message]] = []
     for window, items in windows.items():
         start, end = _window_bounds(window)
+        # The same customer's other messages of the window (a confirmation a
+        # minute before the guide) look alike to SENS's list: their recorded
+        # requests are left out, so a lost guide is never taken for them.
+        exclude = {rid for p, _m in items for rid in run.recorded.get(p.booking.phone, ())}
         try:
-            request_ids = run.ports.sender.find_accepted([m for _p, m in items], start, end)
+            request_ids = run.ports.sender.find_accepted(
+                [m for _p, m in items], start, end, exclude=exclude
+            )
         except SendError as exc:
             # Sending again blind could repeat the text; waiting costs minutes.
             for pending, _message in items:

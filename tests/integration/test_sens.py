@@ -517,6 +517,19 @@ def test_find_accepted_finds_the_messages_of_a_lost_answer_and_nothing_else(
     assert fake.list_requests >= 1
 
 
+def test_find_accepted_never_matches_a_request_already_recorded_for_another_message(
+    fake: FakeSens, client: httpx.Client
+) -> None:
+    sender = sender_for(fake, client)
+    [confirmation] = sender.send([message(to="010-0000-0001")])
+    guide = message(to="010-0000-0001")  # alike to SENS's list: same number, type, sender
+    fake.drop_next(1, accept=False)  # the guide's answer is lost and SENS never took it
+    assert all(r.unclear for r in sender.send([guide]))
+
+    assert sender.find_accepted([guide], *_window()) == [confirmation.request_id]  # the trap
+    assert sender.find_accepted([guide], *_window(), exclude={confirmation.request_id}) == [None]
+
+
 def test_find_accepted_reads_every_page_of_the_window(fake: FakeSens, client: httpx.Client) -> None:
     sender = sender_for(fake, client)
     assert all(r.ok for r in sender.send([message(to=f"010-0000-{i:04d}") for i in range(230)]))

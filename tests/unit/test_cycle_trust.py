@@ -15,7 +15,15 @@ from naver_sms.domain.messages import Message
 from naver_sms.messaging.base import SenderRefused, SendFailed, SendResult, SendUnclear
 from naver_sms.naver.errors import NaverThrottled
 from naver_sms.utils import scrub
-from tests.unit.test_cycle import EVENT_OPTIONS, OTHER, STORE, World, at, sent_kinds
+from tests.unit.test_cycle import (
+    EVENT_OPTIONS,
+    OTHER,
+    STORE,
+    World,
+    at,
+    make_config,
+    sent_kinds,
+)
 
 
 class Clock:
@@ -86,6 +94,42 @@ def test_a_lost_answer_to_a_request_sens_never_took_is_sent_once_later() -> None
     assert len(world.sender.messages) == 1
 
 
+def test_a_lost_guide_is_never_taken_for_the_same_customers_confirmation() -> None:
+    # Both texts are short SMS, so SENS's list cannot tell them apart by type.
+    short = {"confirmation": "{{ customer }}님 예약 확정", "reminder": "{{ customer }}님 곧 방문"}
+    world = World(make_config(templates=short))
+    booking = world.add("2026-11-25 10:30:00")  # booked late: both are due at 09:00
+    clock = Clock()
+    world.sender.clock = clock
+    accepted = world.sender.send_requests
+
+    def lose_the_guide(messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        for results in accepted(messages):
+            if results and results[0].message.kind.flag == "remind_sms":
+                # SENS never took the guide and its answer was lost.
+                world.sender.accepted_log = [
+                    entry for entry in world.sender.accepted_log if entry[1] != "req-2"
+                ]
+                yield [SendResult(r.message, error=SendUnclear("dropped")) for r in results]
+            else:
+                yield results
+
+    world.sender.send_requests = lose_the_guide  # type: ignore[method-assign]
+    first = world.run(at(9), real_clock=clock)
+    assert [item["kind"] for item in first.sent] == ["confirmation"]
+    del world.sender.send_requests
+    clock.advance(minutes=11)
+    later = world.run(at(9, 11), real_clock=clock)
+    # The confirmation's request is in the window and looks alike, but it is
+    # recorded for the confirmation: the guide is sent, not marked from it.
+    assert sent_kinds(later) == [(booking.booking_num, "reminder")]
+    assert "note" not in later.sent[0]
+    assert (
+        world.record(booking)["remind_sms_request_id"]
+        != world.record(booking)["confirm_sms_request_id"]
+    )
+
+
 def test_when_sens_cannot_be_asked_the_doubtful_message_waits_and_others_go() -> None:
     world = World()
     doubtful = world.add()
@@ -96,7 +140,7 @@ def test_when_sens_cannot_be_asked_the_doubtful_message_waits_and_others_go() ->
     fresh = world.add()
     clock.advance(minutes=11)
 
-    def broken(*_args: Any) -> list[str | None]:
+    def broken(*_args: Any, **_kw: Any) -> list[str | None]:
         raise SendFailed("SENS list unreachable")
 
     world.sender.find_accepted = broken  # type: ignore[method-assign]

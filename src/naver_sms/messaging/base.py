@@ -6,7 +6,7 @@ adapters sees a vendor's exceptions, only `SendRejected` and `SendFailed`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -116,11 +116,17 @@ class SmsSender(Protocol):
         ...
 
     def find_accepted(
-        self, messages: Sequence[Message], start: datetime, end: datetime
+        self,
+        messages: Sequence[Message],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[str | None]:
         """For each message, the request id under which the provider accepted a message
         like it (same recipient, sender, type and content type) between `start` and
-        `end` (the real time, the provider's clock), or None. Raises SendFailed when
+        `end` (the real time, the provider's clock), or None. Requests in `exclude`
+        (already recorded for other messages) never match. Raises SendFailed when
         the provider cannot be asked; the caller then sends none of them."""
         ...
 
@@ -143,7 +149,12 @@ class SenderBase:
         return [result for result in results if result is not None]
 
     def find_accepted(
-        self, messages: Sequence[Message], start: datetime, end: datetime
+        self,
+        messages: Sequence[Message],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[str | None]:
         return [None] * len(messages)
 

@@ -18,7 +18,7 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -482,12 +482,19 @@ class SensSender(SenderBase, HttpAdapter):
     # --- asking what was accepted -----------------------------------------------------
 
     def find_accepted(
-        self, messages: Sequence[Message], start: datetime, end: datetime
+        self,
+        messages: Sequence[Message],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[str | None]:
         """Lists SENS's requests between `start` and `end` and matches ours against them.
 
         A message matches a listed one with the same recipient, sender, type and
-        content type (SENS's list carries no text). Raises `SendFailed` when the
+        content type (SENS's list carries no text). A request in `exclude` is
+        already recorded for another message (the same customer's confirmation
+        sent a minute earlier) and never matches. Raises `SendFailed` when the
         list cannot be read whole: half a list could hide an accepted message.
         """
         if not messages:
@@ -504,7 +511,7 @@ class SensSender(SenderBase, HttpAdapter):
         ) as ctx:
             for type_, content_type in sorted({(k[2], k[3]) for k in keys}):
                 listed += self._list_window(start, end, type_, content_type)
-            results = match_accepted(keys, listed)
+            results = match_accepted(keys, [m for m in listed if m.request_id not in exclude])
             ctx["listed"] = len(listed)
             ctx["found"] = sum(r is not None for r in results)
         return results
