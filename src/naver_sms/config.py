@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import ipaddress
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import AD_HOURS, MessageKind
+from naver_sms.domain.session import is_loopback_host
 from naver_sms.utils.scrub import register_secrets
 
 
@@ -61,13 +61,7 @@ _ENV: dict[str, str] = {
 
 def is_loopback_url(url: str) -> bool:
     """Whether `url` names this machine (127.0.0.0/8, ::1, localhost): a sandbox or a test."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _endpoint(value: str, *, clear_text_ok: bool = False) -> str:

@@ -24,11 +24,12 @@ from typing import Any
 import pytest
 
 from naver_sms import bootstrap
-from naver_sms.config import AppConfig, Settings
+from naver_sms.config import AppConfig
 from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens
+from tests.reliability.workload import sandbox_settings
 
 pytestmark = pytest.mark.reliability
 
@@ -111,23 +112,6 @@ def hostile_entry(rng: random.Random, index: int) -> dict[str, Any]:
     return entry
 
 
-def cycle_settings(
-    store: str, tmp_path: Path, naver: NaverSandbox, sens: FakeSens, **more: Any
-) -> Settings:
-    return Settings(
-        store=store,
-        db_path=tmp_path / "hostile.db",
-        naver_booking_url=naver.base_url,
-        naver_login_url=naver.login_url,
-        sens_access_key=sens.access_key,  # type: ignore[arg-type]
-        sens_secret_key=sens.secret_key,  # type: ignore[arg-type]
-        sens_service_id=sens.service_id,
-        sens_url=sens.url,
-        outbox_path=tmp_path / "outbox.jsonl",
-        **more,
-    )
-
-
 @pytest.fixture(params=["sqlite", "dynalite"])
 def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "sqlite":
@@ -164,7 +148,7 @@ def test_hostile_payloads_never_stop_a_cycle_and_good_bookings_get_exactly_their
     rng.shuffle(entries)
     for entry in entries:
         naver.add_booking(STORE, entry)
-    settings = cycle_settings(tmp_path=tmp_path, naver=naver, sens=sens, **store_settings)
+    settings = sandbox_settings(tmp_path / "hostile.db", naver, sens, **store_settings)
     bootstrap.create_tables(settings)
     bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
     config = AppConfig.model_validate(

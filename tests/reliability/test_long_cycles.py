@@ -29,7 +29,14 @@ from naver_sms.cycle import CycleReport, run_cycle
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
-from tests.reliability.workload import EVENING, SENDER, due_per_store, load, store_ids
+from tests.reliability.workload import (
+    EVENING,
+    SENDER,
+    due_per_store,
+    load,
+    sandbox_settings,
+    store_ids,
+)
 
 pytestmark = pytest.mark.reliability
 
@@ -46,20 +53,6 @@ def services() -> Iterator[tuple[NaverSandbox, FakeSens]]:
         yield naver, sens
 
 
-def settings_for(tmp_path: Path, naver: NaverSandbox, sens: FakeSens) -> Settings:
-    return Settings(
-        store="sqlite",
-        db_path=tmp_path / "long.db",
-        naver_booking_url=naver.base_url,
-        naver_login_url=naver.login_url,
-        sens_access_key=sens.access_key,  # type: ignore[arg-type]
-        sens_secret_key=sens.secret_key,  # type: ignore[arg-type]
-        sens_service_id=sens.service_id,
-        sens_url=sens.url,
-        outbox_path=tmp_path / "outbox.jsonl",
-    )
-
-
 def config() -> AppConfig:
     return AppConfig.model_validate(
         {
@@ -72,7 +65,7 @@ def config() -> AppConfig:
 
 
 def prepared(tmp_path: Path, naver: NaverSandbox, sens: FakeSens) -> Settings:
-    settings = settings_for(tmp_path, naver, sens)
+    settings = sandbox_settings(tmp_path / "long.db", naver, sens)
     bootstrap.create_tables(settings)
     bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
     return settings

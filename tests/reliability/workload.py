@@ -24,11 +24,28 @@ from typing import Any
 
 import yaml
 
+from naver_sms.config import Settings
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
+from naver_sms.sandbox.sens import FakeSens
 
 EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=KST)
 SENDER = "0200000000"
+
+
+def sandbox_settings(db_path: Path, naver: NaverSandbox, sens: FakeSens, **more: Any) -> Settings:
+    """Settings of an in-process cycle against the sandbox Naver and SENS."""
+    return Settings(
+        db_path=db_path,
+        naver_booking_url=naver.base_url,
+        naver_login_url=naver.login_url,
+        sens_access_key=sens.access_key,  # type: ignore[arg-type]  # pydantic wraps it
+        sens_secret_key=sens.secret_key,  # type: ignore[arg-type]
+        sens_service_id=sens.service_id,
+        sens_url=sens.url,
+        outbox_path=db_path.parent / "outbox.jsonl",
+        **{"store": "sqlite", **more},
+    )
 
 
 def store_ids(count: int) -> list[str]:
