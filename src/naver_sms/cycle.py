@@ -1,11 +1,14 @@
 """One cycle, the one use case: fetch bookings, decide what is due, send each message once.
 
-    session check -> fetch every store (concurrent) -> store new records ->
-    rules -> per store and kind: claim -> render -> send (batched) -> mark / release
+    session check -> fetch every store (concurrent) -> read records ->
+    plan (pure, `domain.plan`) -> store new records, moves, adoptions ->
+    per store and kind: claim -> render -> send request by request ->
+    mark / unclear / release
 
+The decisions are `plan_cycle`'s; `Cycle` is the I/O that carries them out.
 The ports are passed in (`bootstrap.build_cycle_ports` makes the real ones),
 `now` is a parameter, and the result is a `CycleReport` whose `to_dict()` is
-the JSON of `design/interfaces.md`.
+the JSON report of `docs/interfaces.md`.
 """
 
 from __future__ import annotations
@@ -13,34 +16,21 @@ from __future__ import annotations
 import threading
 import time as clock
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
-from naver_sms.config import AppConfig, ConfigError, RulesConfig, StoreConfig
+from naver_sms.config import AppConfig, ConfigError, RulesConfig
 from naver_sms.database import exceptions
-from naver_sms.database.base import (
-    DEFAULT_LEASE,
-    BookingKey,
-    BookingStore,
-    sent_attributes,
-    unclear_attribute,
-)
+from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, Booking, mask_phone
 from naver_sms.domain.messages import Message, MessageError, MessageKind
-from naver_sms.domain.rules import (
-    COMPLETED,
-    CONFIRMED,
-    Decision,
-    Evaluation,
-    Rules,
-    advertising_open,
-    evaluate,
-)
+from naver_sms.domain.plan import Due, Plan, Shop, plan_cycle
+from naver_sms.domain.rules import COMPLETED, CONFIRMED, Decision, Rules, advertising_open
 from naver_sms.messaging.base import (
     Notifier,
     SenderRefused,
@@ -187,75 +177,125 @@ def rules_of(config: RulesConfig) -> Rules:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    store: StoreConfig
-    booking: Booking
-    decision: Decision
-    # The real-time window of an earlier send of this message whose answer was
-    # lost (the record's `{flag}_unclear`): SENS is asked before sending again.
-    unclear: str | None = None
+def run_cycle(
+    *,
+    ports: CyclePorts,
+    now: datetime,
+    adopt: bool = False,
+    owner: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    max_workers: int | None = None,
+    real_clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = clock.sleep,
+) -> CycleReport:
+    """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
 
-    @property
-    def key(self) -> BookingKey:
-        return self.booking.booking_num, self.booking.phone
+    `now` is the cycle's start; its clock then advances with real time.
+    `owner` names this cycle's claims (default: a fresh uuid), so racing
+    cycles never mistake each other's claims for their own. `max_workers`
+    bounds the concurrent API requests and store writes (default: `ports.workers`).
+    `real_clock` is the real time (SENS's clock, default the system's), which
+    a replay's `now` does not change.
+    """
+    return Cycle(
+        ports,
+        now,
+        adopt=adopt,
+        owner=owner,
+        lease=lease,
+        workers=max_workers or ports.workers,
+        real_clock=real_clock or _utc_now,
+        sleep=sleep,
+    ).run()
 
-    @property
-    def flag(self) -> str:
-        return self.decision.kind.flag
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class _Run:
-    """One cycle's fixed inputs, so the steps below take one argument instead of six."""
+class Cycle:
+    """The I/O of one cycle: fetch, then carry out the plan `domain.plan` decides.
 
-    ports: CyclePorts
-    now: datetime
-    owner: str
-    lease: timedelta
-    report: CycleReport
-    # Store writes are one request each (a claim cannot be batched): a pool
-    # overlaps their round trips, which is what a cold cycle's time is made of.
-    pool: ThreadPoolExecutor
-    rules: Rules
-    # The real time (SENS's clock) and a pause, both injectable for tests.
-    real_clock: Callable[[], datetime]
-    sleep: Callable[[float], None]
-    started: datetime = field(init=False)
-    # Store id -> the error text, once SENS refused that store's sender number.
-    refused: dict[str, str] = field(default_factory=dict)
-    # (booking_num, phone, flag) -> the unclear window stored on the record.
-    unclear: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    # phone -> the request ids its records already hold: never a lost answer's match.
-    recorded: dict[str, set[str]] = field(default_factory=dict)
-    _claims: dict[tuple[str, str, str], _Pending] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    Decisions live in `plan_cycle`; this object reads and writes through the
+    ports, runs store writes in one pool, and turns what fails into report
+    items, one store's trouble never stopping the others.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "started", self.real_clock())
+    def __init__(
+        self,
+        ports: CyclePorts,
+        now: datetime,
+        *,
+        adopt: bool = False,
+        owner: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        workers: int = MAX_WORKERS,
+        real_clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = clock.sleep,
+    ) -> None:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime (the host's time zone is not used)")
+        if not ports.dry_run and not getattr(ports.sender, "reaches_phones", False):
+            # The invariant: a message is recorded as sent only when a provider that
+            # reaches phones accepted it. The outbox reaches none, so it only rehearses.
+            raise ConfigError(
+                f"{ports.sender!r} does not reach phones: "
+                "set the SENS keys, or rehearse with --dry-run"
+            )
+        self.ports = ports
+        self.now = now
+        self.adopt = adopt
+        self.owner = owner or f"cycle-{uuid.uuid4().hex}"
+        self.lease = lease
+        self.workers = max(1, workers)
+        self.real_clock = real_clock
+        self.sleep = sleep
+        self.rules = rules_of(ports.config.rules)
+        self.stores = {store.id: store for store in ports.config.stores}
+        self.report = CycleReport(now=now, stores=len(ports.config.stores), dry_run=ports.dry_run)
+        # Store id -> the error text, once SENS refused that store's sender number.
+        self.refused: dict[str, str] = {}
+        # phone -> the request ids its records already hold: never a lost answer's match.
+        self.recorded: Mapping[str, frozenset[str]] = {}
+        self._claims: dict[tuple[str, str, str], Due] = {}
+        self._lock = threading.Lock()
+        self._started = real_clock()
+        # Store writes are one request each (a claim cannot be batched): a pool
+        # overlaps their round trips, which is what a cold cycle's time is made of.
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cycle")
+
+    # -------------------------------------------------------------- running
+
+    def run(self) -> CycleReport:
+        ports, report = self.ports, self.report
+        started = clock.perf_counter()
+        for warning in ports.config.warnings():
+            log.warning("Config holds messages back", operation="run_cycle", error=warning)
+        try:
+            with self.pool:
+                cookies = self._session()
+                if cookies is not None:
+                    plan = self._apply(self._plan(self._fetch_all(cookies)))
+                    self._send_all(plan)
+        except Exception as exc:
+            # The cycle's log line (written below) must not read as a success.
+            report.errors.append({"store": "", "error": f"cycle stopped: {exc}"})
+            self._release_open_claims()
+            raise
+        finally:
+            report.duration_ms = round((clock.perf_counter() - started) * 1000)
+            _publish(ports, report)
+        return report
 
     def clock(self) -> datetime:
         """The cycle's clock: `now` advancing with real time, so leases and the
         advertising window are judged at the moment of each write and request."""
-        return self.now + (self.real_clock() - self.started)
+        return self.now + (self.real_clock() - self._started)
 
     @property
     def records_sends(self) -> bool:
         """Whether an acceptance here is a text on a phone (not a rehearsal)."""
         return not self.ports.dry_run
-
-    def hold_claim(self, pending: _Pending) -> None:
-        with self._lock:
-            self._claims[(*pending.key, pending.flag)] = pending
-
-    def forget_claim(self, pending: _Pending) -> None:
-        with self._lock:
-            self._claims.pop((*pending.key, pending.flag), None)
-
-    def open_claims(self) -> list[_Pending]:
-        """Claims taken and neither sent, marked unclear nor released."""
-        with self._lock:
-            return list(self._claims.values())
 
     def each(self, work: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
         return list(self.pool.map(work, items))
@@ -277,274 +317,500 @@ class _Run:
 
         return list(self.pool.map(guarded, items))
 
+    def write_all(
+        self, what: str, items: Sequence[tuple[BookingKey, _T]], write: Callable[[_T], bool]
+    ) -> tuple[int, set[BookingKey]]:
+        """Run one kind of record write for many bookings: (writes applied, keys that failed).
 
-def run_cycle(
-    *,
-    ports: CyclePorts,
-    now: datetime,
-    adopt: bool = False,
-    owner: str | None = None,
-    lease: timedelta = DEFAULT_LEASE,
-    max_workers: int | None = None,
-    real_clock: Callable[[], datetime] | None = None,
-    sleep: Callable[[float], None] = clock.sleep,
-) -> CycleReport:
-    """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
-
-    `now` is the cycle's start; its clock then advances with real time.
-    `owner` names this cycle's claims (default: a fresh uuid), so racing
-    cycles never mistake each other's claims for their own. `max_workers`
-    bounds the concurrent API requests and store writes (default: `ports.workers`).
-    `real_clock` is the real time (SENS's clock, default the system's), which
-    a replay's `now` does not change.
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime (the host's time zone is not used)")
-    if not ports.dry_run and not getattr(ports.sender, "reaches_phones", False):
-        # The invariant: a message is recorded as sent only when a provider that
-        # reaches phones accepted it. The outbox reaches none, so it only rehearses.
-        raise ConfigError(
-            f"{ports.sender!r} does not reach phones: set the SENS keys, or rehearse with --dry-run"
-        )
-    started = clock.perf_counter()
-    report = CycleReport(now=now, stores=len(ports.config.stores), dry_run=ports.dry_run)
-    for warning in ports.config.warnings():
-        log.warning("Config holds messages back", operation="run_cycle", error=warning)
-    run: _Run | None = None
-    try:
-        with ThreadPoolExecutor(
-            max_workers=max(1, max_workers or ports.workers), thread_name_prefix="cycle"
-        ) as pool:
-            run = _Run(
-                ports,
-                now,
-                owner or f"cycle-{uuid.uuid4().hex}",
-                lease,
-                report,
-                pool,
-                rules_of(ports.config.rules),
-                real_clock or _utc_now,
-                sleep,
+        The one place where failed writes become report errors: one per store,
+        naming how many bookings and what happens next.
+        """
+        results = self.each_write(write, [item for _key, item in items])
+        failed: dict[str, list[tuple[BookingKey, DynamoDBException]]] = {}
+        for (key, _item), result in zip(items, results, strict=True):
+            if isinstance(result, DynamoDBException):
+                failed.setdefault(key[0].partition("_")[0], []).append((key, result))
+        for biz_id, rows in sorted(failed.items()):
+            count = f"{len(rows)} booking{'s' if len(rows) != 1 else ''}"
+            self.report.errors.append(
+                {
+                    "store": biz_id,
+                    "error": f"{count} of store {biz_id} {what}; retried next cycle: {rows[0][1]}",
+                }
             )
-            cookies = _session(run)
-            if cookies is not None:
-                evaluations = _prepare(run, _fetch_all(run, cookies), adopt=adopt)
-                _send_all(run, evaluations)
-    except Exception as exc:
-        # The cycle's log line (written below) must not read as a success.
-        report.errors.append({"store": "", "error": f"cycle stopped: {exc}"})
-        if run is not None:
-            _release_open_claims(run)
-        raise
-    finally:
-        report.duration_ms = round((clock.perf_counter() - started) * 1000)
-        _publish(ports, report)
-    return report
+        applied = sum(result is True for result in results)
+        return applied, {key for rows in failed.values() for key, _exc in rows}
 
+    # -------------------------------------------------------------- claims held
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    def hold_claim(self, due: Due) -> None:
+        with self._lock:
+            self._claims[(*due.key, due.flag)] = due
 
+    def forget_claim(self, due: Due) -> None:
+        with self._lock:
+            self._claims.pop((*due.key, due.flag), None)
 
-def _release_open_claims(run: _Run) -> None:
-    """A cycle that ends early gives back what it claimed and did not send.
+    def _release_open_claims(self) -> None:
+        """A cycle that ends early gives back what it claimed and did not send.
 
-    Without this a crash after the claims leaves them held for the whole lease,
-    and the next cycle silently skips those messages.
-    """
-    leftover = run.open_claims()
-    if not leftover:
-        return
-    for pending in leftover:
-        with suppress(Exception):  # best effort: an unreleased claim still lapses
-            run.ports.bookings.release(*pending.key, pending.flag, run.owner)
-        run.forget_claim(pending)
-    log.warning(
-        "Cycle stopped early; its unsent claims were released",
-        operation="run_cycle",
-        context={"released": len(leftover)},
-    )
+        Without this a crash after the claims leaves them held for the whole lease,
+        and the next cycle silently skips those messages.
+        """
+        with self._lock:
+            leftover = list(self._claims.values())
+        if not leftover:
+            return
+        for due in leftover:
+            with suppress(Exception):  # best effort: an unreleased claim still lapses
+                self.ports.bookings.release(*due.key, due.flag, self.owner)
+            self.forget_claim(due)
+        log.warning(
+            "Cycle stopped early; its unsent claims were released",
+            operation="run_cycle",
+            context={"released": len(leftover)},
+        )
 
+    # -------------------------------------------------------------- session
 
-# -------------------------------------------------------------- session
-
-
-def _session(run: _Run) -> Cookies | None:
-    ports, report = run.ports, run.report
-    biz_id = ports.config.stores[0].id  # any store's console checks the owner's cookies
-    try:
-        return ports.sessions.ensure_session(biz_id, run.now)
-    except LoginChallenge as exc:
-        report.login_challenge = True
-        report.errors.append({"store": "", "error": str(exc)})
-        ports.notifier.alert(str(exc))
-    except NaverThrottled:
-        report.errors += [{"store": store.id, "error": THROTTLED} for store in ports.config.stores]
-        ports.notifier.alert(THROTTLED)
-    except NaverError as exc:  # a failed login, or a check that could not be made
-        report.errors.append({"store": "", "error": f"no Naver session: {exc}"})
-        ports.notifier.alert(f"no Naver session, nothing fetched: {exc}")
-    return None
-
-
-# -------------------------------------------------------------- fetch
-
-
-def _fetch_all(run: _Run, cookies: Cookies) -> dict[str, list[Booking]]:
-    """Each store's bookings, RC03 and RC08 deduplicated; failed stores are left out."""
-    ports, report = run.ports, run.report
-    today = run.now.astimezone(KST).date()
-    windows = {
-        CONFIRMED: (today, today + timedelta(days=CONFIRMED_DAYS - 1)),
-        COMPLETED: (today, today),  # the post-visit window: today
-    }
-    jobs = [(store.id, status) for store in ports.config.stores for status in windows]
-    # Once Naver throttles the account every further request is refused too and
-    # only prolongs the throttle: the rest of the cycle asks nothing more.
-    throttled = threading.Event()
-
-    def fetch(job: tuple[str, str]) -> FetchResult | NaverError:
-        biz_id, status = job
-        start, end = windows[status]
-        if throttled.is_set():
-            return NaverThrottled()
+    def _session(self) -> Cookies | None:
+        ports, report = self.ports, self.report
+        biz_id = ports.config.stores[0].id  # any store's console checks the owner's cookies
         try:
-            return ports.booking_api.fetch_bookings(biz_id, status, start, end, cookies)
-        except NaverThrottled as exc:
-            throttled.set()
-            return exc
-        except NaverError as exc:  # one store's trouble must not stop the others
-            return exc
+            return ports.sessions.ensure_session(biz_id, self.now)
+        except LoginChallenge as exc:
+            report.login_challenge = True
+            report.errors.append({"store": "", "error": str(exc)})
+            ports.notifier.alert(str(exc))
+        except NaverThrottled:
+            report.errors += [
+                {"store": store.id, "error": THROTTLED} for store in ports.config.stores
+            ]
+            ports.notifier.alert(THROTTLED)
+        except NaverError as exc:  # a failed login, or a check that could not be made
+            report.errors.append({"store": "", "error": f"no Naver session: {exc}"})
+            ports.notifier.alert(f"no Naver session, nothing fetched: {exc}")
+        return None
 
-    results = run.each(fetch, jobs)
-    failed: set[str] = set()
-    unread: set[str] = set()
-    found: dict[str, dict[BookingKey, Booking]] = {store.id: {} for store in ports.config.stores}
-    seen_invalid: set[tuple[str, str]] = set()
-    for (biz_id, _status), result in zip(jobs, results, strict=True):
-        if isinstance(result, NaverThrottled):
-            unread.add(biz_id)
-            continue
-        if isinstance(result, NaverError):
-            failed.add(biz_id)
-            report.errors.append({"store": biz_id, "error": str(result)})
-            continue
-        for booking in result.bookings:
-            # RC08 is fetched second: a visit that ended between the calls keeps that status.
-            found[biz_id][(booking.booking_num, booking.phone)] = booking
-        for entry in result.unusable:
-            item = entry.to_dict()
-            key = (item["booking_num"], item["reason"])
-            if key not in seen_invalid:
-                seen_invalid.add(key)
-                report.invalid.append(item)
-    for biz_id in sorted(unread - failed):
-        report.errors.append({"store": biz_id, "error": THROTTLED})
-    if unread:
-        ports.notifier.alert(f"{THROTTLED} ({len(unread)} stores not read)")
-    failed |= unread
-    for biz_id in sorted(failed - unread):
-        ports.notifier.alert(f"store {biz_id} skipped this cycle: bookings could not be fetched")
-    return {biz_id: list(rows.values()) for biz_id, rows in found.items() if biz_id not in failed}
+    # -------------------------------------------------------------- fetch
 
+    def _fetch_all(self, cookies: Cookies) -> dict[str, list[Booking]]:
+        """Each store's bookings, RC03 and RC08 deduplicated; failed stores are left out."""
+        ports, report = self.ports, self.report
+        today = self.now.astimezone(KST).date()
+        windows = {
+            CONFIRMED: (today, today + timedelta(days=CONFIRMED_DAYS - 1)),
+            COMPLETED: (today, today),  # the post-visit window: today
+        }
+        jobs = [(store.id, status) for store in ports.config.stores for status in windows]
+        # Once Naver throttles the account every further request is refused too and
+        # only prolongs the throttle: the rest of the cycle asks nothing more.
+        throttled = threading.Event()
 
-# -------------------------------------------------------------- records and rules
+        def fetch(job: tuple[str, str]) -> FetchResult | NaverError:
+            biz_id, status = job
+            start, end = windows[status]
+            if throttled.is_set():
+                return NaverThrottled()
+            try:
+                return ports.booking_api.fetch_bookings(biz_id, status, start, end, cookies)
+            except NaverThrottled as exc:
+                throttled.set()
+                return exc
+            except NaverError as exc:  # one store's trouble must not stop the others
+                return exc
 
-
-def _prepare(
-    run: _Run, bookings: dict[str, list[Booking]], *, adopt: bool
-) -> list[tuple[StoreConfig, Evaluation]]:
-    """Store new records and moved visits, adopt, and evaluate the rules; all before any send."""
-    ports, report, store_db = run.ports, run.report, run.ports.bookings
-    everything = [booking for rows in bookings.values() for booking in rows]
-    report.bookings = len(everything)
-    keys = [(b.booking_num, b.phone) for b in everything]
-    # Read in batches side by side: one after another, 500 stores' reads were
-    # a third of a warm cycle.
-    records: dict[BookingKey, dict[str, Any]] = {}
-    for found in run.each(
-        store_db.get_bookings, [keys[i : i + READ_BATCH] for i in range(0, len(keys), READ_BATCH)]
-    ):
-        records.update(found)
-    for (booking_num, phone), record in records.items():
-        for kind in MessageKind:
-            window = record.get(unclear_attribute(kind.flag))
-            if isinstance(window, str) and record.get(kind.flag) is not True:
-                run.unclear[(booking_num, phone, kind.flag)] = window
-            request_id = record.get(sent_attributes(kind.flag)[0])
-            if isinstance(request_id, str):
-                run.recorded.setdefault(phone, set()).add(request_id)
-    new = [b for b in everything if (b.booking_num, b.phone) not in records]
-    created = run.each_write(lambda b: store_db.create_booking(b.to_item()), new)
-    report.created = sum(result is True for result in created)
-    # A booking is stored before anything is sent to it: one whose record could
-    # not be written waits for the next cycle.
-    unstored = _write_failures(run, "not stored", new, created)
-
-    rules = run.rules
-    stores = {store.id: store for store in ports.config.stores}
-    evaluations = []
-    moves: list[tuple[str, str, str]] = []
-    adoptions: list[tuple[str, str, str]] = []
-    for biz_id, rows in bookings.items():
-        store = stores[biz_id]
-        for booking in rows:
-            if (booking.booking_num, booking.phone) in unstored:
+        results = self.each(fetch, jobs)
+        failed: set[str] = set()
+        unread: set[str] = set()
+        found: dict[str, dict[BookingKey, Booking]] = {s.id: {} for s in ports.config.stores}
+        seen_invalid: set[tuple[str, str]] = set()
+        for (biz_id, _status), result in zip(jobs, results, strict=True):
+            if isinstance(result, NaverThrottled):
+                unread.add(biz_id)
                 continue
-            result = evaluate(
-                booking,
-                records.get((booking.booking_num, booking.phone)),
-                run.now,
-                rules,
-                advertising_allowed=bool(store.opt_out),
-                adopt=adopt,
+            if isinstance(result, NaverError):
+                failed.add(biz_id)
+                report.errors.append({"store": biz_id, "error": str(result)})
+                continue
+            for booking in result.bookings:
+                # RC08 is fetched second: a visit that ended between the calls keeps that status.
+                found[biz_id][(booking.booking_num, booking.phone)] = booking
+            for entry in result.unusable:
+                item = entry.to_dict()
+                key = (item["booking_num"], item["reason"])
+                if key not in seen_invalid:
+                    seen_invalid.add(key)
+                    report.invalid.append(item)
+        for biz_id in sorted(unread - failed):
+            report.errors.append({"store": biz_id, "error": THROTTLED})
+        if unread:
+            ports.notifier.alert(f"{THROTTLED} ({len(unread)} stores not read)")
+        for biz_id in sorted(failed):
+            ports.notifier.alert(
+                f"store {biz_id} skipped this cycle: bookings could not be fetched"
             )
-            key = (booking.booking_num, booking.phone)
-            if result.reschedule_to is not None:
-                moves.append((*key, result.reschedule_to))
-            adoptions += [(*key, decision.kind.flag) for decision in result.adopt]
-            report.held += [_decision_item(booking, decision) for decision in result.held]
-            evaluations.append((store, result))
-    moved = run.each_write(lambda move: store_db.reschedule(*move), moves)
-    report.rescheduled = sum(result is True for result in moved)
-    # Not moved: its reminder flag may still be the old time's, so it waits.
-    unmoved = _write_failures(run, "not moved to their new time", moves, moved)
-    if ports.dry_run:
-        report.adopted = len(adoptions)
-    else:
-        adopted = run.each_write(lambda a: store_db.update_flag(*a, value=True), adoptions)
-        report.adopted = sum(result is True for result in adopted)
-        _write_failures(run, "not adopted (run --adopt again)", adoptions, adopted)
-    if unmoved:
-        evaluations = [
-            (store, result)
-            for store, result in evaluations
-            if (result.booking.booking_num, result.booking.phone) not in unmoved
+        failed |= unread
+        return {
+            biz_id: list(rows.values()) for biz_id, rows in found.items() if biz_id not in failed
+        }
+
+    # -------------------------------------------------------------- plan and records
+
+    def _plan(self, found: Mapping[str, list[Booking]]) -> Plan:
+        """Read the records of what Naver showed and decide, before any write or send."""
+        everything = [booking for rows in found.values() for booking in rows]
+        self.report.bookings = len(everything)
+        keys = [(b.booking_num, b.phone) for b in everything]
+        # Read in batches side by side: one after another, 500 stores' reads were
+        # a third of a warm cycle.
+        records: dict[BookingKey, dict[str, Any]] = {}
+        batches = [keys[i : i + READ_BATCH] for i in range(0, len(keys), READ_BATCH)]
+        for batch in self.each(self.ports.bookings.get_bookings, batches):
+            records.update(batch)
+        shops = [
+            Shop(store.id, advertising_allowed=bool(store.opt_out))
+            for store in self.ports.config.stores
         ]
-    return evaluations
+        return plan_cycle(found, records, self.now, self.rules, shops, adopt=self.adopt)
 
-
-def _write_failures(
-    run: _Run, what: str, items: Sequence[Any], results: Sequence[Any]
-) -> set[BookingKey]:
-    """Report the failed writes of `each_write` (one error per store); their booking keys."""
-    failed: dict[str, list[tuple[BookingKey, DynamoDBException]]] = {}
-    for item, result in zip(items, results, strict=True):
-        if isinstance(result, DynamoDBException):
-            booking_num, phone = (
-                (item.booking_num, item.phone) if isinstance(item, Booking) else item[:2]
-            )
-            biz_id = booking_num.partition("_")[0]
-            failed.setdefault(biz_id, []).append(((booking_num, phone), result))
-    for biz_id, rows in sorted(failed.items()):
-        count = f"{len(rows)} booking{'s' if len(rows) != 1 else ''}"
-        run.report.errors.append(
-            {
-                "store": biz_id,
-                "error": f"{count} of store {biz_id} {what}; retried next cycle: {rows[0][1]}",
-            }
+    def _apply(self, plan: Plan) -> Plan:
+        """Store new records, moved visits and adoptions; the plan of what may be sent."""
+        report, repository = self.report, self.ports.bookings
+        self.recorded = plan.recorded
+        # A booking is stored before anything is sent to it: one whose record could
+        # not be written waits for the next cycle, and nothing else is said of it.
+        report.created, unstored = self.write_all(
+            "not stored",
+            [((b.booking_num, b.phone), b) for b in plan.create],
+            lambda booking: repository.create_booking(booking.to_item()),
         )
-    return {key for rows in failed.values() for key, _exc in rows}
+        report.held += [
+            _decision_item(h.booking, h.decision)
+            for h in plan.held
+            if (h.booking.booking_num, h.booking.phone) not in unstored
+        ]
+        # Not moved: its reminder flag may still be the old time's, so it waits.
+        report.rescheduled, unmoved = self.write_all(
+            "not moved to their new time",
+            [(key, (key, time)) for key, time in plan.moves],
+            lambda move: repository.reschedule(*move[0], move[1]),
+        )
+        if self.ports.dry_run:
+            report.adopted = len(plan.adopt)
+        else:
+            report.adopted, _ = self.write_all(
+                "not adopted (run --adopt again)",
+                [(key, (key, flag)) for key, flag in plan.adopt if key not in unstored],
+                lambda adoption: repository.update_flag(*adoption[0], adoption[1], value=True),
+            )
+        return plan.without(unstored | unmoved)
+
+    # -------------------------------------------------------------- send
+
+    def _send_all(self, plan: Plan) -> None:
+        """Per store, one batch per kind in kind order, so a confirmation precedes its reminder."""
+        for _shop, batches in plan.batches:
+            held_back: set[BookingKey] = set()
+            for batch in batches:
+                todo = [due for due in batch if due.key not in held_back]
+                # A reminder never overtakes its confirmation: when this cycle did not
+                # send that (it failed, or another cycle holds it), the reminder waits.
+                held_back |= self._send_batch(todo)
+
+    def _send_batch(self, batch: Sequence[Due]) -> set[BookingKey]:
+        """Claim, render and send one batch; the keys of the bookings whose message did not go."""
+        if not batch:
+            return set()
+        refused = self.refused.get(batch[0].shop)
+        if refused is not None:
+            for due in batch:
+                self._held(due, refused)
+            return {due.key for due in batch}
+        claimed_at = self.clock()
+        won = self._claim(batch, claimed_at)
+        # Not claimed: sent already, another cycle is sending it right now, or the claim failed.
+        not_sent = {p.key for p in batch} - {p.key for p in won}
+        rendered: list[tuple[Due, Message]] = []
+        for due in won:
+            try:
+                message = self.ports.renderer.message(self.stores[due.shop], due.kind, due.booking)
+            except Exception as exc:  # the owner's template costs this message only
+                reason = (
+                    str(exc) if isinstance(exc, MessageError) else f"{type(exc).__name__}: {exc}"
+                )
+                self._failed(due, reason)
+                self._release([due])  # at once: a later cycle (or a fixed template) tries again
+                not_sent.add(due.key)
+                continue
+            rendered.append((due, message))
+        doubtful = [(p, m) for p, m in rendered if p.unclear is not None and not self.ports.dry_run]
+        fresh = [(p, m) for p, m in rendered if p.unclear is None or self.ports.dry_run]
+        if doubtful:
+            again, unresolved = self._reconcile(doubtful)
+            fresh += again
+            not_sent |= unresolved
+        return not_sent | self._transmit(fresh, claimed_at)
+
+    def _reconcile(
+        self, doubtful: Sequence[tuple[Due, Message]]
+    ) -> tuple[list[tuple[Due, Message]], set[BookingKey]]:
+        """Messages whose earlier send had no clear answer: record what SENS accepted then.
+
+        Returns the messages SENS does not list (to be sent now) and the keys of
+        those that wait because SENS could not be asked.
+        """
+        windows: dict[str, list[tuple[Due, Message]]] = {}
+        for due, message in doubtful:
+            windows.setdefault(due.unclear or "", []).append((due, message))
+        again: list[tuple[Due, Message]] = []
+        waiting: set[BookingKey] = set()
+        found: list[tuple[Due, str, Message]] = []
+        for window, items in windows.items():
+            start, end = _window_bounds(window)
+            # The same customer's other messages of the window (a confirmation a
+            # minute before the guide) look alike to SENS's list: their recorded
+            # requests are left out, so a lost guide is never taken for them.
+            exclude = {rid for p, _m in items for rid in self.recorded.get(p.booking.phone, ())}
+            try:
+                request_ids = self.ports.sender.find_accepted(
+                    [m for _p, m in items], start, end, exclude=exclude
+                )
+            except SendError as exc:
+                # Sending again blind could repeat the text; waiting costs minutes.
+                for due, _message in items:
+                    self._failed(
+                        due,
+                        "an earlier send had no clear answer and SENS could not be asked "
+                        f"whether it was accepted; the next cycle asks again: {exc}",
+                    )
+                self._release([p for p, _m in items])
+                waiting |= {p.key for p, _m in items}
+                continue
+            for (due, message), request_id in zip(items, request_ids, strict=True):
+                if request_id is None:
+                    again.append((due, message))
+                else:
+                    found.append((due, request_id, message))
+        for due, request_id, error in self.each(lambda item: self._mark(item[0], item[1]), found):
+            self._report_marked(due, request_id, error, earlier=True)
+        return again, waiting
+
+    def _stop_reason(self, kind: MessageKind, claimed_at: datetime) -> str | None:
+        """Why no further request of this batch may start now, on the cycle's advancing clock."""
+        now = self.clock()
+        if now >= claimed_at + self.lease * SEND_WITHIN:
+            return "the cycle ran long; left to the next cycle before its claim could lapse"
+        if kind.is_advertising and not advertising_open(now, self.rules.event_window, AD_MARGIN):
+            return "the advertising window closed while the cycle ran; not sent"
+        return None
+
+    def _transmit(
+        self, items: Sequence[tuple[Due, Message]], claimed_at: datetime
+    ) -> set[BookingKey]:
+        """Send request by request; each request's messages are marked as soon as it returns."""
+        if not items:
+            return set()
+        sending = _Sending(self, items)
+        kind = items[0][0].decision.kind
+        requests = self.ports.sender.send_requests([message for _pending, message in items])
+        stopped: str | None = None
+        try:
+            while sending.unanswered:
+                stopped = self._stop_reason(kind, claimed_at)
+                if stopped is not None:
+                    break
+                started = self.real_clock()
+                try:
+                    results = next(requests)
+                except StopIteration:
+                    break
+                except Exception:
+                    if self.records_sends:
+                        # The sender broke mid-request: those texts may have gone. As
+                        # unclear, none is sent again without asking SENS first.
+                        self._unclear(list(sending.unanswered.values()), started, self.real_clock())
+                        sending.unanswered.clear()
+                    raise  # a rehearsal's claims are released by run_cycle
+                sending.answered(results, started, self.real_clock())
+                # Recorded before the next request goes: a crash can then repeat at
+                # most the one request in flight, never a whole batch.
+                sending.report_marks()
+                if items[0][0].shop in self.refused:
+                    break  # the rest would be refused the same way
+        finally:
+            # Stopping a generator sender ends it where it stands: nothing more goes.
+            stop = getattr(requests, "close", None)
+            if callable(stop):
+                stop()
+            sending.report_marks()
+        for due in sending.unanswered.values():
+            # Claimed but never sent: back at once for the next cycle.
+            self._held(due, stopped or self.refused.get(due.shop) or "not sent")
+            sending.to_release.append(due)
+            sending.not_sent.add(due.key)
+        self._release(sending.to_release)
+        return sending.not_sent
+
+    def _report_marked(
+        self,
+        due: Due,
+        request_id: str,
+        error: str | None,
+        *,
+        earlier: bool = False,
+        adjusted: tuple[str, ...] = (),
+    ) -> None:
+        if error is not None:
+            self._failed(due, error)
+            return
+        more: dict[str, Any] = {"request_id": request_id}
+        if adjusted:
+            more["adjusted"] = list(adjusted)
+        if earlier:
+            more["note"] = (
+                "accepted by SENS in an earlier cycle whose answer was lost; "
+                "recorded now, not resent"
+            )
+        self.report.sent.append(_item(due, **more))
+
+    def _refused(self, due: Due, error: SenderRefused) -> None:
+        """The provider refuses the store's sender number: one error and one alert a day."""
+        store = self.stores[due.shop]
+        if store.id in self.refused:
+            return
+        text = (
+            f"store {store.id}: SENS refuses the sender number {error.sender or store.sender} "
+            f"({error.reason}); register it in the SENS console. Its messages wait, unsent"
+        )
+        self.refused[store.id] = text
+        self.report.errors.append({"store": store.id, "error": text})
+        with suppress(Exception):  # the operator channel must never fail a cycle
+            self.ports.notifier.alert(text, every=REFUSED_ALERT_EVERY)
+
+    def _unclear(self, due: Sequence[Due], start: datetime, end: datetime) -> None:
+        """Keep the claims of messages SENS may have accepted and note when they went."""
+        window = f"{_epoch_ms(start)}-{_epoch_ms(end)}"
+
+        def note(p: Due) -> tuple[Due, str | None]:
+            for attempt in range(MARK_ATTEMPTS):
+                try:
+                    self.ports.bookings.mark_unclear(*p.key, p.flag, self.owner, window)
+                    return p, None
+                except exceptions.PermissionError as exc:
+                    return p, str(exc)
+                except DynamoDBException as exc:
+                    if attempt == MARK_ATTEMPTS - 1:
+                        return p, str(exc)
+                    self.sleep(MARK_BACKOFF_S * 2**attempt)
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        for item, error in self.each(note, due):
+            self.forget_claim(item)
+            if error is not None:
+                # The claim still lapses on its own; without the note the next
+                # cycle cannot ask SENS first, so the request id search is by log.
+                log.error(
+                    "Send outcome unclear and not recorded",
+                    operation="mark_unclear",
+                    context={"booking_num": item.booking.booking_num, "flag": item.flag},
+                    error=error,
+                )
+            self.report.unclear.append(
+                _item(
+                    item,
+                    why="SENS's answer was lost; before sending again the next cycle asks SENS "
+                    "whether it was accepted",
+                )
+            )
+
+    def _claim(self, batch: Sequence[Due], now: datetime) -> list[Due]:
+        """The due messages this cycle won the right to send."""
+        repository = self.ports.bookings
+
+        def claim(p: Due) -> bool:
+            return repository.claim(*p.key, p.flag, self.owner, now, self.lease)
+
+        won = []
+        for due, result in zip(batch, self.each_write(claim, batch), strict=True):
+            if isinstance(result, DynamoDBException):
+                # Perhaps applied with its answer lost: then the claim expires unused.
+                self._failed(due, f"not claimed, the next cycle tries again: {result}")
+            elif result:
+                self.hold_claim(due)
+                won.append(due)
+        return won
+
+    def _release(self, due: Sequence[Due]) -> None:
+        repository = self.ports.bookings
+
+        def release(p: Due) -> bool:
+            return repository.release(*p.key, p.flag, self.owner)
+
+        for item, result in zip(due, self.each_write(release, due), strict=True):
+            self.forget_claim(item)
+            if isinstance(result, DynamoDBException):
+                # Harmless: the claim expires with its lease and a later cycle sends.
+                log.warning(
+                    "Claim not released; it expires with its lease",
+                    operation="release",
+                    context={"booking_num": item.booking.booking_num, "flag": item.flag},
+                    error=str(result),
+                )
+
+    def _mark(self, due: Due, request_id: str) -> tuple[Due, str, str | None]:
+        """(due, request id, error or None) once the accepted message is recorded as sent."""
+        booking, flag = due.booking, due.flag
+        context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
+        self.forget_claim(due)  # accepted: never released, whatever the mark does
+        try:
+            marked = self._mark_with_retries(due, request_id)
+        except DynamoDBException as exc:
+            # Accepted but not recorded: once the claim expires it may be sent again.
+            # The request id in this line is how an operator finds such a twin.
+            log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
+            return due, request_id, f"sent (request {request_id}) but not recorded: {exc}"
+        if not marked:
+            log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
+        return due, request_id, None
+
+    def _mark_with_retries(self, due: Due, request_id: str) -> bool:
+        """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
+        for attempt in range(MARK_ATTEMPTS):
+            try:
+                return self.ports.bookings.mark_sent(
+                    *due.key, due.flag, self.owner, request_id, self.clock()
+                )
+            except exceptions.PermissionError:
+                raise  # no retry makes a denied write allowed
+            except DynamoDBException:
+                if attempt == MARK_ATTEMPTS - 1:
+                    raise
+                self.sleep(MARK_BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failed(self, due: Due, error: str) -> None:
+        self.report.failed.append(_item(due, error=error))
+
+    def _held(self, due: Due, why: str) -> None:
+        self.report.held.append(_item(due, why=why))
+
+
+def _window_bounds(window: str) -> tuple[datetime, datetime]:
+    """The real-time window of an unclear send, widened by the slack SENS's clock may need."""
+    start_ms, _, end_ms = window.partition("-")
+    start = datetime.fromtimestamp(int(start_ms) / 1000, UTC) - UNCLEAR_SLACK
+    end = datetime.fromtimestamp(int(end_ms) / 1000, UTC) + UNCLEAR_SLACK
+    return start, end
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _adjusted(message: Message) -> dict[str, Any]:
+    """What had to change in Naver's values so the text could go, for the report."""
+    return {"adjusted": list(message.adjusted)} if message.adjusted else {}
 
 
 def _decision_item(booking: Booking, decision: Decision, **more: Any) -> dict[str, Any]:
@@ -559,389 +825,54 @@ def _decision_item(booking: Booking, decision: Decision, **more: Any) -> dict[st
     }
 
 
-def _item(pending: _Pending, **more: Any) -> dict[str, Any]:
-    return _decision_item(pending.booking, pending.decision, store=pending.store.id, **more)
-
-
-# -------------------------------------------------------------- send
-
-
-def _send_all(run: _Run, evaluations: Sequence[tuple[StoreConfig, Evaluation]]) -> None:
-    """Per store, one batch per kind in kind order, so a confirmation precedes its reminder."""
-    for batches in _batches(run, evaluations):
-        held_back: set[BookingKey] = set()
-        for batch in batches:
-            todo = [pending for pending in batch if pending.key not in held_back]
-            # A reminder never overtakes its confirmation: when this cycle did not
-            # send that (it failed, or another cycle holds it), the reminder waits.
-            held_back |= _send_batch(run, todo)
-
-
-def _batches(
-    run: _Run, evaluations: Sequence[tuple[StoreConfig, Evaluation]]
-) -> Iterator[list[list[_Pending]]]:
-    by_store: dict[str, dict[MessageKind, list[_Pending]]] = {}
-    for store, result in evaluations:
-        kinds = by_store.setdefault(store.id, {kind: [] for kind in MessageKind})
-        for decision in result.due:
-            key = (result.booking.booking_num, result.booking.phone)
-            unclear = run.unclear.get((*key, decision.kind.flag))
-            kinds[decision.kind].append(_Pending(store, result.booking, decision, unclear))
-    for kinds in by_store.values():
-        yield [kinds[kind] for kind in MessageKind if kinds[kind]]
-
-
-def _send_batch(run: _Run, batch: Sequence[_Pending]) -> set[BookingKey]:
-    """Claim, render and send one batch; the keys of the bookings whose message did not go."""
-    if not batch:
-        return set()
-    refused = run.refused.get(batch[0].store.id)
-    if refused is not None:
-        for pending in batch:
-            _held(run, pending, refused)
-        return {pending.key for pending in batch}
-    claimed_at = run.clock()
-    won = _claim(run, batch, claimed_at)
-    # Not claimed: sent already, another cycle is sending it right now, or the claim failed.
-    not_sent = {p.key for p in batch} - {p.key for p in won}
-    rendered: list[tuple[_Pending, Message]] = []
-    for pending in won:
-        try:
-            message = run.ports.renderer.message(
-                pending.store, pending.decision.kind, pending.booking
-            )
-        except Exception as exc:  # the owner's template costs this message only
-            reason = str(exc) if isinstance(exc, MessageError) else f"{type(exc).__name__}: {exc}"
-            _failed(run, pending, reason)
-            _release(run, [pending])  # at once: a later cycle (or a fixed template) tries again
-            not_sent.add(pending.key)
-            continue
-        rendered.append((pending, message))
-    doubtful = [(p, m) for p, m in rendered if p.unclear is not None and not run.ports.dry_run]
-    fresh = [(p, m) for p, m in rendered if p.unclear is None or run.ports.dry_run]
-    if doubtful:
-        again, unresolved = _reconcile(run, doubtful)
-        fresh += again
-        not_sent |= unresolved
-    return not_sent | _transmit(run, fresh, claimed_at)
-
-
-def _reconcile(
-    run: _Run, doubtful: Sequence[tuple[_Pending, Message]]
-) -> tuple[list[tuple[_Pending, Message]], set[BookingKey]]:
-    """Messages whose earlier send had no clear answer: record what SENS accepted then.
-
-    Returns the messages SENS does not list (to be sent now) and the keys of
-    those that wait because SENS could not be asked.
-    """
-    windows: dict[str, list[tuple[_Pending, Message]]] = {}
-    for pending, message in doubtful:
-        windows.setdefault(pending.unclear or "", []).append((pending, message))
-    again: list[tuple[_Pending, Message]] = []
-    waiting: set[BookingKey] = set()
-    found: list[tuple[_Pending, str, Message]] = []
-    for window, items in windows.items():
-        start, end = _window_bounds(window)
-        # The same customer's other messages of the window (a confirmation a
-        # minute before the guide) look alike to SENS's list: their recorded
-        # requests are left out, so a lost guide is never taken for them.
-        exclude = {rid for p, _m in items for rid in run.recorded.get(p.booking.phone, ())}
-        try:
-            request_ids = run.ports.sender.find_accepted(
-                [m for _p, m in items], start, end, exclude=exclude
-            )
-        except SendError as exc:
-            # Sending again blind could repeat the text; waiting costs minutes.
-            for pending, _message in items:
-                _failed(
-                    run,
-                    pending,
-                    "an earlier send had no clear answer and SENS could not be asked "
-                    f"whether it was accepted; the next cycle asks again: {exc}",
-                )
-            _release(run, [p for p, _m in items])
-            waiting |= {p.key for p, _m in items}
-            continue
-        for (pending, message), request_id in zip(items, request_ids, strict=True):
-            if request_id is None:
-                again.append((pending, message))
-            else:
-                found.append((pending, request_id, message))
-    for pending, request_id, error in run.each(lambda item: _mark(run, item[0], item[1]), found):
-        _report_marked(run, pending, request_id, error, earlier=True)
-    return again, waiting
-
-
-def _window_bounds(window: str) -> tuple[datetime, datetime]:
-    """The real-time window of an unclear send, widened by the slack SENS's clock may need."""
-    start_ms, _, end_ms = window.partition("-")
-    start = datetime.fromtimestamp(int(start_ms) / 1000, UTC) - UNCLEAR_SLACK
-    end = datetime.fromtimestamp(int(end_ms) / 1000, UTC) + UNCLEAR_SLACK
-    return start, end
-
-
-def _stop_reason(run: _Run, kind: MessageKind, claimed_at: datetime) -> str | None:
-    """Why no further request of this batch may start now, on the cycle's advancing clock."""
-    now = run.clock()
-    if now >= claimed_at + run.lease * SEND_WITHIN:
-        return "the cycle ran long; left to the next cycle before its claim could lapse"
-    if kind.is_advertising and not advertising_open(now, run.rules.event_window, AD_MARGIN):
-        return "the advertising window closed while the cycle ran; not sent"
-    return None
-
-
-def _transmit(
-    run: _Run, items: Sequence[tuple[_Pending, Message]], claimed_at: datetime
-) -> set[BookingKey]:
-    """Send request by request; each request's messages are marked as soon as it returns."""
-    if not items:
-        return set()
-    sending = _Sending(run, items)
-    kind = items[0][0].decision.kind
-    requests = run.ports.sender.send_requests([message for _pending, message in items])
-    stopped: str | None = None
-    try:
-        while sending.unanswered:
-            stopped = _stop_reason(run, kind, claimed_at)
-            if stopped is not None:
-                break
-            started = run.real_clock()
-            try:
-                results = next(requests)
-            except StopIteration:
-                break
-            except Exception:
-                if run.records_sends:
-                    # The sender broke mid-request: those texts may have gone. As
-                    # unclear, none is sent again without asking SENS first.
-                    _unclear(run, list(sending.unanswered.values()), started, run.real_clock())
-                    sending.unanswered.clear()
-                raise  # a rehearsal's claims are released by run_cycle
-            sending.answered(results, started, run.real_clock())
-            # Recorded before the next request goes: a crash can then repeat at
-            # most the one request in flight, never a whole batch.
-            sending.report_marks()
-            if items[0][0].store.id in run.refused:
-                break  # the rest would be refused the same way
-    finally:
-        # Stopping a generator sender ends it where it stands: nothing more goes.
-        stop = getattr(requests, "close", None)
-        if callable(stop):
-            stop()
-        sending.report_marks()
-    for pending in sending.unanswered.values():
-        # Claimed but never sent: back at once for the next cycle.
-        _held(run, pending, stopped or run.refused.get(pending.store.id) or "not sent")
-        sending.to_release.append(pending)
-        sending.not_sent.add(pending.key)
-    _release(run, sending.to_release)
-    return sending.not_sent
+def _item(due: Due, **more: Any) -> dict[str, Any]:
+    return _decision_item(due.booking, due.decision, store=due.shop, **more)
 
 
 class _Sending:
     """The state of one batch's requests: what is unanswered, marking, to release."""
 
-    def __init__(self, run: _Run, items: Sequence[tuple[_Pending, Message]]) -> None:
-        self.run = run
-        self.unanswered = {id(message): pending for pending, message in items}
+    def __init__(self, cycle: Cycle, items: Sequence[tuple[Due, Message]]) -> None:
+        self.cycle = cycle
+        self.unanswered = {id(message): due for due, message in items}
         self.adjusted = {(*p.key, p.flag): m.adjusted for p, m in items if m.adjusted}
         self.not_sent: set[BookingKey] = set()
-        self.marks: list[Future[tuple[_Pending, str, str | None]]] = []
-        self.to_release: list[_Pending] = []
+        self.marks: list[Future[tuple[Due, str, str | None]]] = []
+        self.to_release: list[Due] = []
 
     def answered(self, results: Sequence[SendResult], started: datetime, end: datetime) -> None:
-        run = self.run
-        unclear: list[_Pending] = []
+        cycle = self.cycle
+        unclear: list[Due] = []
         for result in results:
-            pending = self.unanswered.pop(id(result.message))
+            due = self.unanswered.pop(id(result.message))
             if result.ok and result.request_id is not None:
-                if run.ports.dry_run:
+                if cycle.ports.dry_run:
                     more = _adjusted(result.message)
-                    run.report.sent.append(
-                        _item(pending, request_id=result.request_id, dry_run=True, **more)
+                    cycle.report.sent.append(
+                        _item(due, request_id=result.request_id, dry_run=True, **more)
                     )
-                    self.to_release.append(pending)
+                    self.to_release.append(due)
                 else:
-                    self.marks.append(run.pool.submit(_mark, run, pending, result.request_id))
+                    self.marks.append(cycle.pool.submit(cycle._mark, due, result.request_id))
                 continue
             if result.unclear:
-                unclear.append(pending)
+                unclear.append(due)
             elif isinstance(result.error, SenderRefused):
-                _refused(run, pending, result.error)
-                self.to_release.append(pending)
+                cycle._refused(due, result.error)
+                self.to_release.append(due)
             else:
-                _failed(run, pending, str(result.error or "not accepted"))
-                self.to_release.append(pending)
-            self.not_sent.add(pending.key)
+                cycle._failed(due, str(result.error or "not accepted"))
+                self.to_release.append(due)
+            self.not_sent.add(due.key)
         if unclear:
-            _unclear(run, unclear, started, end)
+            cycle._unclear(unclear, started, end)
 
     def report_marks(self) -> None:
         for future in self.marks:
-            pending, request_id, error = future.result()
-            notes = self.adjusted.get((*pending.key, pending.flag), ())
-            _report_marked(self.run, pending, request_id, error, adjusted=notes)
+            due, request_id, error = future.result()
+            notes = self.adjusted.get((*due.key, due.flag), ())
+            self.cycle._report_marked(due, request_id, error, adjusted=notes)
         self.marks.clear()
-
-
-def _adjusted(message: Message) -> dict[str, Any]:
-    """What had to change in Naver's values so the text could go, for the report."""
-    return {"adjusted": list(message.adjusted)} if message.adjusted else {}
-
-
-def _report_marked(
-    run: _Run,
-    pending: _Pending,
-    request_id: str,
-    error: str | None,
-    *,
-    earlier: bool = False,
-    adjusted: tuple[str, ...] = (),
-) -> None:
-    if error is not None:
-        _failed(run, pending, error)
-        return
-    more: dict[str, Any] = {"request_id": request_id}
-    if adjusted:
-        more["adjusted"] = list(adjusted)
-    if earlier:
-        more["note"] = (
-            "accepted by SENS in an earlier cycle whose answer was lost; recorded now, not resent"
-        )
-    run.report.sent.append(_item(pending, **more))
-
-
-def _refused(run: _Run, pending: _Pending, error: SenderRefused) -> None:
-    """The provider refuses the store's sender number: one error and one alert a day."""
-    store = pending.store
-    if store.id in run.refused:
-        return
-    text = (
-        f"store {store.id}: SENS refuses the sender number {error.sender or store.sender} "
-        f"({error.reason}); register it in the SENS console. Its messages wait, unsent"
-    )
-    run.refused[store.id] = text
-    run.report.errors.append({"store": store.id, "error": text})
-    with suppress(Exception):  # the operator channel must never fail a cycle
-        run.ports.notifier.alert(text, every=REFUSED_ALERT_EVERY)
-
-
-def _unclear(run: _Run, pending: Sequence[_Pending], start: datetime, end: datetime) -> None:
-    """Keep the claims of messages SENS may have accepted and note when they went."""
-    window = f"{_epoch_ms(start)}-{_epoch_ms(end)}"
-
-    def note(p: _Pending) -> tuple[_Pending, str | None]:
-        for attempt in range(MARK_ATTEMPTS):
-            try:
-                run.ports.bookings.mark_unclear(*p.key, p.flag, run.owner, window)
-                return p, None
-            except exceptions.PermissionError as exc:
-                return p, str(exc)
-            except DynamoDBException as exc:
-                if attempt == MARK_ATTEMPTS - 1:
-                    return p, str(exc)
-                run.sleep(MARK_BACKOFF_S * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    for item, error in run.each(note, pending):
-        run.forget_claim(item)
-        if error is not None:
-            # The claim still lapses on its own; without the note the next
-            # cycle cannot ask SENS first, so the request id search is by log.
-            log.error(
-                "Send outcome unclear and not recorded",
-                operation="mark_unclear",
-                context={"booking_num": item.booking.booking_num, "flag": item.flag},
-                error=error,
-            )
-        run.report.unclear.append(
-            _item(
-                item,
-                why="SENS's answer was lost; before sending again the next cycle asks SENS "
-                "whether it was accepted",
-            )
-        )
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _claim(run: _Run, batch: Sequence[_Pending], now: datetime) -> list[_Pending]:
-    """The pending messages this cycle won the right to send."""
-    store_db = run.ports.bookings
-
-    def claim(p: _Pending) -> bool:
-        return store_db.claim(*p.key, p.flag, run.owner, now, run.lease)
-
-    won = []
-    for pending, result in zip(batch, run.each_write(claim, batch), strict=True):
-        if isinstance(result, DynamoDBException):
-            # Perhaps applied with its answer lost: then the claim expires unused.
-            _failed(run, pending, f"not claimed, the next cycle tries again: {result}")
-        elif result:
-            run.hold_claim(pending)
-            won.append(pending)
-    return won
-
-
-def _release(run: _Run, pending: Sequence[_Pending]) -> None:
-    store_db = run.ports.bookings
-
-    def release(p: _Pending) -> bool:
-        return store_db.release(*p.key, p.flag, run.owner)
-
-    for item, result in zip(pending, run.each_write(release, pending), strict=True):
-        run.forget_claim(item)
-        if isinstance(result, DynamoDBException):
-            # Harmless: the claim expires with its lease and a later cycle sends.
-            log.warning(
-                "Claim not released; it expires with its lease",
-                operation="release",
-                context={"booking_num": item.booking.booking_num, "flag": item.flag},
-                error=str(result),
-            )
-
-
-def _mark(run: _Run, pending: _Pending, request_id: str) -> tuple[_Pending, str, str | None]:
-    """(pending, request id, error or None) once the accepted message is recorded as sent."""
-    booking, flag = pending.booking, pending.flag
-    context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
-    run.forget_claim(pending)  # accepted: never released, whatever the mark does
-    try:
-        marked = _mark_with_retries(run, pending, request_id)
-    except DynamoDBException as exc:
-        # Accepted but not recorded: once the claim expires it may be sent again.
-        # The request id in this line is how an operator finds such a twin.
-        log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
-        return pending, request_id, f"sent (request {request_id}) but not recorded: {exc}"
-    if not marked:
-        log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
-    return pending, request_id, None
-
-
-def _mark_with_retries(run: _Run, pending: _Pending, request_id: str) -> bool:
-    """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
-    for attempt in range(MARK_ATTEMPTS):
-        try:
-            return run.ports.bookings.mark_sent(
-                *pending.key, pending.flag, run.owner, request_id, run.clock()
-            )
-        except exceptions.PermissionError:
-            raise  # no retry makes a denied write allowed
-        except DynamoDBException:
-            if attempt == MARK_ATTEMPTS - 1:
-                raise
-            run.sleep(MARK_BACKOFF_S * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _failed(run: _Run, pending: _Pending, error: str) -> None:
-    run.report.failed.append(_item(pending, error=error))
-
-
-def _held(run: _Run, pending: _Pending, why: str) -> None:
-    run.report.held.append(_item(pending, why=why))
 
 
 # -------------------------------------------------------------- report

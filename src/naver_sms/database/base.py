@@ -15,7 +15,19 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
+from naver_sms.domain.record import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.session import Session
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "BookingKey",
+    "BookingStore",
+    "SessionStore",
+    "claim_attributes",
+    "sent_attributes",
+    "unclear_attribute",
+    "visit_order",
+]
 
 BookingKey = tuple[str, str]
 """(booking_num, phone): the seed's partition and sort key."""
@@ -105,21 +117,6 @@ class SessionStore(Protocol):
         ...
 
     def delete_session(self) -> bool: ...
-
-
-def claim_attributes(flag: str) -> tuple[str, str]:
-    """The attribute names of a claim on `flag`: (owner, expiry in epoch seconds)."""
-    return f"{flag}_claim", f"{flag}_claim_until"
-
-
-def unclear_attribute(flag: str) -> str:
-    """The attribute mark_unclear sets: the real-time window of a send whose answer was lost."""
-    return f"{flag}_unclear"
-
-
-def sent_attributes(flag: str) -> tuple[str, str]:
-    """The attribute names recorded by mark_sent: (request id, KST ISO time)."""
-    return f"{flag}_request_id", f"{flag}_at"
 
 
 def visit_order(record: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -1,0 +1,129 @@
+"""The plan of one cycle, pure: what Naver showed + the records + now -> what to do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from naver_sms.domain.booking import KST, Booking
+from naver_sms.domain.messages import MessageKind
+from naver_sms.domain.plan import Plan, Shop, plan_cycle
+from naver_sms.domain.rules import Rules
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
+RULES = Rules(keywords=("리뷰",))
+SHOPS = [Shop("5000001", advertising_allowed=True), Shop("5000002", advertising_allowed=False)]
+
+
+def booking(serial: int, start: str = "2026-11-25 14:00:00", **extra: Any) -> Booking:
+    store = extra.pop("store", "5000001")
+    return Booking(
+        booking_num=f"{store}_{1100000000 + serial}",
+        phone=f"010-0000-{serial:04d}",
+        name="김민지",
+        booking_time=start,
+        extra={"status": "RC03", "option_names": ["기본"], **extra},
+    )
+
+
+def record(b: Booking, **flags: Any) -> dict[str, Any]:
+    return {**b.to_item(), **flags}
+
+
+def kinds(plan: Plan) -> list[tuple[str, list[list[str]]]]:
+    return [
+        (shop, [[f"{d.booking.booking_num}:{d.kind.value}" for d in batch] for batch in batches])
+        for shop, batches in plan.batches
+    ]
+
+
+def test_a_new_booking_is_created_and_its_confirmation_is_due() -> None:
+    new = booking(1)
+    plan = plan_cycle({"5000001": [new]}, {}, NOW, RULES, SHOPS)
+    assert plan.create == (new,)
+    assert kinds(plan) == [("5000001", [[f"{new.booking_num}:confirmation"]])]
+
+
+def test_a_known_booking_is_not_created_again_and_sent_flags_stay_sent() -> None:
+    known = booking(1)
+    plan = plan_cycle(
+        {"5000001": [known]},
+        {(known.booking_num, known.phone): record(known, confirm_sms=True)},
+        NOW,
+        RULES,
+        SHOPS,
+    )
+    assert plan.create == ()
+    assert plan.batches == ()
+
+
+def test_a_confirmation_comes_before_its_reminder_in_kind_batches() -> None:
+    soon = booking(1, "2026-11-25 10:30:00")  # booked late: both are due now
+    plan = plan_cycle({"5000001": [soon]}, {}, NOW, RULES, SHOPS)
+    [(_shop, batches)] = plan.batches
+    assert [[d.kind for d in batch] for batch in batches] == [
+        [MessageKind.CONFIRMATION],
+        [MessageKind.REMINDER],
+    ]
+
+
+def test_stores_come_in_configuration_order_and_unknown_stores_are_ignored() -> None:
+    first, second = booking(1), booking(2, store="5000002")
+    stranger = booking(3, store="5000009")
+    plan = plan_cycle(
+        {"5000009": [stranger], "5000002": [second], "5000001": [first]}, {}, NOW, RULES, SHOPS
+    )
+    assert [shop for shop, _batches in plan.batches] == ["5000001", "5000002"]
+    assert stranger not in plan.create
+
+
+def test_a_moved_visit_is_planned_as_a_move() -> None:
+    moved = booking(1, "2026-11-26 15:00:00")
+    stored = record(booking(1), confirm_sms=True)
+    plan = plan_cycle(
+        {"5000001": [moved]}, {(moved.booking_num, moved.phone): stored}, NOW, RULES, SHOPS
+    )
+    assert plan.moves == (((moved.booking_num, moved.phone), "2026-11-26 15:00:00"),)
+
+
+def test_adopting_records_due_messages_as_sent_instead_of_sending_them() -> None:
+    new = booking(1)
+    plan = plan_cycle({"5000001": [new]}, {}, NOW, RULES, SHOPS, adopt=True)
+    assert plan.adopt == (((new.booking_num, new.phone), "confirm_sms"),)
+    assert plan.batches == ()
+
+
+def test_advertising_of_a_store_without_an_opt_out_number_is_held_with_the_reason() -> None:
+    done = booking(1, "2026-11-25 10:00:00", store="5000002", status="RC08")
+    done.extra["option_names"] = ["리뷰 이벤트"]
+    plan = plan_cycle({"5000002": [done]}, {}, NOW.replace(hour=20, minute=30), RULES, SHOPS)
+    [held] = plan.held
+    assert held.decision.kind is MessageKind.EVENT
+    assert "opt_out" in held.decision.why
+
+
+def test_an_unclear_send_is_carried_on_its_due_message() -> None:
+    known = booking(1)
+    stored = record(known, confirm_sms_unclear="1000-2000")
+    plan = plan_cycle(
+        {"5000001": [known]}, {(known.booking_num, known.phone): stored}, NOW, RULES, SHOPS
+    )
+    [due] = plan.dues()
+    assert due.unclear == "1000-2000"
+
+
+def test_a_customers_recorded_request_ids_are_known_to_the_plan() -> None:
+    known = booking(1)
+    stored = record(known, confirm_sms=True, confirm_sms_request_id="req-9")
+    plan = plan_cycle(
+        {"5000001": [known]}, {(known.booking_num, known.phone): stored}, NOW, RULES, SHOPS
+    )
+    assert plan.recorded == {known.phone: frozenset({"req-9"})}
+
+
+def test_a_plan_without_some_bookings_drops_only_their_messages() -> None:
+    kept, dropped = booking(1), booking(2)
+    plan = plan_cycle({"5000001": [kept, dropped]}, {}, NOW, RULES, SHOPS)
+    trimmed = plan.without({(dropped.booking_num, dropped.phone)})
+    assert [d.booking for d in trimmed.dues()] == [kept]
+    assert plan.without(set()) is plan
