@@ -87,7 +87,7 @@ def test_every_documented_variable_is_given_to_templates() -> None:
 
 
 def test_options_given_as_one_comma_separated_string_become_a_list() -> None:
-    variables = template_variables(booking(options="네이버 이벤트, 원본"), config().stores[0])
+    variables = template_variables(booking(option_names="네이버 이벤트, 원본"), config().stores[0])
 
     assert variables["options"] == ["네이버 이벤트", "원본"]
     assert variables["item"] == ""

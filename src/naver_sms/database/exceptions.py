@@ -30,6 +30,3 @@ class NetworkError(DynamoDBException):
 class PermissionError(DynamoDBException):  # noqa: A001 - the seed's name, see module doc
     """The credentials may not do this (IAM policy, unknown key, file mode)."""
 
-
-# A neutral name for code that talks about "the store" rather than DynamoDB.
-StoreError = DynamoDBException

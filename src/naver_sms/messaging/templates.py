@@ -94,8 +94,6 @@ VARIABLES: Final[Mapping[str, tuple[str, str]]] = {
 
 _WEEKDAYS: Final = "월화수목금토일"
 # Keys the booking client stores the item and option names under in Booking.extra.
-ITEM_KEYS: Final = ("item_name", "biz_item_name", "bizItemName")
-OPTION_KEYS: Final = ("option_names", "options")
 
 SAMPLE_CUSTOMER: Final = "홍길동"
 SAMPLE_PHONE: Final = "010-0000-0000"
@@ -338,10 +336,11 @@ def template_variables(
 ) -> dict[str, Any]:
     """The variables of every template. `item`/`options` default to the booking's extras."""
     starts = booking.starts_at
+    # The booking API's parser writes these two extras (naver/booking_api.py).
     if item is None:
-        item = next((str(booking.extra[k]) for k in ITEM_KEYS if booking.extra.get(k)), "")
+        item = str(booking.extra.get("item_name") or "")
     if options is None:
-        options = next((_names(booking.extra[k]) for k in OPTION_KEYS if booking.extra.get(k)), [])
+        options = _names(booking.extra.get("option_names") or [])
     option_list = list(options)
     return {
         "customer": booking.name,
