@@ -6,7 +6,6 @@ Keep this a plain module of small classes; add a fake next to the others.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -19,16 +18,20 @@ from naver_sms.database.base import (
     sent_attributes,
     unclear_attribute,
 )
-from naver_sms.database.records import RecordStore
+from naver_sms.database.records import CookieStore, RecordStore
 from naver_sms.domain.booking import Booking
 from naver_sms.domain.messages import Message
-from naver_sms.domain.session import Session, parse_cookies
+from naver_sms.domain.session import parse_cookies
 from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
 
 
-class MemorySessionStore:
-    """A SessionStore in a dict, counting calls so tests can assert what happened."""
+class MemorySessionStore(CookieStore):
+    """A SessionStore in one attribute: the contract base's rules, counting writes.
+
+    `cookies` is the stored JSON text (tests may set it, even to garbage);
+    `saves` and `deletes` count what the authenticator did.
+    """
 
     def __init__(self, cookies: str | None = None) -> None:
         if cookies is not None:
@@ -37,20 +40,19 @@ class MemorySessionStore:
         self.saves = 0
         self.deletes = 0
 
-    def get_session(self) -> Session | None:
-        return None if self.cookies is None else Session(cookies=self.cookies)
+    def _translated(self, operation: str) -> AbstractContextManager[None]:
+        return nullcontext()  # nothing here raises a vendor error
 
-    def save_session(self, cookies: str) -> bool:
-        kept = parse_cookies(cookies)  # other sites' cookies are never stored
-        self.cookies = json.dumps(kept, ensure_ascii=False)
+    def _read(self) -> str | None:
+        return self.cookies
+
+    def _write(self, cookies: str) -> None:
+        self.cookies = cookies
         self.saves += 1
-        return True
 
-    def delete_session(self) -> bool:
-        existed = self.cookies is not None
+    def _delete(self) -> None:
         self.cookies = None
         self.deletes += 1
-        return existed
 
 
 class FakeElement:
