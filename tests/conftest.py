@@ -1,7 +1,8 @@
-"""Shared fixtures: the four store backends of the contract suite and their servers.
+"""Shared fixtures: the five store backends of the contract suite and their servers.
 
 Backends: moto's in-process `mock_aws`, moto_server over HTTP, dynalite over
-HTTP (npm, pinned in package-lock.json), and SQLite files. The HTTP servers
+HTTP (npm, pinned in package-lock.json), SQLite files, and the unit tests'
+in-memory fake (`tests/fakes.py`). The HTTP servers
 are started once per test session on 127.0.0.1; every test gets tables of its
 own, so tests never see each other's records.
 
@@ -33,6 +34,7 @@ from naver_sms.database.dynamodb_client import (
 )
 from naver_sms.naver.auth import find_browser
 from naver_sms.naver.errors import BrowserUnavailable
+from tests.fakes import MemoryBookingStore, MemorySessionStore
 from tests.servers import DYNALITE, start_dynalite, start_moto_server
 
 __all__ = ["FAST_CONFIG", "Backend", "require"]
@@ -141,7 +143,7 @@ class Backend:
     sessions: SessionStore
     # Another store object on the same tables, as a second process would have.
     open_bookings: Callable[[], BookingStore]
-    # The raw DynamoDB client (None for SQLite), for bulk setup and call counting.
+    # The raw DynamoDB client (None for SQLite and memory), for bulk setup and call counting.
     client: Any = None
 
 
@@ -172,11 +174,25 @@ def _sqlite_backend(path: Path) -> Backend:
     )
 
 
-@pytest.fixture(params=["moto", "moto_server", "dynalite", "sqlite"])
+def _memory_backend() -> Backend:
+    # The unit tests' fake is held to the same contract, so what they prove holds for the
+    # real repositories.
+    bookings = MemoryBookingStore()
+    return Backend(
+        name="memory",
+        bookings=bookings,
+        sessions=MemorySessionStore(),
+        open_bookings=bookings.reopened,
+    )
+
+
+@pytest.fixture(params=["moto", "moto_server", "dynalite", "sqlite", "memory"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """The contract suite runs once per backend."""
     kind = request.param
-    if kind == "moto":
+    if kind == "memory":
+        yield _memory_backend()
+    elif kind == "moto":
         from moto import mock_aws  # noqa: PLC0415
 
         with mock_aws():

@@ -5,28 +5,33 @@ Keep this a plain module of small classes; add a fake next to the others.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import copy
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from naver_sms.database.base import (
-    DEFAULT_LEASE,
+    BookingKey,
     claim_attributes,
     sent_attributes,
     unclear_attribute,
-    visit_order,
 )
-from naver_sms.domain.booking import Booking, normalize_phone
+from naver_sms.database.records import CookieStore, RecordStore
+from naver_sms.domain.booking import Booking
 from naver_sms.domain.messages import Message
-from naver_sms.domain.session import Session, parse_cookies
+from naver_sms.domain.session import parse_cookies
 from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
 
 
-class MemorySessionStore:
-    """A SessionStore in a dict, counting calls so tests can assert what happened."""
+class MemorySessionStore(CookieStore):
+    """A SessionStore in one attribute: the contract base's rules, counting writes.
+
+    `cookies` is the stored JSON text (tests may set it, even to garbage);
+    `saves` and `deletes` count what the authenticator did.
+    """
 
     def __init__(self, cookies: str | None = None) -> None:
         if cookies is not None:
@@ -35,20 +40,19 @@ class MemorySessionStore:
         self.saves = 0
         self.deletes = 0
 
-    def get_session(self) -> Session | None:
-        return None if self.cookies is None else Session(cookies=self.cookies)
+    def _translated(self, operation: str) -> AbstractContextManager[None]:
+        return nullcontext()  # nothing here raises a vendor error
 
-    def save_session(self, cookies: str) -> bool:
-        kept = parse_cookies(cookies)  # other sites' cookies are never stored
-        self.cookies = json.dumps(kept, ensure_ascii=False)
+    def _read(self) -> str | None:
+        return self.cookies
+
+    def _write(self, cookies: str) -> None:
+        self.cookies = cookies
         self.saves += 1
-        return True
 
-    def delete_session(self) -> bool:
-        existed = self.cookies is not None
+    def _delete(self) -> None:
         self.cookies = None
         self.deletes += 1
-        return existed
 
 
 class FakeElement:
@@ -157,120 +161,145 @@ class NoBrowser:
 # ---------------------------------------------------------------- the cycle's ports
 
 
-class MemoryBookingStore:
-    """A BookingStore in a dict with the real claim rules (flag false, no live claim)."""
+class MemoryBookingStore(RecordStore):
+    """A BookingStore repository in a dict: the contract base's rules over dict primitives.
+
+    Validation, logging, claim recovery and the mark's time format come from
+    `RecordStore`, as for the real repositories, so the fake cannot drift from them;
+    the contract suite runs on it too. One lock makes each primitive a
+    conditional write, so racing threads see what DynamoDB or SQLite would.
+
+    `records` is keyed by (booking_num, phone); `calls` names each operation in
+    call order (what unit tests assert on).
+    """
 
     def __init__(self) -> None:
-        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.records: dict[BookingKey, dict[str, Any]] = {}
         self.calls: list[str] = []
+        self._lock = threading.Lock()
 
-    def _key(self, booking_num: str, phone: str) -> tuple[str, str]:
-        return booking_num, normalize_phone(phone)
+    def reopened(self) -> MemoryBookingStore:
+        """Another repository object on the same records, as a second process would have."""
+        other = MemoryBookingStore()
+        other.records, other._lock = self.records, self._lock
+        return other
 
-    def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
-        self.calls.append("get_booking")
-        record = self.records.get(self._key(booking_num, phone))
-        return None if record is None else dict(record)
+    @contextmanager
+    def _operation(self, operation: str, message: str, **context: Any) -> Iterator[dict[str, Any]]:
+        self.calls.append(operation)
+        with super()._operation(operation, message, **context) as ctx:
+            yield ctx
 
-    def get_bookings(
-        self, keys: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, Any]]:
-        self.calls.append("get_bookings")
-        wanted = [self._key(*key) for key in keys]
-        return {key: dict(self.records[key]) for key in wanted if key in self.records}
+    def _translated(self, operation: str) -> AbstractContextManager[None]:
+        return nullcontext()  # a dict raises no vendor errors
 
-    def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
-        self.calls.append("create_booking")
-        item = Booking.from_dict(booking_data).to_item()
+    # Copies in and out: a caller's dict never aliases a stored record, as with a database.
+
+    def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            return None if record is None else copy.deepcopy(record)
+
+    def _get_many(self, keys: list[BookingKey]) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            found = [copy.deepcopy(self.records[key]) for key in keys if key in self.records]
+        yield from found
+
+    def _insert(self, item: dict[str, Any]) -> bool:
         key = (item["booking_num"], item["phone"])
-        if key in self.records:
-            return False
-        self.records[key] = item
-        return True
+        with self._lock:
+            if key in self.records:
+                return False
+            self.records[key] = copy.deepcopy(item)
+            return True
 
-    def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
-        self.calls.append("update_flag")
-        record = self.records.get(self._key(booking_num, phone))
-        if record is None:
-            return False
-        record[flag] = value
-        return True
+    def _set_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            if record is None:
+                return False
+            record[flag] = value
+            return True
 
-    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        self.calls.append("reschedule")
-        record = self.records.get(self._key(booking_num, phone))
-        if record is None or record["booking_time"] == booking_time:
-            return False
-        record.update(booking_time=booking_time, remind_sms=False)
-        for name in claim_attributes("remind_sms"):
-            record.pop(name, None)
-        return True
+    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            if record is None or record["booking_time"] == booking_time:
+                return False
+            record.update(booking_time=booking_time, remind_sms=False)
+            for name in claim_attributes("remind_sms"):
+                record.pop(name, None)
+            return True
 
-    def list_bookings(
-        self, biz_id: str | None = None, day: str | None = None
-    ) -> list[dict[str, Any]]:
-        rows = [
-            dict(r)
-            for r in self.records.values()
-            if (biz_id is None or r["booking_num"].startswith(f"{biz_id}_"))
-            and (day is None or r["booking_time"].startswith(day))
-        ]
-        return sorted(rows, key=visit_order)
+    def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            found = [
+                copy.deepcopy(record)
+                for record in self.records.values()
+                if (biz_id is None or record["booking_num"].startswith(f"{biz_id}_"))
+                and (day is None or record["booking_time"].startswith(day))
+            ]
+        yield from found
 
-    def scan_unnotified_options(self) -> dict[str, dict[str, str]]:
-        return {}
+    def _unnotified(self) -> Iterator[tuple[str, object]]:
+        with self._lock:
+            found = [
+                (record["booking_num"], record["booking_time"])
+                for record in self.records.values()
+                if record.get("option_sms") is not True
+            ]
+        yield from found
 
-    def claim(
-        self,
-        booking_num: str,
-        phone: str,
-        flag: str,
-        owner: str,
-        now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
+    def _held(self, booking_num: str, phone: str, flag: str, owner: str) -> dict[str, Any] | None:
+        """The record if `owner` holds its claim on `flag` (call with the lock held)."""
+        record = self.records.get((booking_num, phone))
+        if record is None or record.get(claim_attributes(flag)[0]) != owner:
+            return None
+        return record
+
+    def _take_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, until: int, now: int
     ) -> bool:
-        self.calls.append("claim")
-        record = self.records.get(self._key(booking_num, phone))
         claim_attr, until_attr = claim_attributes(flag)
-        if record is None or record.get(flag) or record.get(until_attr, 0) > now.timestamp():
-            return False
-        record[claim_attr] = owner
-        record[until_attr] = int((now + lease).timestamp())
-        return True
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            # An absent expiry reads as 0: never a live claim.
+            if record is None or record.get(flag) or record.get(until_attr, 0) > now:
+                return False
+            record.update({claim_attr: owner, until_attr: until})
+            return True
 
-    def mark_sent(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+    def _complete_claim(
+        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
     ) -> bool:
-        self.calls.append("mark_sent")
-        record = self.records.get(self._key(booking_num, phone))
-        claim_attr, until_attr = claim_attributes(flag)
-        if record is None or record.get(claim_attr) != owner:
-            return False
         request_attr, at_attr = sent_attributes(flag)
-        record.update({flag: True, request_attr: request_id, at_attr: now.isoformat()})
-        record.pop(claim_attr)
-        record.pop(until_attr)
-        return True
+        with self._lock:
+            record = self._held(booking_num, phone, flag, owner)
+            if record is None:
+                return False
+            record.update({flag: True, request_attr: request_id, at_attr: at})
+            for name in claim_attributes(flag):
+                record.pop(name, None)
+            return True
 
-    def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
-        self.calls.append("release")
-        record = self.records.get(self._key(booking_num, phone))
-        claim_attr, until_attr = claim_attributes(flag)
-        if record is None or record.get(claim_attr) != owner:
-            return False
-        record.pop(claim_attr)
-        record.pop(until_attr)
-        return True
+    def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
+        with self._lock:
+            record = self._held(booking_num, phone, flag, owner)
+            if record is None:
+                return False
+            for name in claim_attributes(flag):
+                record.pop(name, None)
+            return True
 
-    def mark_unclear(
+    def _set_unclear(
         self, booking_num: str, phone: str, flag: str, owner: str, window: str
     ) -> bool:
-        self.calls.append("mark_unclear")
-        record = self.records.get(self._key(booking_num, phone))
-        if record is None or record.get(claim_attributes(flag)[0]) != owner:
-            return False
-        record[unclear_attribute(flag)] = window
-        return True
+        with self._lock:
+            record = self._held(booking_num, phone, flag, owner)
+            if record is None:
+                return False
+            record[unclear_attribute(flag)] = window
+            return True
 
 
 class FakeBookingSource:

@@ -1,14 +1,15 @@
 """The store contract: the seed's examples and rules, plus exactly-once claims.
 
 Every test runs against each backend (moto, moto_server and dynalite over
-HTTP, SQLite), so the embedded default and AWS behave the same.
+HTTP, SQLite, and the unit tests' in-memory fake), so the embedded default and
+AWS behave the same, and what the unit tests prove with the fake holds for both.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -410,6 +411,21 @@ def test_mark_sent_sets_the_flag_records_the_request_and_removes_the_claim(
     assert stored["confirm_sms_at"] == "2025-10-20T09:00:00+09:00"
     assert "confirm_sms_claim" not in stored
     assert "confirm_sms_claim_until" not in stored
+
+
+def test_the_sent_time_is_kept_in_seoul_time_to_the_second_whatever_zone_now_is(
+    backend: Backend,
+) -> None:
+    # The owner reads this time; a UTC `now` (Lambda's clock) must not change its shape.
+    backend.bookings.create_booking(seed_booking())
+    backend.bookings.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
+    utc_now = datetime(2025, 10, 20, 0, 0, 5, 123456, tzinfo=UTC)
+
+    assert backend.bookings.mark_sent(NUM, PHONE, "remind_sms", "cycle-1", "req-1", utc_now)
+
+    stored = backend.bookings.get_booking(NUM, PHONE)
+    assert stored is not None
+    assert stored["remind_sms_at"] == "2025-10-20T09:00:05+09:00"
 
 
 def test_a_sent_message_cannot_be_claimed_again_even_after_the_lease(backend: Backend) -> None:
