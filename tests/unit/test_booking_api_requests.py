@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -281,3 +282,31 @@ def test_count_sums_the_windows_and_a_session_check_is_one_count_for_today() -> 
 
     assert naver.calls() == [("count", (WINDOW_1[0], "2026-11-25T15:00:00.000Z"), 0)]
     assert naver.requests[0].url.params["bookingStatusCodes"] == "RC03"
+
+
+def test_reads_of_many_stores_at_once_on_one_client_each_count_their_own_requests() -> None:
+    # The cycle reads every store and status at once through one BookingApi.
+    stores = [str(5_000_001 + index) for index in range(8)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        store = request.url.path.split("/")[-3 if request.url.path.endswith("/count") else -2]
+        size = stores.index(store) + 1  # store n has n bookings, in pages of 2
+        if request.url.path.endswith("/count"):
+            return httpx.Response(200, json={"count": size})
+        page = int(request.url.params["page"])
+        ids = range(page * 2 + 1, min(size, page * 2 + 2) + 1)
+        return httpx.Response(200, json=[{**_entry(i), "businessId": int(store)} for i in ids])
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        api = BookingApi(BASE, client=client, sleep=lambda _s: None, page_size=2)
+        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+            results = list(
+                pool.map(lambda s: api.fetch_bookings(s, "RC03", FIRST, FIRST, COOKIES), stores)
+            )
+
+    for size, (store, result) in enumerate(zip(stores, results, strict=True), start=1):
+        assert result.biz_id == store
+        assert [b.booking_num for b in result.bookings] == [
+            f"{store}_{i}" for i in range(1, size + 1)
+        ]
+        assert result.requests == 1 + -(-size // 2)  # the count, then the pages

@@ -65,6 +65,8 @@ __all__ = [
 
 Cookies = Sequence[Mapping[str, Any]]
 """Cookie objects as the seed stores them: at least `name` and `value`."""
+Window = tuple[str, str]
+"""A date window's start and end as the API's query writes them (`format_utc_z`)."""
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_WINDOW_DAYS: Final = 31  # the API answers 422 to a longer window
@@ -146,9 +148,6 @@ def cookie_header(cookies: Cookies, host: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
 
-# ---------------------------------------------------------------- client
-
-
 def _safe_location(location: str) -> str:
     """A redirect target without its query (it may carry tokens)."""
     parts = urlsplit(location)
@@ -157,6 +156,12 @@ def _safe_location(location: str) -> str:
 
 def _looks_like_login(text: str) -> bool:
     return "nidlogin" in text or "nid.naver.com" in text
+
+
+def _query_windows(start: date, end: date) -> list[Window]:
+    return [
+        (format_utc_z(opens), format_utc_z(closes)) for opens, closes in date_windows(start, end)
+    ]
 
 
 class BookingApi(HttpAdapter):
@@ -198,10 +203,6 @@ class BookingApi(HttpAdapter):
         # `noCache` only defeats caches; it is not business time, so the wall clock is fine.
         self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
 
-    # -- lifecycle
-
-    # -- public calls
-
     def fetch_bookings(
         self, biz_id: str, status: str, start: date, end: date, cookies: Cookies
     ) -> FetchResult:
@@ -210,82 +211,39 @@ class BookingApi(HttpAdapter):
         Raises SessionExpired when Naver refuses the cookies, BookingApiError
         for anything else unusable; unusable single bookings are in the result.
         """
-        biz_id, status = self._checked(biz_id, status)
-        counter = [0]
-        seen: set[str] = set()
-        raw_entries: list[object] = []
-        pages = 0
+        read = _Read(self, biz_id, status, cookies)
         with logged_operation(
             "fetch_bookings",
             "Bookings fetched",
             logger=log,
-            biz_id=biz_id,
-            status=status,
+            biz_id=read.biz_id,
+            status=read.status,
             start=start.isoformat(),
             end=end.isoformat(),
         ) as ctx:
-            for opens, closes in date_windows(start, end):
-                window = (format_utc_z(opens), format_utc_z(closes))
-                expected = self._count(biz_id, status, window, cookies, counter)
-                if expected == 0:
-                    continue
-                last_expected = math.ceil(expected / self.page_size)
-                got = 0
-                page = 0
-                while page < last_expected + _EXTRA_PAGES:
-                    entries = self._page(biz_id, status, window, page, cookies, counter)
-                    pages += 1
-                    page += 1
-                    new = 0
-                    for raw in entries:
-                        key = entry_id(raw)
-                        if key is not None:
-                            if key in seen:
-                                continue
-                            seen.add(key)
-                        raw_entries.append(raw)
-                        new += 1
-                    got += len(entries)
-                    if not entries or (page >= last_expected and len(entries) < self.page_size):
-                        break
-                    if page >= last_expected and got >= expected:
-                        # Everything counted is read. A booking confirmed meanwhile
-                        # is read next cycle; a speculative page per store and
-                        # window would cost every cycle a request for nothing.
-                        break
-                    if page >= last_expected and new == 0:
-                        break  # a full page of nothing new: the server ignores `page`
-                if got < expected:
-                    log.warning(
-                        "Fewer bookings than counted",
-                        operation="fetch_bookings",
-                        context={"biz_id": biz_id, "status": status, "counted": expected},
-                        # Bookings cancelled while we read, or a server capping page size.
-                        read=got,
-                    )
-            bookings, unusable = parse_bookings(raw_entries, biz_id=biz_id, status=status)
+            for window in _query_windows(start, end):
+                read.read_window(window)
+            bookings, unusable = parse_bookings(
+                read.entries, biz_id=read.biz_id, status=read.status
+            )
             ctx.update(
                 bookings=len(bookings),
                 unusable=len(unusable),
-                pages=pages,
-                requests=counter[0],
+                pages=read.pages,
+                requests=read.requests,
             )
         return FetchResult(
-            biz_id=biz_id,
-            status=status,
+            biz_id=read.biz_id,
+            status=read.status,
             bookings=bookings,
             unusable=unusable,
-            requests=counter[0],
+            requests=read.requests,
         )
 
     def count(self, biz_id: str, status: str, start: date, end: date, cookies: Cookies) -> int:
         """The number of bookings the count endpoint reports for the dates (windows summed)."""
-        biz_id, status = self._checked(biz_id, status)
-        counter = [0]
-        return sum(
-            self._count(biz_id, status, (format_utc_z(a), format_utc_z(b)), cookies, counter)
-            for a, b in date_windows(start, end)
-        )
+        read = _Read(self, biz_id, status, cookies)
+        return sum(read.count(window) for window in _query_windows(start, end))
 
     def check_session(self, cookies: Cookies, biz_id: str, today: date) -> bool:
         """True when the API accepts the cookies: one count request, no browser.
@@ -305,18 +263,9 @@ class BookingApi(HttpAdapter):
             return False
         return True
 
-    # -- internals
+    # -- what every request of the console carries
 
-    @staticmethod
-    def _checked(biz_id: object, status: object) -> tuple[str, str]:
-        biz = str(biz_id)
-        if not _BIZ_ID.match(biz):
-            raise ValueError(f"store id must be a numeric Naver businessId, got {biz!r}")
-        if not isinstance(status, str) or not STATUS_CODE.match(status):
-            raise ValueError(f"status must be a code like RC03, got {status!r}")
-        return biz, status
-
-    def _params(self, status: str, window: tuple[str, str], page: int) -> dict[str, str | int]:
+    def _params(self, status: str, window: Window, page: int) -> dict[str, str | int]:
         # The console's own query, field for field (naver-booking-api.md).
         return {
             "bizItemTypes": "STANDARD",
@@ -345,66 +294,100 @@ class BookingApi(HttpAdapter):
             "cookie": cookie_header(cookies, self._host),
         }
 
-    def _count(
-        self,
-        biz_id: str,
-        status: str,
-        window: tuple[str, str],
-        cookies: Cookies,
-        counter: list[int],
-    ) -> int:
+
+class _Read:
+    """One read of one store and status: its requests, its pages, the entries they brought.
+
+    Made per call and never shared, so one `BookingApi` serves many stores
+    and threads while each read keeps its own counts; `BookingApiError`s name
+    its store and status.
+    """
+
+    def __init__(self, api: BookingApi, biz_id: object, status: object, cookies: Cookies) -> None:
+        biz = str(biz_id)
+        if not _BIZ_ID.match(biz):
+            raise ValueError(f"store id must be a numeric Naver businessId, got {biz!r}")
+        if not isinstance(status, str) or not STATUS_CODE.match(status):
+            raise ValueError(f"status must be a code like RC03, got {status!r}")
+        self.api = api
+        self.biz_id = biz
+        self.status = status
+        self.requests = 0  # HTTP requests made, retries included
+        self.pages = 0  # list pages answered
+        self.entries: list[object] = []  # raw, in API order, each served entry once
+        self._seen: set[str] = set()
+        self._cookies = cookies
+
+    def read_window(self, window: Window) -> None:
+        """Every entry of one date window: the count, then its pages."""
+        expected = self.count(window)
+        if expected == 0:
+            return
+        page_size = self.api.page_size
+        last_expected = math.ceil(expected / page_size)
+        got = 0
+        page = 0
+        while page < last_expected + _EXTRA_PAGES:
+            entries = self.page(window, page)
+            page += 1
+            new = self._keep(entries)
+            got += len(entries)
+            if not entries or (page >= last_expected and len(entries) < page_size):
+                break
+            if page >= last_expected and got >= expected:
+                # Everything counted is read. A booking confirmed meanwhile
+                # is read next cycle; a speculative page per store and
+                # window would cost every cycle a request for nothing.
+                break
+            if page >= last_expected and new == 0:
+                break  # a full page of nothing new: the server ignores `page`
+        if got < expected:
+            log.warning(
+                "Fewer bookings than counted",
+                operation="fetch_bookings",
+                context={"biz_id": self.biz_id, "status": self.status, "counted": expected},
+                # Bookings cancelled while we read, or a server capping page size.
+                read=got,
+            )
+
+    def count(self, window: Window) -> int:
         body = self._get_json(
-            f"/v3.1/businesses/{biz_id}/bookings/count",
-            self._params(status, window, 0),
-            biz_id,
-            status,
-            cookies,
-            counter,
+            f"/v3.1/businesses/{self.biz_id}/bookings/count",
+            self.api._params(self.status, window, 0),
         )
         count = body.get("count") if isinstance(body, dict) else None
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise BookingApiError(
-                f"count endpoint answered {_shape(body)} instead of {{'count': N}}",
-                biz_id=biz_id,
-                status=status,
-            )
+            raise self._error(f"count endpoint answered {_shape(body)} instead of {{'count': N}}")
         return count
 
-    def _page(
-        self,
-        biz_id: str,
-        status: str,
-        window: tuple[str, str],
-        page: int,
-        cookies: Cookies,
-        counter: list[int],
-    ) -> list[object]:
+    def page(self, window: Window, page: int) -> list[object]:
         body = self._get_json(
-            f"/api/businesses/{biz_id}/bookings",
-            self._params(status, window, page),
-            biz_id,
-            status,
-            cookies,
-            counter,
+            f"/api/businesses/{self.biz_id}/bookings",
+            self.api._params(self.status, window, page),
         )
         if not isinstance(body, list):
-            raise BookingApiError(
-                f"bookings page {page} is {_shape(body)}, not a JSON array",
-                biz_id=biz_id,
-                status=status,
-            )
+            raise self._error(f"bookings page {page} is {_shape(body)}, not a JSON array")
+        self.pages += 1
         return body
 
-    def _get_json(
-        self,
-        path: str,
-        params: dict[str, str | int],
-        biz_id: str,
-        status: str,
-        cookies: Cookies,
-        counter: list[int],
-    ) -> object:
-        response = self._get(path, params, biz_id, status, cookies, counter)
+    def _keep(self, entries: list[object]) -> int:
+        """Keep the entries not served before (by an earlier window or page); how many."""
+        new = 0
+        for raw in entries:
+            key = entry_id(raw)
+            if key is not None:
+                if key in self._seen:
+                    continue
+                self._seen.add(key)
+            self.entries.append(raw)
+            new += 1
+        return new
+
+    def _error(self, message: str) -> BookingApiError:
+        return BookingApiError(message, biz_id=self.biz_id, status=self.status)
+
+    def _get_json(self, path: str, params: dict[str, str | int]) -> object:
+        response = self._get(path, params)
         code = response.status_code
         if code == 429:
             raise NaverThrottled("Naver throttled the booking API (HTTP 429)")
@@ -414,37 +397,23 @@ class BookingApi(HttpAdapter):
             location = response.headers.get("location", "")
             if _looks_like_login(location):
                 raise SessionExpired("Naver redirected to the login page: the session expired")
-            raise BookingApiError(
-                f"unexpected redirect (HTTP {code}) to {_safe_location(location)}",
-                biz_id=biz_id,
-                status=status,
-            )
+            raise self._error(f"unexpected redirect (HTTP {code}) to {_safe_location(location)}")
         if code != 200:
-            raise BookingApiError(
-                f"HTTP {code} from {path.rsplit('/', 1)[-1]}: {_snippet(response)}",
-                biz_id=biz_id,
-                status=status,
-            )
+            raise self._error(f"HTTP {code} from {path.rsplit('/', 1)[-1]}: {_snippet(response)}")
         try:
             body = response.json()
         except RecursionError:  # nesting deeper than the parser goes
-            raise BookingApiError(
-                "answered JSON nested too deeply to read", biz_id=biz_id, status=status
-            ) from None
+            raise self._error("answered JSON nested too deeply to read") from None
         except ValueError:
             text = response.text
             if text.lstrip().startswith("<"):
                 if _looks_like_login(text):
                     raise SessionExpired("Naver answered with its login page") from None
-                raise BookingApiError(
-                    f"answered HTML instead of JSON ({response.headers.get('content-type', '?')})",
-                    biz_id=biz_id,
-                    status=status,
+                raise self._error(
+                    f"answered HTML instead of JSON ({response.headers.get('content-type', '?')})"
                 ) from None
-            raise BookingApiError(
-                f"answered something that is not JSON: {_snippet(response)}",
-                biz_id=biz_id,
-                status=status,
+            raise self._error(
+                f"answered something that is not JSON: {_snippet(response)}"
             ) from None
         errors = _error_messages(body)
         if errors is not None:
@@ -453,41 +422,32 @@ class BookingApi(HttpAdapter):
             if any("toomanyrequests" in message.lower() for message in errors):
                 raise NaverThrottled("Naver throttled the booking API (BookingAPITooManyRequests)")
             shown = "; ".join(message[:80] for message in errors[:3]) or "no message"
-            raise BookingApiError(
-                f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}",
-                biz_id=biz_id,
-                status=status,
+            raise self._error(
+                f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}"
             )
         return body
 
-    def _get(
-        self,
-        path: str,
-        params: dict[str, str | int],
-        biz_id: str,
-        status: str,
-        cookies: Cookies,
-        counter: list[int],
-    ) -> httpx.Response:
+    def _get(self, path: str, params: dict[str, str | int]) -> httpx.Response:
         """One GET with the bounded retries; vendor errors become ours here."""
-        url = self.base_url + path
-        headers = self._headers(biz_id, cookies)
-        attempts = self.retries + 1
+        api = self.api
+        url = api.base_url + path
+        headers = api._headers(self.biz_id, self._cookies)
+        attempts = api.retries + 1
         problem = ""
         for attempt in range(attempts):
             if attempt:
-                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                delay = min(api.max_backoff, api.backoff * 2 ** (attempt - 1))
                 log.warning(
                     "Retrying the booking API",
                     operation="booking_api_retry",
-                    context={"biz_id": biz_id, "status": status, "attempt": attempt + 1},
+                    context={"biz_id": self.biz_id, "status": self.status, "attempt": attempt + 1},
                     error=problem,
                 )
-                self._sleep(delay)
-            counter[0] += 1
+                api._sleep(delay)
+            self.requests += 1
             try:
-                response = self._client.get(
-                    url, params=params, headers=headers, timeout=self._timeout
+                response = api._client.get(
+                    url, params=params, headers=headers, timeout=api._timeout
                 )
             except httpx.TimeoutException as exc:
                 problem = f"timed out ({type(exc).__name__})"
@@ -496,16 +456,14 @@ class BookingApi(HttpAdapter):
                 problem = f"connection failed ({type(exc).__name__})"
                 continue
             except httpx.HTTPError as exc:
-                raise BookingApiError(
-                    f"request failed ({type(exc).__name__})", biz_id=biz_id, status=status
-                ) from None
+                raise self._error(f"request failed ({type(exc).__name__})") from None
             if response.status_code >= 500:
                 problem = f"HTTP {response.status_code}"
                 continue
             # 429 is not retried: throttling lasts minutes, and asking again at
             # once would only prolong it. The caller stops for this cycle.
             return response
-        raise BookingApiError(f"{problem} after {attempts} attempts", biz_id=biz_id, status=status)
+        raise self._error(f"{problem} after {attempts} attempts")
 
 
 def _error_messages(body: object) -> list[str] | None:
