@@ -310,3 +310,44 @@ def test_reads_of_many_stores_at_once_on_one_client_each_count_their_own_request
             f"{store}_{i}" for i in range(1, size + 1)
         ]
         assert result.requests == 1 + -(-size // 2)  # the count, then the pages
+
+
+def test_a_full_page_of_nothing_new_after_a_short_one_ends_the_window(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Page 1 is short, then page 2 serves page 0 again: a server ignoring `page`.
+    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(1), _entry(2)]}
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        return {"count": 6} if kind == "count" else pages.get(page, [_entry(1), _entry(2)])
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    assert [page for kind, _, page in naver.calls() if kind == "list"] == [0, 1, 2]
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3"]
+    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert warning["context"]["read"] == 5  # entries served, repeats included
+
+
+def test_reading_past_the_count_stops_twenty_pages_after_the_last_expected_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 100 counted in pages of 2, but the first 49 pages hold one each; from
+    # the last expected page on every page is full and new, 100 never reached.
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        if kind == "count":
+            return {"count": 100}
+        if page < 49:
+            return [_entry(page + 1)]
+        return [_entry(page * 2 + 1), _entry(page * 2 + 2)]
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    assert [page for kind, _, page in naver.calls() if kind == "list"] == list(range(70))
+    assert len(result.bookings) == 49 + 21 * 2
+    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert warning["context"]["read"] == 91
