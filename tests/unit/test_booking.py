@@ -106,6 +106,15 @@ def test_booking_num_is_biz_id_and_book_id_both_numeric() -> None:
     assert (booking.biz_id, booking.book_id) == ("1051707", "12345")
 
 
+def test_a_booking_s_key_is_its_number_and_its_phone_in_the_stored_form() -> None:
+    booking = Booking(**{**VALID, "phone": "+82 10-0000-5678"})  # type: ignore[arg-type]
+    assert booking.key == ("1051707_12345", "010-0000-5678")
+    # A record read back from either database finds the same key.
+    assert Booking.from_dict(booking.to_item()).key == booking.key
+    # The phone is part of the key: the same booking number with another phone is another record.
+    assert Booking(**{**VALID, "phone": "010-0000-5679"}).key != booking.key  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("bad", ["1051707", "1051707_", "_12345", "a_1", "1_2_3", "1 _2"])
 def test_a_malformed_booking_num_is_refused(bad: str) -> None:
     with pytest.raises(BookingValidationError, match="booking_num"):

@@ -26,6 +26,9 @@ CORE_FIELDS: Final = (
     "option_time",
 )
 
+BookingKey = tuple[str, str]
+"""(booking_num, phone): the seed's partition and sort key, what tells one record from another."""
+
 _BOOKING_NUM = re.compile(r"^([0-9]+)_([0-9]+)$")
 # Korean mobile prefixes: 010 is the only one issued today; 011 and 016-019 are
 # legacy numbers that still exist. Every prefix, 010 included, has old numbers
@@ -258,6 +261,15 @@ class Booking:
         item: dict[str, Any] = {name: getattr(self, name) for name in CORE_FIELDS}
         item.update(self.extra)
         return item
+
+    @property
+    def key(self) -> BookingKey:
+        """The record's key: the booking number and the phone in its stored form.
+
+        The phone is part of it (the seed's sort key): the same booking
+        number with another phone is another record.
+        """
+        return self.booking_num, self.phone
 
     @property
     def biz_id(self) -> str:

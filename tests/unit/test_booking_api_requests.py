@@ -1,0 +1,353 @@
+"""The exact requests one read makes: what Naver sees must not change when the client is reshaped.
+
+Each test records every request (endpoint, window, page, query, headers) a
+read sends through httpx.MockTransport and the line the read logs, and checks
+them against the console's pattern: one count per window, then the pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from naver_sms.naver.booking_api import BookingApi, FetchResult
+
+STORE = "5000001"
+COOKIES = [
+    {"name": "NID_AUT", "value": "aut-canary", "domain": ".naver.com"},
+    {"name": "other", "value": "not-for-naver", "domain": ".example.com"},
+    {"name": "NID_SES", "value": "ses-canary", "domain": ".naver.com"},
+]
+BASE = "https://partner.booking.naver.com"
+FIRST = date(2026, 11, 25)
+# 40 KST days: two windows, 2026-11-25..12-25 (31 days) and 12-26..01-03.
+LAST = date(2027, 1, 3)
+WINDOW_1 = ("2026-11-24T15:00:00.000Z", "2026-12-25T15:00:00.000Z")
+WINDOW_2 = ("2026-12-25T15:00:00.000Z", "2027-01-03T15:00:00.000Z")
+Served = Callable[[str, tuple[str, str], int], object]
+
+
+def _entry(book_id: int) -> dict[str, Any]:
+    return {
+        "bookingId": book_id,
+        "businessId": int(STORE),
+        "name": "김손님",
+        "phone": f"010-0000-{book_id % 10000:04d}",
+        "bookingStatusCode": "RC03",
+        "snapshotJson": {"startDateTime": "2026-11-25T05:00:00Z"},
+    }
+
+
+class Recorder:
+    """A fake Naver answering `served(kind, window, page)` and keeping every request."""
+
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        params = request.url.params
+        kind = "count" if request.url.path.endswith("/count") else "list"
+        window = (params["startDateTime"], params["endDateTime"])
+        body = self.served(kind, window, int(params["page"]))
+        if isinstance(body, httpx.Response):
+            return body
+        return httpx.Response(200, json=body)
+
+    def calls(self) -> list[tuple[str, tuple[str, str], int]]:
+        return [
+            (
+                "count" if r.url.path.endswith("/count") else "list",
+                (r.url.params["startDateTime"], r.url.params["endDateTime"]),
+                int(r.url.params["page"]),
+            )
+            for r in self.requests
+        ]
+
+
+def _read(
+    served: Served, capsys: pytest.CaptureFixture[str], **kwargs: Any
+) -> tuple[FetchResult, Recorder, list[dict[str, Any]]]:
+    naver = Recorder(served)
+    ticks = iter(range(1_000, 2_000))
+    with httpx.Client(transport=httpx.MockTransport(naver)) as client:
+        api = BookingApi(
+            BASE,
+            client=client,
+            sleep=lambda _s: None,
+            cache_buster=lambda: next(ticks),
+            **kwargs,
+        )
+        capsys.readouterr()
+        result = api.fetch_bookings(STORE, "RC03", FIRST, LAST, COOKIES)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    return result, naver, lines
+
+
+def _done(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    [line] = [line for line in lines if line["message"] == "Bookings fetched"]
+    context: dict[str, Any] = line["context"]
+    return context
+
+
+def test_a_busy_window_is_read_page_by_page_after_one_count_and_an_empty_one_costs_a_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bookings = [_entry(i) for i in range(1, 121)]  # 120: pages of 50, 50, 20
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        if kind == "count":
+            return {"count": len(bookings)}
+        return bookings[page * 50 : page * 50 + 50]
+
+    result, naver, lines = _read(served, capsys)
+
+    assert naver.calls() == [
+        ("count", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("list", WINDOW_1, 1),
+        ("list", WINDOW_1, 2),
+        ("count", WINDOW_2, 0),
+    ]
+    assert [b.book_id for b in result.bookings] == [str(i) for i in range(1, 121)]
+    assert result.requests == 5
+    assert _done(lines) == {
+        "biz_id": STORE,
+        "status": "RC03",
+        "start": "2026-11-25",
+        "end": "2027-01-03",
+        "bookings": 120,
+        "unusable": 0,
+        "pages": 3,
+        "requests": 5,
+    }
+
+
+def test_every_request_carries_the_console_s_query_and_headers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        return {"count": 1} if kind == "count" else [_entry(7)] if window == WINDOW_1 else []
+
+    _, naver, _ = _read(served, capsys)
+
+    first, second, third, fourth = naver.requests
+    assert first.url.path == f"/v3.1/businesses/{STORE}/bookings/count"
+    assert second.url.path == f"/api/businesses/{STORE}/bookings"
+    assert dict(second.url.params) == {
+        "bizItemTypes": "STANDARD",
+        "bookingStatusCodes": "RC03",
+        "dateDropdownType": "ENTIRE",
+        "dateFilter": "USEDATE",
+        "endDateTime": WINDOW_1[1],
+        "maxDays": "31",
+        "nPayChargedStatusCodes": "",
+        "orderBy": "",
+        "orderByStartDate": "ASC",
+        "paymentStatusCodes": "",
+        "searchValue": "",
+        "page": "0",
+        "size": "50",
+        "startDateTime": WINDOW_1[0],
+        "noCache": "1001",
+    }
+    # A fresh cache buster per request, the first one included.
+    assert [r.url.params["noCache"] for r in naver.requests] == ["1000", "1001", "1002", "1003"]
+    assert (third.url.path, third.url.params["startDateTime"]) == (first.url.path, WINDOW_2[0])
+    assert fourth.url.params["endDateTime"] == WINDOW_2[1]
+    for request in naver.requests:
+        assert request.headers["cookie"] == "NID_AUT=aut-canary; NID_SES=ses-canary"
+        assert request.headers["x-booking-naver-role"] == "OWNER"
+        assert request.headers["referer"] == (f"{BASE}/bizes/{STORE}/booking-list-view")
+        assert request.headers["accept"] == "application/json, text/plain, */*"
+        assert "Chrome/" in request.headers["user-agent"]
+
+
+def test_a_short_page_before_the_end_is_read_past_until_a_short_page_and_warned_about(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Count 6 in pages of 2, but page 1 comes back short (one cancelled while
+    # we read): pages go on past the third while they come back full.
+    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(4), _entry(5)], 3: [_entry(6)]}
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        return {"count": 6} if kind == "count" else pages.get(page, [])
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    assert naver.calls() == [
+        ("count", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("list", WINDOW_1, 1),
+        ("list", WINDOW_1, 2),
+        ("list", WINDOW_1, 3),
+        ("count", WINDOW_2, 0),
+    ]
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3", "4", "5", "6"]
+    assert not [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert _done(lines)["pages"] == 4
+
+
+def test_fewer_bookings_than_counted_is_a_warning_naming_the_store_and_both_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        return {"count": 5} if kind == "count" else [_entry(1), _entry(2)] if page == 0 else []
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    # Page 1 is empty: the read of that window stops there (no page 2).
+    assert naver.calls() == [
+        ("count", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("list", WINDOW_1, 1),
+        ("count", WINDOW_2, 0),
+    ]
+    assert len(result.bookings) == 2
+    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert warning["level"] == "WARNING"
+    assert warning["context"]["counted"] == 5
+    assert warning["context"]["biz_id"] == STORE
+    assert warning["context"]["read"] == 2
+
+
+def test_a_booking_served_in_two_windows_is_read_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A visit at exactly midnight KST between two windows comes back in both.
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if kind == "count":
+            return {"count": 2 if window == WINDOW_1 else 1}
+        return [_entry(1), _entry(2)] if window == WINDOW_1 else [_entry(2)]
+
+    result, naver, lines = _read(served, capsys)
+
+    assert len(naver.requests) == 4
+    assert [b.book_id for b in result.bookings] == ["1", "2"]
+    assert _done(lines)["pages"] == 2
+
+
+def test_retries_count_as_requests_and_a_retried_page_is_read_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    failures = iter([True, True, False])
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        if kind == "count":
+            return {"count": 1}
+        return httpx.Response(503) if next(failures) else [_entry(9)]
+
+    result, naver, lines = _read(served, capsys)
+
+    assert naver.calls() == [
+        ("count", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("list", WINDOW_1, 0),
+        ("count", WINDOW_2, 0),
+    ]
+    assert [b.book_id for b in result.bookings] == ["9"]
+    assert result.requests == 5
+    assert _done(lines)["requests"] == 5
+    assert _done(lines)["pages"] == 1
+
+
+def test_count_sums_the_windows_and_a_session_check_is_one_count_for_today() -> None:
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        return {"count": 3 if window == WINDOW_1 else 4}
+
+    naver = Recorder(served)
+    with httpx.Client(transport=httpx.MockTransport(naver)) as client:
+        api = BookingApi(BASE, client=client, sleep=lambda _s: None)
+        assert api.count(STORE, "RC08", FIRST, LAST, COOKIES) == 7
+        assert [r.url.params["bookingStatusCodes"] for r in naver.requests] == ["RC08", "RC08"]
+        naver.requests.clear()
+
+        assert api.check_session(COOKIES, STORE, FIRST) is True
+
+    assert naver.calls() == [("count", (WINDOW_1[0], "2026-11-25T15:00:00.000Z"), 0)]
+    assert naver.requests[0].url.params["bookingStatusCodes"] == "RC03"
+
+
+def test_reads_of_many_stores_at_once_on_one_client_each_count_their_own_requests() -> None:
+    # The cycle reads every store and status at once through one BookingApi.
+    stores = [str(5_000_001 + index) for index in range(8)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        store = request.url.path.split("/")[-3 if request.url.path.endswith("/count") else -2]
+        size = stores.index(store) + 1  # store n has n bookings, in pages of 2
+        if request.url.path.endswith("/count"):
+            return httpx.Response(200, json={"count": size})
+        page = int(request.url.params["page"])
+        ids = range(page * 2 + 1, min(size, page * 2 + 2) + 1)
+        return httpx.Response(200, json=[{**_entry(i), "businessId": int(store)} for i in ids])
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        api = BookingApi(BASE, client=client, sleep=lambda _s: None, page_size=2)
+        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+            results = list(
+                pool.map(lambda s: api.fetch_bookings(s, "RC03", FIRST, FIRST, COOKIES), stores)
+            )
+
+    for size, (store, result) in enumerate(zip(stores, results, strict=True), start=1):
+        assert result.biz_id == store
+        assert [b.booking_num for b in result.bookings] == [
+            f"{store}_{i}" for i in range(1, size + 1)
+        ]
+        assert result.requests == 1 + -(-size // 2)  # the count, then the pages
+
+
+def test_a_full_page_of_nothing_new_after_a_short_one_ends_the_window(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Page 1 is short, then page 2 serves page 0 again: a server ignoring `page`.
+    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(1), _entry(2)]}
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        return {"count": 6} if kind == "count" else pages.get(page, [_entry(1), _entry(2)])
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    assert [page for kind, _, page in naver.calls() if kind == "list"] == [0, 1, 2]
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3"]
+    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert warning["context"]["read"] == 5  # entries served, repeats included
+
+
+def test_reading_past_the_count_stops_twenty_pages_after_the_last_expected_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 100 counted in pages of 2, but the first 49 pages hold one each; from
+    # the last expected page on every page is full and new, 100 never reached.
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2:
+            return {"count": 0}
+        if kind == "count":
+            return {"count": 100}
+        if page < 49:
+            return [_entry(page + 1)]
+        return [_entry(page * 2 + 1), _entry(page * 2 + 2)]
+
+    result, naver, lines = _read(served, capsys, page_size=2)
+
+    assert [page for kind, _, page in naver.calls() if kind == "list"] == list(range(70))
+    assert len(result.bookings) == 49 + 21 * 2
+    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
+    assert warning["context"]["read"] == 91
