@@ -435,7 +435,7 @@ class Cycle:
                 continue
             for booking in result.bookings:
                 # RC08 is fetched second: a visit that ended between the calls keeps that status.
-                found[biz_id][(booking.booking_num, booking.phone)] = booking
+                found[biz_id][booking.key] = booking
             for entry in result.unusable:
                 item = entry.to_dict()
                 key = (item["booking_num"], item["reason"])
@@ -461,7 +461,7 @@ class Cycle:
         """Read the records of what Naver showed and decide, before any write or send."""
         everything = [booking for rows in found.values() for booking in rows]
         self.report.bookings = len(everything)
-        keys = [(b.booking_num, b.phone) for b in everything]
+        keys = [b.key for b in everything]
         # Read in batches side by side: one after another, 500 stores' reads were
         # a third of a warm cycle.
         records: dict[BookingKey, dict[str, Any]] = {}
@@ -482,13 +482,13 @@ class Cycle:
         # not be written waits for the next cycle, and nothing else is said of it.
         report.created, unstored = self.write_all(
             "not stored",
-            [((b.booking_num, b.phone), b) for b in plan.create],
+            [(b.key, b) for b in plan.create],
             lambda booking: repository.create_booking(booking.to_item()),
         )
         report.held += [
             _decision_item(h.booking, h.decision)
             for h in plan.held
-            if (h.booking.booking_num, h.booking.phone) not in unstored
+            if h.booking.key not in unstored
         ]
         # Not moved: its reminder flag may still be the old time's, so it waits.
         report.rescheduled, unmoved = self.write_all(

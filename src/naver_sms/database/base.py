@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
+from naver_sms.domain.booking import BookingKey
 from naver_sms.domain.record import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.session import Session
 
@@ -29,8 +30,6 @@ __all__ = [
     "visit_order",
 ]
 
-BookingKey = tuple[str, str]
-"""(booking_num, phone): the seed's partition and sort key."""
 
 DEFAULT_LEASE: Final = timedelta(minutes=10)
 

@@ -29,4 +29,3 @@ class NetworkError(DynamoDBException):
 
 class PermissionError(DynamoDBException):  # noqa: A001 - the seed's name, see module doc
     """The credentials may not do this (IAM policy, unknown key, file mode)."""
-

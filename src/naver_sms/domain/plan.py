@@ -15,13 +15,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from naver_sms.domain.booking import Booking
+from naver_sms.domain.booking import Booking, BookingKey
 from naver_sms.domain.messages import MessageKind
 from naver_sms.domain.record import sent_attributes, unclear_attribute
 from naver_sms.domain.rules import Decision, Rules, evaluate
-
-BookingKey = tuple[str, str]
-"""(booking_num, phone): a record's key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +42,7 @@ class Due:
 
     @property
     def key(self) -> BookingKey:
-        return self.booking.booking_num, self.booking.phone
+        return self.booking.key
 
     @property
     def kind(self) -> MessageKind:
@@ -119,7 +116,7 @@ def plan_cycle(
     for shop in shops:
         per_kind: dict[MessageKind, list[Due]] = {kind: [] for kind in MessageKind}
         for booking in found.get(shop.id, ()):
-            key = (booking.booking_num, booking.phone)
+            key = booking.key
             record = records.get(key)
             if record is None:
                 create.append(booking)
