@@ -227,7 +227,7 @@ class MemoryBookingStore(RecordStore):
             if record is None or record["booking_time"] == booking_time:
                 return False
             record.update(booking_time=booking_time, remind_sms=False)
-            for name in claim_attributes("remind_sms"):
+            for name in (*claim_attributes("remind_sms"), unclear_attribute("remind_sms")):
                 record.pop(name, None)
             return True
 

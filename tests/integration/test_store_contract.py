@@ -498,6 +498,22 @@ def test_an_unclear_send_keeps_its_claim_and_records_the_window(backend: Backend
     assert backend.bookings.get_booking(NUM, PHONE)["confirm_sms_unclear"] == "1000-2000"  # type: ignore[index]
 
 
+def test_rescheduling_forgets_a_lost_answer_of_the_old_times_reminder(backend: Backend) -> None:
+    # Otherwise the new time's reminder is matched to the old one SENS accepted
+    # and recorded as sent: the customer never gets a reminder for the new time.
+    backend.bookings.create_booking(seed_booking())
+    backend.bookings.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
+    backend.bookings.mark_unclear(
+        NUM, PHONE, "remind_sms", "cycle-1", "1761000000000-1761000001000"
+    )
+
+    assert backend.bookings.reschedule(NUM, PHONE, "2025-10-22 11:00:00")
+
+    stored = backend.bookings.get_booking(NUM, PHONE)
+    assert stored is not None
+    assert "remind_sms_unclear" not in stored
+
+
 def test_an_unclear_mark_by_a_non_owner_is_refused(backend: Backend) -> None:
     backend.bookings.create_booking(seed_booking())
     backend.bookings.claim(NUM, PHONE, "confirm_sms", "owner", NOW)

@@ -112,6 +112,19 @@ def test_an_unclear_send_is_carried_on_its_due_message() -> None:
     assert due.unclear == "1000-2000"
 
 
+def test_a_moved_visit_s_reminder_is_not_asked_about_the_old_time_s_lost_answer() -> None:
+    moved = booking(1, "2026-11-25 10:30:00")  # moved from the 26th: the reminder is due now
+    stored = record(
+        booking(1, "2026-11-26 10:30:00"), confirm_sms=True, remind_sms_unclear="1000-2000"
+    )
+    plan = plan_cycle(
+        {"5000001": [moved]}, {(moved.booking_num, moved.phone): stored}, NOW, RULES, SHOPS
+    )
+    [due] = plan.dues()
+    assert due.kind is MessageKind.REMINDER
+    assert due.unclear is None
+
+
 def test_a_customers_recorded_request_ids_are_known_to_the_plan() -> None:
     known = booking(1)
     stored = record(known, confirm_sms=True, confirm_sms_request_id="req-9")

@@ -54,8 +54,10 @@ class BookingStore(Protocol):
     def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
         """Store a new visit time and reset the reminder, so the new time gets its own.
 
-        Any live reminder claim is dropped too: a reminder in flight was for
-        the old time. False when there is no such record or the time is the same.
+        Any live reminder claim, and any lost answer of the old time's reminder
+        (`remind_sms_unclear`), is dropped too: they were for the old time, and a
+        lost answer kept would let the new time's reminder be taken for the old.
+        False when there is no such record or the time is the same.
         """
         ...
 

@@ -326,9 +326,15 @@ class BookingRepository(_Repository, RecordStore):
         return self._conditional_update(
             booking_num,
             phone,
-            update="SET booking_time = :time, remind_sms = :false REMOVE #claim, #until",
+            update=(
+                "SET booking_time = :time, remind_sms = :false REMOVE #claim, #until, #unclear"
+            ),
             condition="attribute_exists(booking_num) AND booking_time <> :time",
-            names={"#claim": claim_attr, "#until": until_attr},
+            names={
+                "#claim": claim_attr,
+                "#until": until_attr,
+                "#unclear": unclear_attribute("remind_sms"),
+            },
             values={":time": {"S": booking_time}, ":false": {"BOOL": False}},
         )
 

@@ -347,8 +347,13 @@ class SqliteBookingStore(_SqliteFile, RecordStore):
         return self._update(
             booking_num,
             phone,
-            "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?)",
-            (booking_time, _path(claim_attr), _path(until_attr)),
+            "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?, ?)",
+            (
+                booking_time,
+                _path(claim_attr),
+                _path(until_attr),
+                _path(unclear_attribute("remind_sms")),
+            ),
             condition="booking_time <> ?",
             condition_args=(booking_time,),
         )

@@ -135,6 +135,10 @@ def plan_cycle(
             for decision in result.due:
                 window = (record or {}).get(unclear_attribute(decision.kind.flag))
                 unclear = window if isinstance(window, str) else None
+                if result.reschedule_to is not None and decision.kind is MessageKind.REMINDER:
+                    # A lost answer of the old time's reminder says nothing of the new
+                    # one: asking SENS would find the old text and skip the new.
+                    unclear = None
                 per_kind[decision.kind].append(Due(shop.id, booking, decision, unclear))
         kinds = tuple(tuple(per_kind[kind]) for kind in MessageKind if per_kind[kind])
         if kinds:
