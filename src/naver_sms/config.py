@@ -1,4 +1,4 @@
-"""Settings from the environment (`design/interfaces.md`): the only reader of os.environ.
+"""Settings from the environment (`docs/interfaces.md`): the only reader of os.environ.
 
 The YAML config (stores, rules, templates) joins this module with the cycle.
 Secrets are `SecretStr`, so printing or logging a Settings never shows them.
@@ -287,7 +287,7 @@ def must_rehearse(
     return abs(now.astimezone(UTC) - real_now.astimezone(UTC)) > tolerance
 
 
-# --- The YAML file (`design/interfaces.md`, "Config file"): stores, rules, templates ---
+# --- The YAML file (`docs/interfaces.md`): stores, rules, templates ---
 
 _DIGITS = re.compile(r"^[0-9]+$")
 _NUMBER_JUNK = re.compile(r"[\s\-.()]")

@@ -154,7 +154,6 @@ class CycleReport:
                 "failed": self.failed,
                 "invalid": self.invalid,
                 "duration_ms": self.duration_ms,
-                # Additions to interfaces.md: what else an operator needs to read a cycle.
                 "errors": self.errors,
                 "held": self.held,
                 "unclear": self.unclear,

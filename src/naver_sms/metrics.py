@@ -50,7 +50,7 @@ DEFAULT_NAMESPACE: Final = "NaverSms"
 DEFAULT_SERVICE: Final = "naver-sms"
 KINDS: Final = ("confirmation", "reminder", "event")
 # The exit code of a cycle that met a Naver login challenge (cycle.EXIT_CHALLENGE,
-# interfaces.md's exit code 3); repeated so this module needs only the report dict.
+# docs/interfaces.md's exit code 3); repeated so this module needs only the report dict.
 _EXIT_CHALLENGE: Final = 3
 
 # name -> unit, in the order they are written

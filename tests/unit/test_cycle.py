@@ -1,4 +1,4 @@
-"""The cycle of behaviour.md with fakes for every port and a fixed `now` (KST)."""
+"""The cycle of docs/architecture.md with fakes for every port and a fixed `now` (KST)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rules table of behaviour.md, one case per test, with a fixed `now` (KST)."""
+"""The rules table of docs/architecture.md, one case per test, with a fixed `now` (KST)."""
 
 from __future__ import annotations
 

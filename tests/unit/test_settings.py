@@ -1,4 +1,4 @@
-"""Settings from the environment of interfaces.md."""
+"""Settings from the environment of docs/interfaces.md."""
 
 from __future__ import annotations
 

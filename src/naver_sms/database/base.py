@@ -1,6 +1,6 @@
 """The ports: what the rest of naver-sms asks of a booking store and a session store.
 
-The names and meanings are the seed's (`dynamodb.md`), plus what the cycle
+The names and meanings are the seed's (`docs/interfaces.md`, "Stored records"), plus what the cycle
 needs for exactly-once sending (claim -> send -> mark, or release).
 
 A *claim* is held on one flag of one record by an owner until an expiry. It

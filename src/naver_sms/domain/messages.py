@@ -3,7 +3,7 @@
 Pure: sizes are counted in EUC-KR bytes as SENS counts them (a Hangul
 syllable is 2 bytes, ASCII 1), the SMS/LMS choice follows from the size, and
 advertising (the post-visit event) is labelled and held to 08:00-21:00 KST as
-정보통신망법 제50조 requires. See `reference/messaging-kr.md`.
+정보통신망법 제50조 requires.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which messages a booking is due at `now`: the table of `design/behaviour.md`, pure.
+"""Which messages a booking is due at `now`, pure: docs/architecture.md, "What is due".
 
 `evaluate` looks at one booking as the API shows it now and at its stored
 record, and says what to send (in order), what to mark without sending

@@ -1,6 +1,6 @@
 """`naver-sms login` and `naver-sms session import/show/clear`: the Naver cookies by hand.
 
-Exit codes (`interfaces.md`): 0 done, 1 failure, 2 usage or configuration,
+Exit codes (`docs/interfaces.md`): 0 done, 1 failure, 2 usage or configuration,
 3 a login challenge a person must finish with `login --headed`.
 """
 

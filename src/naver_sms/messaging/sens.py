@@ -2,7 +2,7 @@
 
 One request carries one `type`, `contentType` and `from`, and 1-100 recipients
 each with their own content, so a batch is grouped by those three and cut
-into requests of 100. Facts: `reference/messaging-kr.md`.
+into requests of 100. The API's shape is summarised in `docs/architecture.md`.
 
 Only a well-formed acceptance counts as sent. Every other outcome is sorted by
 what it says about the request: certainly not accepted (`SendFailed`, retried

@@ -1,6 +1,6 @@
 """The partner booking API client: one store, one status, a window of KST dates.
 
-Facts are in `shared/reference/naver-booking-api.md`. The API is the owner
+What it sends is the console's own query, as observed. The API is the owner
 console's own internal JSON, not a published contract, so everything here is
 defensive: a response of the wrong shape is a `BookingApiError` for that
 store and status, never a crash of the cycle. Turning the entries into
@@ -266,7 +266,7 @@ class BookingApi(HttpAdapter):
     # -- what every request of the console carries
 
     def _params(self, status: str, window: Window, page: int) -> dict[str, str | int]:
-        # The console's own query, field for field (naver-booking-api.md).
+        # The console's own query, field for field (as observed).
         return {
             "bizItemTypes": "STANDARD",
             "bookingStatusCodes": status,

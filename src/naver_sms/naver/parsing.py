@@ -1,7 +1,7 @@
 """The partner booking API's JSON as domain bookings, or the reasons an entry is unusable.
 
 The API is the owner console's own internal JSON, not a published contract
-(`shared/reference/naver-booking-api.md`), so every field is checked for its
+(observed of the partner API, not a published contract), so every field is checked for its
 type and range: a booking that cannot be used is reported with a reason and
 never stops the others. Nothing here speaks HTTP; `booking_api` reads the
 pages and hands their entries over.
@@ -70,7 +70,7 @@ class UnusableEntry:
     phone_masked: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        """The `invalid` item of the cycle report (`interfaces.md`)."""
+        """The `invalid` item of the cycle report (`docs/interfaces.md`)."""
         item = {"booking_num": self.booking_num or "", "reason": self.reason}
         if self.phone_masked:
             item["phone_masked"] = self.phone_masked

@@ -13,7 +13,7 @@ For tests, `naver-sms demo` and the benchmarks. Everything is made up (names,
         naver.fail_next(2, status=503)           # the next two API calls fail
         naver.requests["list"]                   # calls per endpoint
 
-What it serves (the real paths and element ids, `naver-booking-api.md`):
+What it serves (the real paths and element ids, as observed of Naver):
 
 - `GET /nidlogin.login`: the form, inputs `#id`, `#pw`, button `[id="log.login"]`.
   `POST /nidlogin.login`: a user of `users` with the right password gets
@@ -93,7 +93,7 @@ _MAX_WINDOW = timedelta(days=31)
 
 ExpiredAnswer = Literal["401", "403", "redirect"]
 ThrottleForm = Literal["body", "429"]
-# What Naver answers a throttled client with HTTP 200 (naver-booking-api.md).
+# What Naver answers a throttled client with HTTP 200, as public clients show.
 THROTTLE_BODY: Mapping[str, Any] = {
     "errors": [{"message": "BookingAPITooManyRequests", "code": "TOO_MANY_REQUESTS"}]
 }
