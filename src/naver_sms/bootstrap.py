@@ -1,7 +1,8 @@
 """Builds the adapters from Settings: the only place that does.
 
 The CLI and the Lambda handler both come through here, so they cannot drift
-apart, and tests build the same objects with loopback settings.
+apart, and tests build the same objects with loopback settings. The adapters
+themselves take explicit values (keys, URLs, paths), never a Settings.
 """
 
 from __future__ import annotations
@@ -119,7 +120,12 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
     its texts to a file while the schedule goes on would leave every customer
     untexted. Some keys but not all is one too.
     """
-    keys = (settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id)
+    access_key, secret_key, service_id = (
+        settings.sens_access_key,
+        settings.sens_secret_key,
+        settings.sens_service_id,
+    )
+    keys = (access_key, secret_key, service_id)
     if any(keys) and not all(keys):
         # Checked in a dry run too: the rehearsal is where an owner finds it out.
         raise ConfigError(
@@ -130,12 +136,17 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
         from naver_sms.messaging.outbox import OutboxSender  # noqa: PLC0415
 
         check_outbox(settings.outbox_path)
-        return OutboxSender.from_settings(settings)
-    if not has_sens_keys(settings):
+        return OutboxSender(settings.outbox_path)
+    if access_key is None or secret_key is None or service_id is None:
         raise ConfigError(NO_PROVIDER)
     from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
 
-    return SensSender.from_settings(settings)
+    return SensSender(
+        access_key=access_key,
+        secret_key=secret_key,
+        service_id=service_id,
+        base_url=settings.sens_url,
+    )
 
 
 def check_outbox(path: Path) -> None:
@@ -161,9 +172,16 @@ def check_outbox(path: Path) -> None:
 
 def build_notifier(settings: Settings) -> Notifier:
     """Telegram with TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID, else a notifier that does nothing."""
+    from naver_sms.messaging.base import NullNotifier  # noqa: PLC0415
     from naver_sms.messaging.telegram import TelegramNotifier  # noqa: PLC0415
 
-    return TelegramNotifier.from_settings(settings)
+    if settings.telegram_bot_token is None or not settings.telegram_chat_id:
+        return NullNotifier()
+    return TelegramNotifier(
+        token=settings.telegram_bot_token,
+        chat_id=settings.telegram_chat_id,
+        base_url=settings.telegram_api_url,
+    )
 
 
 def build_cycle_ports(
