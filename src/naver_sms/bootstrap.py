@@ -7,10 +7,13 @@ themselves take explicit values (keys, URLs, paths), never a Settings.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from naver_sms import config as _config
 from naver_sms.config import AppConfig, ConfigError, Settings, load_app_config
 from naver_sms.database.base import BookingStore, SessionStore
 
@@ -21,6 +24,58 @@ if TYPE_CHECKING:
     from naver_sms.messaging.base import Notifier, SmsSender
     from naver_sms.naver.auth import Authenticator, BrowserFactory
     from naver_sms.naver.booking_api import BookingApi
+
+
+# --- Settings and the Secrets Manager secret ------------------------------------------------
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """`config.load_settings` with the Secrets Manager reader: what every entry point uses."""
+    return _config.load_settings(environ, read_secret=read_secret)
+
+
+@functools.cache
+def read_secret(secret_id: str, region: str, endpoint_url: str | None) -> str:
+    """The secret's string, asked of AWS once per process; ConfigError naming the secret.
+
+    Cached: a Lambda reads it on its cold start, not every cycle. A failure is
+    not cached, so the next invocation asks again.
+    """
+    # Lazily imported: only deployments that name a secret pay for boto3 here.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    where = f"secret {secret_id!r} (NAVER_SMS_SECRET_ID)"
+    client = boto3.session.Session().client(
+        "secretsmanager",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+    try:
+        response = client.get_secret_value(SecretId=secret_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ResourceNotFoundException":
+            # The template creates the secret empty: it has no value until filled.
+            raise ConfigError(
+                f"{where}: not found, or it has no value yet: put one with "
+                "aws secretsmanager put-secret-value (docs/deploy.md, step 4)"
+            ) from None
+        raise ConfigError(f"{where}: cannot be read ({code})") from None
+    except BotoCoreError as exc:
+        raise ConfigError(f"{where}: cannot be read ({type(exc).__name__})") from None
+    finally:
+        client.close()
+    text = response.get("SecretString")
+    if text is None:
+        raise ConfigError(f"{where}: holds no SecretString (a binary secret?)")
+    return str(text)
 
 
 def _dynamodb_client(settings: Settings) -> Any:

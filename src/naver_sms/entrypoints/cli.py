@@ -27,7 +27,6 @@ from naver_sms.config import (
     ConfigError,
     Settings,
     load_app_config,
-    load_settings,
     must_rehearse,
     parse_moment,
 )
@@ -69,7 +68,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       naver-sms create-tables
     """
     ctx.meta["debug"] = debug
-    settings = load_settings()
+    settings = bootstrap.load_settings()
     configure_logging(settings.log_level)
     ctx.obj = settings
 

@@ -13,7 +13,7 @@ from typing import TextIO
 import click
 
 from naver_sms import bootstrap
-from naver_sms.config import ConfigError, Settings, load_app_config, load_settings
+from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
@@ -31,7 +31,7 @@ class LoginChallengeExit(click.ClickException):
 
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
-    return settings if settings is not None else load_settings()
+    return settings if settings is not None else bootstrap.load_settings()
 
 
 def _store_id(settings: Settings, store_id: str | None) -> str:
