@@ -239,17 +239,14 @@ def run(
         and must_rehearse(now, datetime.now(KST), settings.sens_url)
     )
     dry_run = dry_run or rehearsal
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=config)
-    if rehearsal:  # said once the configuration is known to be good
-        click.echo(
-            f"note: --now {now_text} is more than 5 minutes from the real clock, so this "
-            f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
-            err=True,
-        )
-    try:
+    with bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports:
+        if rehearsal:  # said once the configuration is known to be good
+            click.echo(
+                f"note: --now {now_text} is more than 5 minutes from the real clock, so this "
+                f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
+                err=True,
+            )
         report = run_cycle(ports=ports, now=now, adopt=adopt)
-    finally:
-        ports.close()
     data = _report_dict(report, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -340,7 +337,8 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
-    records = bootstrap.build_booking_store(settings_of(ctx)).list_bookings(store_id, day)
+    with bootstrap.booking_store(settings_of(ctx)) as store:
+        records = store.list_bookings(store_id, day)
     if not records:
         click.echo("no stored bookings" + (" match" if store_id or day else ""))
         return

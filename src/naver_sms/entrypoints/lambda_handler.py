@@ -107,8 +107,5 @@ def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
             "NAVER_SMS_SECRET_ID secret (or the environment); a Lambda never texts into an "
             'outbox file (send {"dry_run": true} to rehearse)'
         )
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run)
-    try:
+    with bootstrap.cycle_ports(settings, dry_run=dry_run) as ports:
         return run_cycle(ports=ports, now=now, adopt=adopt), dry_run
-    finally:
-        ports.close()
