@@ -7,15 +7,12 @@ configuration, 1 for failures); `--debug` shows the traceback instead.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -38,15 +35,14 @@ from naver_sms.entrypoints.cli_session import EXIT_CHALLENGE, login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
 from naver_sms.messaging.templates import check_templates
-from naver_sms.naver.errors import HEADED_LOGIN_HINT, LoginChallenge
-from naver_sms.utils.logger import configure_logging, get_logger
+from naver_sms.naver.errors import LoginChallenge
+from naver_sms.serve import serve_cycles, stop_on_signals
+from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
-
-log = get_logger(__name__)
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -283,44 +279,24 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
       naver-sms serve --every 300
     """
     settings = settings_of(ctx)
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=_checked_config(ctx))
-    sessions = bootstrap.build_session_store(settings)
-    stop = threading.Event()
+    config = _checked_config(ctx)
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("Stopping after the current cycle", operation="serve", signal=signum)
-        stop.set()
+    def on_challenge(report: CycleReport) -> None:
+        for line in _failure_lines(report):
+            echo_error(line)
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    cycles = 0
-    waiting_for_login = False
-    try:
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                if waiting_for_login and sessions.get_session() is None:
-                    log.info(
-                        "Waiting for a person to log in", operation="serve", hint=HEADED_LOGIN_HINT
-                    )
-                else:
-                    report = run_cycle(ports=ports, now=datetime.now(KST))
-                    cycles += 1
-                    waiting_for_login = report.login_challenge
-                    if waiting_for_login:
-                        for line in _failure_lines(report):
-                            echo_error(line)
-            except Exception as exc:  # one bad cycle must not end the service
-                log.error(
-                    "Cycle failed; the next one tries again",
-                    operation="serve",
-                    error=scrub(f"{type(exc).__name__}: {exc}"),
-                )
-            stop.wait(max(0.0, every - (time.monotonic() - started)))
-    finally:
-        ports.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    log.info("Stopped", operation="serve", cycles=cycles)
+    with (
+        bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports,
+        bootstrap.session_store(settings) as sessions,
+        stop_on_signals(threading.Event()) as stop,
+    ):
+        serve_cycles(
+            lambda now: run_cycle(ports=ports, now=now),
+            every=every,
+            stop=stop,
+            session_stored=lambda: sessions.get_session() is not None,
+            on_challenge=on_challenge,
+        )
 
 
 @cli.command()
