@@ -1,15 +1,25 @@
-"""Builds the adapters from Settings: the only place that does.
+"""Builds the adapters from Settings and closes them: the only place that does either.
 
 The CLI and the Lambda handler both come through here, so they cannot drift
-apart, and tests build the same objects with loopback settings.
+apart, and tests build the same objects with loopback settings. The adapters
+themselves take explicit values (keys, URLs, paths), never a Settings.
+
+A command holds what it built in a `with`: `cycle_ports`, `booking_store`,
+`session_store`, `authenticator`. On leaving it every connection and client
+built here is closed, also when building stopped half-way (a refused SENS
+configuration must not leave a store connection open behind its error line).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from naver_sms import config as _config
 from naver_sms.config import AppConfig, ConfigError, Settings, load_app_config
 from naver_sms.database.base import BookingStore, SessionStore
 
@@ -21,35 +31,131 @@ if TYPE_CHECKING:
     from naver_sms.naver.auth import Authenticator, BrowserFactory
     from naver_sms.naver.booking_api import BookingApi
 
+_T = TypeVar("_T")
 
-def _dynamodb_client(settings: Settings) -> Any:
+
+# --- Settings and the Secrets Manager secret ------------------------------------------------
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """`config.load_settings` with the Secrets Manager reader: what every entry point uses."""
+    return _config.load_settings(environ, read_secret=read_secret)
+
+
+@functools.cache
+def read_secret(secret_id: str, region: str, endpoint_url: str | None) -> str:
+    """The secret's string, asked of AWS once per process; ConfigError naming the secret.
+
+    Cached: a Lambda reads it on its cold start, not every cycle. A failure is
+    not cached, so the next invocation asks again.
+    """
+    # Lazily imported: only deployments that name a secret pay for boto3 here.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    where = f"secret {secret_id!r} (NAVER_SMS_SECRET_ID)"
+    client = boto3.session.Session().client(
+        "secretsmanager",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+    try:
+        response = client.get_secret_value(SecretId=secret_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ResourceNotFoundException":
+            # The template creates the secret empty: it has no value until filled.
+            raise ConfigError(
+                f"{where}: not found, or it has no value yet: put one with "
+                "aws secretsmanager put-secret-value (docs/deploy.md, step 4)"
+            ) from None
+        raise ConfigError(f"{where}: cannot be read ({code})") from None
+    except BotoCoreError as exc:
+        raise ConfigError(f"{where}: cannot be read ({type(exc).__name__})") from None
+    finally:
+        client.close()
+    text = response.get("SecretString")
+    if text is None:
+        raise ConfigError(f"{where}: holds no SecretString (a binary secret?)")
+    return str(text)
+
+
+# --- Closing ----------------------------------------------------------------------------------
+
+
+def _closed_with(stack: ExitStack, adapter: _T) -> _T:
+    """`adapter`, closed when `stack` closes if it has a `close()` (fakes need none)."""
+    close: Callable[[], object] | None = getattr(adapter, "close", None)
+    if callable(close):
+        stack.callback(close)
+    return adapter
+
+
+# --- The stores -------------------------------------------------------------------------------
+
+
+def _dynamodb_client(settings: Settings, stack: ExitStack | None) -> Any:
     from naver_sms.database.dynamodb_client import make_client  # noqa: PLC0415 - boto3 is slow to import
 
-    return make_client(region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    client = make_client(region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    # The repositories do not own the client they are given: its connection pool is ours.
+    return client if stack is None else _closed_with(stack, client)
 
 
-def build_booking_store(settings: Settings) -> BookingStore:
+def _booking_store(settings: Settings, stack: ExitStack | None) -> BookingStore:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import BookingRepository  # noqa: PLC0415
 
         return BookingRepository(
-            table_name=settings.bookings_table, client=_dynamodb_client(settings)
+            table_name=settings.bookings_table, client=_dynamodb_client(settings, stack)
         )
     from naver_sms.database.sqlite_store import SqliteBookingStore  # noqa: PLC0415
 
-    return SqliteBookingStore(settings.db_path)
+    store = SqliteBookingStore(settings.db_path)
+    return store if stack is None else _closed_with(stack, store)
 
 
-def build_session_store(settings: Settings) -> SessionStore:
+def _session_store(settings: Settings, stack: ExitStack | None) -> SessionStore:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import SessionRepository  # noqa: PLC0415
 
         return SessionRepository(
-            table_name=settings.session_table, client=_dynamodb_client(settings)
+            table_name=settings.session_table, client=_dynamodb_client(settings, stack)
         )
     from naver_sms.database.sqlite_store import SqliteSessionStore  # noqa: PLC0415
 
-    return SqliteSessionStore(settings.db_path)
+    store = SqliteSessionStore(settings.db_path)
+    return store if stack is None else _closed_with(stack, store)
+
+
+def build_booking_store(settings: Settings) -> BookingStore:
+    """The records' repository, left open: prefer `with booking_store(settings)`."""
+    return _booking_store(settings, None)
+
+
+def build_session_store(settings: Settings) -> SessionStore:
+    """The session's repository, left open: prefer `with session_store(settings)`."""
+    return _session_store(settings, None)
+
+
+@contextmanager
+def booking_store(settings: Settings) -> Iterator[BookingStore]:
+    """The records' repository (SQLite file or DynamoDB table), closed on leaving."""
+    with ExitStack() as stack:
+        yield _booking_store(settings, stack)
+
+
+@contextmanager
+def session_store(settings: Settings) -> Iterator[SessionStore]:
+    """The session's repository (SQLite file or DynamoDB table), closed on leaving."""
+    with ExitStack() as stack:
+        yield _session_store(settings, stack)
 
 
 def create_tables(settings: Settings) -> list[str]:
@@ -57,14 +163,18 @@ def create_tables(settings: Settings) -> list[str]:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import create_tables as create  # noqa: PLC0415
 
-        return create(
-            _dynamodb_client(settings),
-            bookings_table=settings.bookings_table,
-            session_table=settings.session_table,
-        )
+        with ExitStack() as stack:
+            return create(
+                _dynamodb_client(settings, stack),
+                bookings_table=settings.bookings_table,
+                session_table=settings.session_table,
+            )
     from naver_sms.database.sqlite_store import create_schema  # noqa: PLC0415
 
     return create_schema(settings.db_path)
+
+
+# --- Naver ------------------------------------------------------------------------------------
 
 
 def build_booking_api(settings: Settings, client: httpx.Client | None = None) -> BookingApi:
@@ -84,22 +194,40 @@ def build_browser_factory(settings: Settings) -> BrowserFactory:
 def build_authenticator(
     settings: Settings,
     *,
-    sessions: SessionStore | None = None,
-    booking_api: BookingApi | None = None,
+    sessions: SessionStore,
+    booking_api: BookingApi,
     browser_factory: BrowserFactory | None = None,
 ) -> Authenticator:
-    """The session lifecycle: stored cookies, checked; a browser login only when they fail."""
+    """The session lifecycle: stored cookies, checked; a browser login only when they fail.
+
+    The caller owns (and closes) `sessions` and `booking_api`; `authenticator`
+    builds and closes both.
+    """
     from naver_sms.naver.auth import Authenticator  # noqa: PLC0415 - Selenium stays unimported
 
     return Authenticator(
-        sessions if sessions is not None else build_session_store(settings),
-        booking_api if booking_api is not None else build_booking_api(settings),
+        sessions,
+        booking_api,
         browser_factory=browser_factory or build_browser_factory(settings),
         login_url=settings.naver_login_url,
         booking_url=settings.naver_booking_url,
         username=settings.naver_username,
         password=settings.naver_password,
     )
+
+
+@contextmanager
+def authenticator(settings: Settings) -> Iterator[Authenticator]:
+    """An authenticator with its own session store and booking API client, closed on leaving."""
+    with ExitStack() as stack:
+        yield build_authenticator(
+            settings,
+            sessions=_session_store(settings, stack),
+            booking_api=_closed_with(stack, build_booking_api(settings)),
+        )
+
+
+# --- Sending ----------------------------------------------------------------------------------
 
 
 def has_sens_keys(settings: Settings) -> bool:
@@ -119,7 +247,12 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
     its texts to a file while the schedule goes on would leave every customer
     untexted. Some keys but not all is one too.
     """
-    keys = (settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id)
+    access_key, secret_key, service_id = (
+        settings.sens_access_key,
+        settings.sens_secret_key,
+        settings.sens_service_id,
+    )
+    keys = (access_key, secret_key, service_id)
     if any(keys) and not all(keys):
         # Checked in a dry run too: the rehearsal is where an owner finds it out.
         raise ConfigError(
@@ -130,12 +263,17 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
         from naver_sms.messaging.outbox import OutboxSender  # noqa: PLC0415
 
         check_outbox(settings.outbox_path)
-        return OutboxSender.from_settings(settings)
-    if not has_sens_keys(settings):
+        return OutboxSender(settings.outbox_path)
+    if access_key is None or secret_key is None or service_id is None:
         raise ConfigError(NO_PROVIDER)
     from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
 
-    return SensSender.from_settings(settings)
+    return SensSender(
+        access_key=access_key,
+        secret_key=secret_key,
+        service_id=service_id,
+        base_url=settings.sens_url,
+    )
 
 
 def check_outbox(path: Path) -> None:
@@ -161,28 +299,66 @@ def check_outbox(path: Path) -> None:
 
 def build_notifier(settings: Settings) -> Notifier:
     """Telegram with TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID, else a notifier that does nothing."""
+    from naver_sms.messaging.base import NullNotifier  # noqa: PLC0415
     from naver_sms.messaging.telegram import TelegramNotifier  # noqa: PLC0415
 
-    return TelegramNotifier.from_settings(settings)
+    if settings.telegram_bot_token is None or not settings.telegram_chat_id:
+        return NullNotifier()
+    return TelegramNotifier(
+        token=settings.telegram_bot_token,
+        chat_id=settings.telegram_chat_id,
+        base_url=settings.telegram_api_url,
+    )
+
+
+# --- A cycle's ports --------------------------------------------------------------------------
+
+
+def _cycle_ports(
+    settings: Settings, stack: ExitStack, *, dry_run: bool, config: AppConfig | None
+) -> CyclePorts:
+    from naver_sms.cycle import CyclePorts  # noqa: PLC0415 - keeps `bootstrap` import light
+
+    config = config if config is not None else load_app_config(settings.config_path)
+    # First: a refused sender is the likeliest failure, and then nothing else gets built.
+    sender = _closed_with(stack, build_sender(settings, dry_run=dry_run))
+    api = _closed_with(stack, build_booking_api(settings))
+    return CyclePorts(
+        config=config,
+        bookings=_booking_store(settings, stack),
+        booking_api=api,
+        sessions=build_authenticator(
+            settings, sessions=_session_store(settings, stack), booking_api=api
+        ),
+        sender=sender,
+        notifier=_closed_with(stack, build_notifier(settings)),
+        dry_run=dry_run,
+        workers=settings.workers,
+    )
+
+
+@contextmanager
+def cycle_ports(
+    settings: Settings, *, dry_run: bool = False, config: AppConfig | None = None
+) -> Iterator[CyclePorts]:
+    """Everything `run_cycle` needs, closed on leaving: `run`, `serve`, the Lambda, the demo.
+
+    `config` is the YAML config already loaded (and checked); None reads
+    `settings.config_path`.
+    """
+    with ExitStack() as stack:
+        yield _cycle_ports(settings, stack, dry_run=dry_run, config=config)
 
 
 def build_cycle_ports(
     settings: Settings, *, dry_run: bool = False, config: AppConfig | None = None
 ) -> CyclePorts:
-    """Everything `run_cycle` needs; the CLI, `serve` and the Lambda handler all come here."""
-    from naver_sms.cycle import CyclePorts  # noqa: PLC0415 - keeps `bootstrap` import light
+    """The ports of `cycle_ports` for a caller that closes them with `ports.close()`.
 
-    config = config if config is not None else load_app_config(settings.config_path)
-    # First: a refused sender must not leave a store connection or a client open.
-    sender = build_sender(settings, dry_run=dry_run)
-    api = build_booking_api(settings)
-    return CyclePorts(
-        config=config,
-        bookings=build_booking_store(settings),
-        booking_api=api,
-        sessions=build_authenticator(settings, booking_api=api),
-        sender=sender,
-        notifier=build_notifier(settings),
-        dry_run=dry_run,
-        workers=settings.workers,
-    )
+    `ports.close()` leaves the authenticator's session store to the garbage
+    collector; prefer `with cycle_ports(...)`, which closes everything.
+    """
+    with ExitStack() as stack:
+        ports = _cycle_ports(settings, stack, dry_run=dry_run, config=config)
+        stack.pop_all()  # built: from here the caller closes them
+    return ports

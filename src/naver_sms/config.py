@@ -7,7 +7,6 @@ Secrets are `SecretStr`, so printing or logging a Settings never shows them.
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 import os
 import re
@@ -135,7 +134,7 @@ SECRET_VARIABLES: Final = (
     "TELEGRAM_CHAT_ID",
 )
 SecretReader = Callable[[str, str, str | None], str]
-"""(secret id, region, endpoint URL) -> the secret's JSON string."""
+"""(secret id, region, endpoint URL) -> the secret's JSON string; `bootstrap.read_secret`."""
 
 
 def load_settings(
@@ -144,8 +143,10 @@ def load_settings(
     """Settings from `environ` (default: the process environment). Empty values count as unset.
 
     With NAVER_SMS_SECRET_ID, the secret variables the environment leaves
-    unset come from that Secrets Manager secret (a JSON object), read once per
-    process: a Lambda reads it on its cold start, not every cycle.
+    unset come from that Secrets Manager secret (a JSON object) as
+    `read_secret` returns it; `bootstrap.load_settings` passes the reader that
+    asks AWS once per process (a Lambda reads it on its cold start, not every
+    cycle).
     """
     env = os.environ if environ is None else environ
     values = {field: env[name] for name, field in _ENV.items() if env.get(name, "").strip()}
@@ -154,10 +155,13 @@ def load_settings(
     settings = _settings(values)
     if settings.secret_id is None:
         return settings
-    reader = read_secret or _read_secret_once
+    if read_secret is None:
+        # A caller's bug, not the owner's: without this the secret's keys would
+        # silently be missing and the run would fail later on "no SENS keys".
+        raise TypeError("NAVER_SMS_SECRET_ID is set: pass read_secret (bootstrap.load_settings)")
     secret = _secret_values(
         settings.secret_id,
-        reader(settings.secret_id, settings.aws_region, settings.aws_endpoint_url),
+        read_secret(settings.secret_id, settings.aws_region, settings.aws_endpoint_url),
     )
     missing = {_ENV[name]: value for name, value in secret.items() if _ENV[name] not in values}
     return _settings({**values, **missing}) if missing else settings
@@ -208,43 +212,6 @@ def _secret_values(secret_id: str, text: str) -> dict[str, str]:
         if value.strip():
             values[key] = value
     return values
-
-
-@functools.cache
-def _read_secret_once(secret_id: str, region: str, endpoint_url: str | None) -> str:
-    # Lazily imported: only deployments that name a secret pay for boto3 here.
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-    where = f"secret {secret_id!r} (NAVER_SMS_SECRET_ID)"
-    client = boto3.session.Session().client(
-        "secretsmanager",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 3},
-            connect_timeout=3,
-            read_timeout=10,
-        ),
-    )
-    try:
-        response = client.get_secret_value(SecretId=secret_id)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        if code == "ResourceNotFoundException":
-            # The template creates the secret empty: it has no value until filled.
-            raise ConfigError(
-                f"{where}: not found, or it has no value yet: put one with "
-                "aws secretsmanager put-secret-value (docs/deploy.md, step 4)"
-            ) from None
-        raise ConfigError(f"{where}: cannot be read ({code})") from None
-    except BotoCoreError as exc:
-        raise ConfigError(f"{where}: cannot be read ({type(exc).__name__})") from None
-    text = response.get("SecretString")
-    if text is None:
-        raise ConfigError(f"{where}: holds no SecretString (a binary secret?)")
-    return str(text)
 
 
 # --- The clock override (`run --now`, the Lambda event's `now`) ---

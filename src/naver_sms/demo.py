@@ -87,9 +87,9 @@ def run_demo(
         ),
     ):
         bootstrap.create_tables(settings)
-        bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
-        ports = bootstrap.build_cycle_ports(settings, config=config)
-        try:
+        with bootstrap.session_store(settings) as sessions:
+            sessions.save_session(json.dumps(naver.issue_session()))
+        with bootstrap.cycle_ports(settings, config=config) as ports:
             for at in times:
                 now = datetime.combine(day, at, tzinfo=KST)
                 naver.now = now  # the sandbox's bookings complete as the clock passes
@@ -97,8 +97,6 @@ def run_demo(
                 cycles.append(cycle)
                 if on_cycle is not None:
                     on_cycle(cycle)
-        finally:
-            ports.close()
         # A SENS request carries one kind (the cycle batches per kind).
         kind_of = {s["request_id"]: s["kind"] for c in cycles for s in c.report["sent"]}
         texts: dict[str, str] = {}

@@ -133,6 +133,6 @@ def any_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
         created = CliRunner().invoke(cli, ["create-tables"], env=shop.env)
         assert created.exit_code == 0, created.output
         settings = load_settings({**os.environ, **shop.env})
-        sessions = bootstrap.build_session_store(settings)
-        sessions.save_session(json.dumps(shop.naver.issue_session()))
+        with bootstrap.session_store(settings) as sessions:
+            sessions.save_session(json.dumps(shop.naver.issue_session()))
         yield shop

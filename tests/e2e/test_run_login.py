@@ -25,7 +25,8 @@ def browser_shop(shop: Shop, browser_env: dict[str, str]) -> Shop:
 
 
 def stored_session(shop: Shop) -> object:
-    return bootstrap.build_session_store(load_settings({**os.environ, **shop.env})).get_session()
+    with bootstrap.session_store(load_settings({**os.environ, **shop.env})) as sessions:
+        return sessions.get_session()
 
 
 def test_a_refused_session_is_replaced_by_a_browser_login_and_the_cycle_goes_on(

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from naver_sms import bootstrap
 from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.messages import Message, MessageKind, MessageType
 from naver_sms.messaging.base import (
@@ -352,7 +353,9 @@ def test_the_sender_builds_its_own_client_and_reads_settings(fake: FakeSens) -> 
         sens_url=fake.url,
     )
 
-    with SensSender.from_settings(settings) as sender:
+    sender = bootstrap.build_sender(settings)
+    assert isinstance(sender, SensSender)
+    with sender:
         [result] = sender.send([message()])
 
     assert result.ok
@@ -361,7 +364,7 @@ def test_the_sender_builds_its_own_client_and_reads_settings(fake: FakeSens) -> 
 
 def test_settings_without_all_three_keys_are_a_config_error() -> None:
     with pytest.raises(ConfigError, match="SENS_SECRET_KEY"):
-        SensSender.from_settings(Settings(sens_access_key=ACCESS))  # type: ignore[arg-type]
+        bootstrap.build_sender(Settings(sens_access_key=ACCESS))  # type: ignore[arg-type]
 
 
 def test_neither_the_secret_key_nor_a_full_phone_reaches_the_logs(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from naver_sms import bootstrap
 from naver_sms.config import Settings
 from naver_sms.messaging.base import Notifier, NullNotifier
 from naver_sms.messaging.telegram import TelegramNotifier, format_summary
@@ -150,7 +151,7 @@ def test_alerts_mask_phone_numbers(fake: FakeTelegram, notifier: TelegramNotifie
 
 
 def test_settings_without_a_token_give_the_null_notifier() -> None:
-    notifier: Notifier = TelegramNotifier.from_settings(Settings())
+    notifier: Notifier = bootstrap.build_notifier(Settings())
 
     assert isinstance(notifier, NullNotifier)
     assert notifier.summary(REPORT) is False
@@ -164,7 +165,7 @@ def test_settings_with_a_token_post_to_the_configured_api(fake: FakeTelegram) ->
         telegram_api_url=fake.url,
     )
 
-    notifier = TelegramNotifier.from_settings(settings)
+    notifier = bootstrap.build_notifier(settings)
 
     assert isinstance(notifier, TelegramNotifier)
     assert TOKEN not in repr(notifier)

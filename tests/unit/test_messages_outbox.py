@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from naver_sms.config import Settings
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import Message, MessageKind
 from naver_sms.messaging.base import SendFailed, SendRejected, SmsSender
@@ -56,7 +55,7 @@ def test_the_outbox_holds_no_full_phone_number(tmp_path: Path) -> None:
 
 
 def test_later_sends_append_with_new_request_ids(tmp_path: Path) -> None:
-    sender = OutboxSender.from_settings(Settings(outbox_path=tmp_path / "outbox.jsonl"))
+    sender = OutboxSender(tmp_path / "outbox.jsonl")
 
     first = sender.send([message()])
     second = sender.send([message()])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from naver_sms import bootstrap
 from naver_sms.config import ConfigError, load_settings
 
 
@@ -106,7 +107,7 @@ def test_a_missing_secret_is_a_config_error_naming_it() -> None:
     from moto import mock_aws  # noqa: PLC0415
 
     with mock_aws(), pytest.raises(ConfigError, match=r"'nope'.*not found, or it has no value"):
-        load_settings({"NAVER_SMS_SECRET_ID": "nope"})
+        bootstrap.load_settings({"NAVER_SMS_SECRET_ID": "nope"})
 
 
 def test_a_secret_created_empty_says_how_to_fill_it() -> None:
@@ -117,7 +118,7 @@ def test_a_secret_created_empty_says_how_to_fill_it() -> None:
     with mock_aws():
         boto3.client("secretsmanager", region_name="ap-northeast-2").create_secret(Name="empty")
         with pytest.raises(ConfigError, match="put-secret-value"):
-            load_settings({"NAVER_SMS_SECRET_ID": "empty"})
+            bootstrap.load_settings({"NAVER_SMS_SECRET_ID": "empty"})
 
 
 def test_the_secret_is_read_once_per_process() -> None:
@@ -127,8 +128,29 @@ def test_the_secret_is_read_once_per_process() -> None:
     with mock_aws():
         client = boto3.client("secretsmanager", region_name="ap-northeast-2")
         client.create_secret(Name="once", SecretString='{"SENS_SERVICE_ID": "svc-1"}')
-        first = load_settings({"NAVER_SMS_SECRET_ID": "once"})
+        first = bootstrap.load_settings({"NAVER_SMS_SECRET_ID": "once"})
         client.put_secret_value(SecretId="once", SecretString='{"SENS_SERVICE_ID": "svc-2"}')
-        second = load_settings({"NAVER_SMS_SECRET_ID": "once"})
+        second = bootstrap.load_settings({"NAVER_SMS_SECRET_ID": "once"})
 
     assert first.sens_service_id == second.sens_service_id == "svc-1"
+
+
+def test_a_secret_id_without_a_reader_is_a_bug_not_a_run_without_its_keys() -> None:
+    with pytest.raises(TypeError, match="read_secret"):
+        load_settings({"NAVER_SMS_SECRET_ID": "naver-sms/secrets"})
+
+
+def test_the_environment_wins_over_the_secret_read_from_aws() -> None:
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    with mock_aws():
+        boto3.client("secretsmanager", region_name="ap-northeast-2").create_secret(
+            Name="wins", SecretString='{"SENS_SERVICE_ID": "from-secret", "NAVER_USERNAME": "u"}'
+        )
+        settings = bootstrap.load_settings(
+            {"NAVER_SMS_SECRET_ID": "wins", "SENS_SERVICE_ID": "from-env"}
+        )
+
+    assert settings.sens_service_id == "from-env"
+    assert settings.naver_username == "u"

@@ -7,15 +7,12 @@ configuration, 1 for failures); `--debug` shows the traceback instead.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -27,7 +24,6 @@ from naver_sms.config import (
     ConfigError,
     Settings,
     load_app_config,
-    load_settings,
     must_rehearse,
     parse_moment,
 )
@@ -39,15 +35,14 @@ from naver_sms.entrypoints.cli_session import EXIT_CHALLENGE, login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
 from naver_sms.messaging.templates import check_templates
-from naver_sms.naver.errors import HEADED_LOGIN_HINT, LoginChallenge
-from naver_sms.utils.logger import configure_logging, get_logger
+from naver_sms.naver.errors import LoginChallenge
+from naver_sms.serve import serve_cycles, stop_on_signals
+from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
-
-log = get_logger(__name__)
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -69,7 +64,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       naver-sms create-tables
     """
     ctx.meta["debug"] = debug
-    settings = load_settings()
+    settings = bootstrap.load_settings()
     configure_logging(settings.log_level)
     ctx.obj = settings
 
@@ -240,17 +235,14 @@ def run(
         and must_rehearse(now, datetime.now(KST), settings.sens_url)
     )
     dry_run = dry_run or rehearsal
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=config)
-    if rehearsal:  # said once the configuration is known to be good
-        click.echo(
-            f"note: --now {now_text} is more than 5 minutes from the real clock, so this "
-            f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
-            err=True,
-        )
-    try:
+    with bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports:
+        if rehearsal:  # said once the configuration is known to be good
+            click.echo(
+                f"note: --now {now_text} is more than 5 minutes from the real clock, so this "
+                f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
+                err=True,
+            )
         report = run_cycle(ports=ports, now=now, adopt=adopt)
-    finally:
-        ports.close()
     data = _report_dict(report, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -287,44 +279,24 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
       naver-sms serve --every 300
     """
     settings = settings_of(ctx)
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run, config=_checked_config(ctx))
-    sessions = bootstrap.build_session_store(settings)
-    stop = threading.Event()
+    config = _checked_config(ctx)
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("Stopping after the current cycle", operation="serve", signal=signum)
-        stop.set()
+    def on_challenge(report: CycleReport) -> None:
+        for line in _failure_lines(report):
+            echo_error(line)
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    cycles = 0
-    waiting_for_login = False
-    try:
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                if waiting_for_login and sessions.get_session() is None:
-                    log.info(
-                        "Waiting for a person to log in", operation="serve", hint=HEADED_LOGIN_HINT
-                    )
-                else:
-                    report = run_cycle(ports=ports, now=datetime.now(KST))
-                    cycles += 1
-                    waiting_for_login = report.login_challenge
-                    if waiting_for_login:
-                        for line in _failure_lines(report):
-                            echo_error(line)
-            except Exception as exc:  # one bad cycle must not end the service
-                log.error(
-                    "Cycle failed; the next one tries again",
-                    operation="serve",
-                    error=scrub(f"{type(exc).__name__}: {exc}"),
-                )
-            stop.wait(max(0.0, every - (time.monotonic() - started)))
-    finally:
-        ports.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    log.info("Stopped", operation="serve", cycles=cycles)
+    with (
+        bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports,
+        bootstrap.session_store(settings) as sessions,
+        stop_on_signals(threading.Event()) as stop,
+    ):
+        serve_cycles(
+            lambda now: run_cycle(ports=ports, now=now),
+            every=every,
+            stop=stop,
+            session_stored=lambda: sessions.get_session() is not None,
+            on_challenge=on_challenge,
+        )
 
 
 @cli.command()
@@ -341,7 +313,8 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
-    records = bootstrap.build_booking_store(settings_of(ctx)).list_bookings(store_id, day)
+    with bootstrap.booking_store(settings_of(ctx)) as store:
+        records = store.list_bookings(store_id, day)
     if not records:
         click.echo("no stored bookings" + (" match" if store_id or day else ""))
         return

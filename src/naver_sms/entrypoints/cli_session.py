@@ -13,7 +13,7 @@ from typing import TextIO
 import click
 
 from naver_sms import bootstrap
-from naver_sms.config import ConfigError, Settings, load_app_config, load_settings
+from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
@@ -31,7 +31,7 @@ class LoginChallengeExit(click.ClickException):
 
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
-    return settings if settings is not None else load_settings()
+    return settings if settings is not None else bootstrap.load_settings()
 
 
 def _store_id(settings: Settings, store_id: str | None) -> str:
@@ -76,9 +76,9 @@ def login(ctx: click.Context, headed: bool, store_id: str | None) -> None:
     """
     settings = _settings(ctx)
     biz_id = _store_id(settings, store_id)
-    authenticator = bootstrap.build_authenticator(settings)
     try:
-        cookies = authenticator.login(biz_id, datetime.now(KST), headed=headed)
+        with bootstrap.authenticator(settings) as authenticator:
+            cookies = authenticator.login(biz_id, datetime.now(KST), headed=headed)
     except LoginChallenge as exc:
         raise LoginChallengeExit(str(exc)) from None
     except (LoginError, BookingApiError, NaverThrottled) as exc:
@@ -119,8 +119,8 @@ def import_session(ctx: click.Context, file: TextIO) -> None:
         raise click.ClickException(f"{file.name}: not UTF-8 text") from None
     export = read_cookie_export(text)
     cookies = export.cookies
-    store = bootstrap.build_session_store(_settings(ctx))
-    store.save_session(json.dumps(cookies, ensure_ascii=False))
+    with bootstrap.session_store(_settings(ctx)) as store:
+        store.save_session(json.dumps(cookies, ensure_ascii=False))
     names = ", ".join(info.name for info in cookie_infos(cookies))
     click.echo(f"imported {len(cookies)} cookies ({names}); they are checked on the next run")
     if export.ignored_domains:
@@ -137,7 +137,8 @@ def show_session(ctx: click.Context) -> None:
     Example:
       naver-sms session show
     """
-    stored = bootstrap.build_session_store(_settings(ctx)).get_session()
+    with bootstrap.session_store(_settings(ctx)) as store:
+        stored = store.get_session()
     if stored is None:
         click.echo("no session stored (naver-sms login, or naver-sms session import FILE)")
         return
@@ -164,9 +165,9 @@ def clear_session(ctx: click.Context) -> None:
     Example:
       naver-sms session clear
     """
-    store = bootstrap.build_session_store(_settings(ctx))
-    if store.get_session() is None:
-        click.echo("no session stored")
-        return
-    store.delete_session()
+    with bootstrap.session_store(_settings(ctx)) as store:
+        if store.get_session() is None:
+            click.echo("no session stored")
+            return
+        store.delete_session()
     click.echo("session deleted")

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naver_sms.config import AppConfig, Settings, load_app_config, load_settings
+from naver_sms import bootstrap
+from naver_sms.config import AppConfig, Settings, load_app_config
 from naver_sms.domain.messages import SMS_MAX_BYTES, MessageError, MessageKind
 from naver_sms.messaging.templates import (
     VARIABLES,
@@ -32,7 +33,7 @@ _config_option = click.option(
 def _load(ctx: click.Context, config_path: Path | None) -> AppConfig:
     settings = ctx.find_object(Settings)
     if settings is None:  # the group was invoked on its own (tests, embedding)
-        settings = load_settings()
+        settings = bootstrap.load_settings()
     return load_app_config(config_path or settings.config_path)
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from naver_sms import bootstrap
-from naver_sms.config import ConfigError, is_loopback_url, load_settings, parse_moment
+from naver_sms.config import ConfigError, is_loopback_url, parse_moment
 from naver_sms.cycle import CycleReport, run_cycle
 from naver_sms.domain.booking import KST
 from naver_sms.metrics import publish_cycle_metrics
@@ -88,7 +88,7 @@ def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
     # A scheduled event carries its own "time": the cycle still uses the real
     # clock, so a delayed retry decides with the time it actually runs at.
     now = now_of(event)
-    settings = load_settings()
+    settings = bootstrap.load_settings()
     configure_logging(settings.log_level)
     dry_run = _flag(event, "dry_run")
     adopt = _flag(event, "adopt")
@@ -107,8 +107,5 @@ def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
             "NAVER_SMS_SECRET_ID secret (or the environment); a Lambda never texts into an "
             'outbox file (send {"dry_run": true} to rehearse)'
         )
-    ports = bootstrap.build_cycle_ports(settings, dry_run=dry_run)
-    try:
+    with bootstrap.cycle_ports(settings, dry_run=dry_run) as ports:
         return run_cycle(ports=ports, now=now, adopt=adopt), dry_run
-    finally:
-        ports.close()

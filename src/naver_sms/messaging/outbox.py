@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message
 from naver_sms.messaging.base import SenderBase, SendFailed, SendResult
@@ -48,10 +47,6 @@ class OutboxSender(SenderBase):
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OutboxSender:
-        return cls(settings.outbox_path)
 
     def __repr__(self) -> str:
         return f"OutboxSender(path={str(self.path)!r})"

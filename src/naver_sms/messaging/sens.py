@@ -26,7 +26,6 @@ from typing import Any, Final
 import httpx
 from pydantic import SecretStr
 
-from naver_sms.config import ConfigError, Settings
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message, MessageType
 from naver_sms.messaging.base import (
@@ -276,20 +275,6 @@ class SensSender(SenderBase, HttpAdapter):
         super().__init__(base_url, client, timeout)
         self._timeouts = httpx.Timeout(timeout)
         self._clock = clock
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, client: httpx.Client | None = None) -> SensSender:
-        if not (settings.sens_access_key and settings.sens_secret_key and settings.sens_service_id):
-            raise ConfigError(
-                "SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID: expected all three"
-            )
-        return cls(
-            access_key=settings.sens_access_key,
-            secret_key=settings.sens_secret_key,
-            service_id=settings.sens_service_id,
-            base_url=settings.sens_url,
-            client=client,
-        )
 
     def __repr__(self) -> str:
         return f"SensSender(service_id={self.service_id!r}, base_url={self.base_url!r})"

@@ -18,8 +18,6 @@ from typing import Any, Final
 import httpx
 from pydantic import SecretStr
 
-from naver_sms.config import Settings
-from naver_sms.messaging.base import NullNotifier
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger
 from naver_sms.utils.scrub import REDACTED, register_secret, scrub
@@ -93,20 +91,6 @@ class TelegramNotifier(HttpAdapter):
         self._max_wait = max_wait
         self._repeat_alerts_after = repeat_alerts_after
         self._monotonic = monotonic
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, client: httpx.Client | None = None
-    ) -> TelegramNotifier | NullNotifier:
-        """The notifier Settings ask for: Telegram with a token and chat id, else none."""
-        if settings.telegram_bot_token is None or not settings.telegram_chat_id:
-            return NullNotifier()
-        return cls(
-            token=settings.telegram_bot_token,
-            chat_id=settings.telegram_chat_id,
-            base_url=settings.telegram_api_url,
-            client=client,
-        )
 
     def __repr__(self) -> str:
         return f"TelegramNotifier(chat_id={self.chat_id!r}, base_url={self.base_url!r})"
