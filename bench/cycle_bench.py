@@ -167,7 +167,8 @@ def main() -> None:
         }
         settings = load_settings(env)
         bootstrap.create_tables(settings)
-        bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
+        with bootstrap.session_store(settings) as sessions:
+            sessions.save_session(json.dumps(naver.issue_session()))
 
         rows = []
         for name, now in (("cold", NOW), ("warm", NOW + timedelta(minutes=1))):

@@ -86,7 +86,8 @@ def measure(size: int, workdir: Path, dynalite: str, workers: int | None) -> dic
             env["NAVER_SMS_WORKERS"] = str(workers)
         settings = load_settings(env)
         bootstrap.create_tables(settings)
-        bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
+        with bootstrap.session_store(settings) as sessions:
+            sessions.save_session(json.dumps(naver.issue_session()))
         setup, _wall, _rss = run_cycle_process(env, EVENING)
         if setup["created"] != size * PER_STORE:
             raise SystemExit(f"set-up stored {setup['created']} of {size * PER_STORE} records")

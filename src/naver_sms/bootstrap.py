@@ -100,15 +100,15 @@ def _closed_with(stack: ExitStack, adapter: _T) -> _T:
 # --- The stores -------------------------------------------------------------------------------
 
 
-def _dynamodb_client(settings: Settings, stack: ExitStack | None) -> Any:
+def _dynamodb_client(settings: Settings, stack: ExitStack) -> Any:
     from naver_sms.database.dynamodb_client import make_client  # noqa: PLC0415 - boto3 is slow to import
 
     client = make_client(region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     # The repositories do not own the client they are given: its connection pool is ours.
-    return client if stack is None else _closed_with(stack, client)
+    return _closed_with(stack, client)
 
 
-def _booking_store(settings: Settings, stack: ExitStack | None) -> BookingStore:
+def _booking_store(settings: Settings, stack: ExitStack) -> BookingStore:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import BookingRepository  # noqa: PLC0415
 
@@ -118,10 +118,10 @@ def _booking_store(settings: Settings, stack: ExitStack | None) -> BookingStore:
     from naver_sms.database.sqlite_store import SqliteBookingStore  # noqa: PLC0415
 
     store = SqliteBookingStore(settings.db_path)
-    return store if stack is None else _closed_with(stack, store)
+    return _closed_with(stack, store)
 
 
-def _session_store(settings: Settings, stack: ExitStack | None) -> SessionStore:
+def _session_store(settings: Settings, stack: ExitStack) -> SessionStore:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import SessionRepository  # noqa: PLC0415
 
@@ -131,17 +131,7 @@ def _session_store(settings: Settings, stack: ExitStack | None) -> SessionStore:
     from naver_sms.database.sqlite_store import SqliteSessionStore  # noqa: PLC0415
 
     store = SqliteSessionStore(settings.db_path)
-    return store if stack is None else _closed_with(stack, store)
-
-
-def build_booking_store(settings: Settings) -> BookingStore:
-    """The records' repository, left open: prefer `with booking_store(settings)`."""
-    return _booking_store(settings, None)
-
-
-def build_session_store(settings: Settings) -> SessionStore:
-    """The session's repository, left open: prefer `with session_store(settings)`."""
-    return _session_store(settings, None)
+    return _closed_with(stack, store)
 
 
 @contextmanager
@@ -348,17 +338,3 @@ def cycle_ports(
     """
     with ExitStack() as stack:
         yield _cycle_ports(settings, stack, dry_run=dry_run, config=config)
-
-
-def build_cycle_ports(
-    settings: Settings, *, dry_run: bool = False, config: AppConfig | None = None
-) -> CyclePorts:
-    """The ports of `cycle_ports` for a caller that closes them with `ports.close()`.
-
-    `ports.close()` leaves the authenticator's session store to the garbage
-    collector; prefer `with cycle_ports(...)`, which closes everything.
-    """
-    with ExitStack() as stack:
-        ports = _cycle_ports(settings, stack, dry_run=dry_run, config=config)
-        stack.pop_all()  # built: from here the caller closes them
-    return ports

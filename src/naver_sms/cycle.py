@@ -6,7 +6,7 @@
     mark / unclear / release
 
 The decisions are `plan_cycle`'s; `Cycle` is the I/O that carries them out.
-The ports are passed in (`bootstrap.build_cycle_ports` makes the real ones),
+The ports are passed in (`bootstrap.cycle_ports` builds and closes the real ones),
 `now` is a parameter, and the result is a `CycleReport` whose `to_dict()` is
 the JSON report of `docs/interfaces.md`.
 """
@@ -86,7 +86,7 @@ class SessionKeeper(Protocol):
 
 @dataclass
 class CyclePorts:
-    """Everything a cycle talks to; `bootstrap.build_cycle_ports` builds the real ones."""
+    """Everything a cycle talks to; `bootstrap.cycle_ports` builds the real ones."""
 
     config: AppConfig
     bookings: BookingStore
@@ -104,13 +104,6 @@ class CyclePorts:
     def __post_init__(self) -> None:
         # Built once per ports, so serve's cycles reuse the compiled templates.
         self.renderer = TemplateRenderer(self.config)
-
-    def close(self) -> None:
-        """Close the clients and connections the adapters own (a no-op for fakes)."""
-        for port in (self.booking_api, self.sender, self.notifier, self.bookings):
-            close = getattr(port, "close", None)
-            if callable(close):
-                close()
 
 
 @dataclass

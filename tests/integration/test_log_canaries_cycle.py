@@ -89,14 +89,12 @@ def test_a_cycle_a_browser_login_and_an_alert_leak_nothing_at_debug(
         config = AppConfig.model_validate(
             {"stores": [{"id": STORE, "name": "샘플 스튜디오", "sender": SENDER}]}
         )
-        ports = bootstrap.build_cycle_ports(settings, config=config)
-        try:
+        with bootstrap.cycle_ports(settings, config=config) as ports:
             report = run_cycle(ports=ports, now=NOW)
             ports.notifier.alert(f"canary alert for {CANARIES.phone}")
             print(json.dumps(report.to_dict(), ensure_ascii=False))
-        finally:
-            ports.close()
-        stored = bootstrap.build_session_store(settings).get_session()
+        with bootstrap.session_store(settings) as sessions:
+            stored = sessions.get_session()
 
     assert naver.requests["login"] >= 1, "the cycle should have logged in with the browser"
     assert [m.to for m in sens.accepted] == [CANARIES.phone]

@@ -150,15 +150,13 @@ def test_hostile_payloads_never_stop_a_cycle_and_good_bookings_get_exactly_their
         naver.add_booking(STORE, entry)
     settings = sandbox_settings(tmp_path / "hostile.db", naver, sens, **store_settings)
     bootstrap.create_tables(settings)
-    bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
+    with bootstrap.session_store(settings) as sessions:
+        sessions.save_session(json.dumps(naver.issue_session()))
     config = AppConfig.model_validate(
         {"stores": [{"id": STORE, "name": "샘플 스튜디오", "sender": SENDER}]}
     )
-    ports = bootstrap.build_cycle_ports(settings, config=config)
-    try:
+    with bootstrap.cycle_ports(settings, config=config) as ports:
         reports = [run_cycle(ports=ports, now=NOW + timedelta(minutes=m)) for m in (0, 5)]
-    finally:
-        ports.close()
 
     good_phones = {f"0100000{i:04d}" for i in range(1, GOOD + 1)}
     per_phone = Counter(message.to for message in sens.accepted)

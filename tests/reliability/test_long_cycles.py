@@ -67,16 +67,14 @@ def config() -> AppConfig:
 def prepared(tmp_path: Path, naver: NaverSandbox, sens: FakeSens) -> Settings:
     settings = sandbox_settings(tmp_path / "long.db", naver, sens)
     bootstrap.create_tables(settings)
-    bootstrap.build_session_store(settings).save_session(json.dumps(naver.issue_session()))
+    with bootstrap.session_store(settings) as sessions:
+        sessions.save_session(json.dumps(naver.issue_session()))
     return settings
 
 
 def cycle(settings: Settings, now: datetime, **kw: Any) -> CycleReport:
-    ports = bootstrap.build_cycle_ports(settings, config=config())
-    try:
+    with bootstrap.cycle_ports(settings, config=config()) as ports:
         return run_cycle(ports=ports, now=now, **kw)
-    finally:
-        ports.close()
 
 
 def test_an_overlapping_cycle_never_sends_what_a_long_cycle_still_holds(
