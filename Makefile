@@ -1,10 +1,11 @@
-# The two commands of the README (`make demo`, `make test`) and `make lint`.
+# The two commands of the README (`make demo`, `make test`), `make lint`, and
+# `make check`: lint and the fast unit tests, the lane to run while working.
 # Each creates .venv on first use from the pinned constraints.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test check lint format bench clean
 
 $(BIN)/naver-sms: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,11 @@ demo: $(BIN)/naver-sms
 
 test: $(BIN)/naver-sms node_modules/.bin/dynalite
 	$(BIN)/pytest
+
+# Under 30 s on a 2-core machine: Hypothesis's dev profile (few examples), no
+# coverage, and no test marked slow (time-zone re-runs, cfn-lint); `make test` runs those.
+check: lint
+	$(BIN)/pytest tests/unit -m "not slow" --no-cov -q
 
 lint: $(BIN)/naver-sms
 	$(BIN)/ruff format --check src tests bench

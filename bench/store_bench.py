@@ -10,6 +10,7 @@ table; the README carries the latest figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -54,9 +55,7 @@ def backends(workdir: Path) -> Iterator[dict[str, Callable[[], BookingStore]]]:
             client = make_client(endpoint_url=url)
             table = f"sms_{uuid.uuid4().hex[:8]}"
             create_tables(client, bookings_table=table, session_table=f"session_{table}")
-            stores[name] = lambda table=table, client=client: BookingRepository(
-                table, client=client
-            )
+            stores[name] = functools.partial(BookingRepository, table, client=client)
         yield stores
     finally:
         moto.stop()  # type: ignore[attr-defined]
@@ -80,7 +79,7 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def parallel(threads: int, work: Callable[[int], None], items: int) -> float:
+def parallel(threads: int, work: Callable[[int], object], items: int) -> float:
     """Seconds for `threads` threads to share `items` calls of work(index)."""
 
     def run(offset: int) -> None:

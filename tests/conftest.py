@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
+from hypothesis import settings
 
 from naver_sms.database.base import BookingStore, SessionStore
 from naver_sms.database.dynamodb_client import (
@@ -40,6 +41,14 @@ from tests.servers import DYNALITE, start_dynalite, start_moto_server
 __all__ = ["FAST_CONFIG", "Backend", "require"]
 
 IN_CI = bool(os.environ.get("CI"))
+
+# Hypothesis's count of examples comes from a profile, so `make check` stays
+# quick on a laptop and CI still runs the full counts. A test whose examples are
+# costly caps the count in its own @settings. HYPOTHESIS_PROFILE=ci runs CI's
+# counts on a laptop (without CI's rule that nothing may skip).
+settings.register_profile("dev", max_examples=100)
+settings.register_profile("ci", max_examples=10_000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
 
 # Short retries keep fault tests fast; production uses DEFAULT_CONFIG.
 FAST_CONFIG = Config(

@@ -6,6 +6,7 @@ denies access, or applies a request and drops its answer.
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from collections.abc import Iterator
@@ -103,7 +104,7 @@ def test_access_denied_is_a_permission_error(faulty: Faulty) -> None:
 
 
 def test_the_seed_permission_error_is_not_the_builtin_one() -> None:
-    assert exceptions.PermissionError is not PermissionError
+    assert not issubclass(exceptions.PermissionError, builtins.PermissionError)
     assert issubclass(exceptions.PermissionError, exceptions.DynamoDBException)
 
 

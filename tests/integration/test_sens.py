@@ -525,6 +525,7 @@ def test_find_accepted_never_matches_a_request_already_recorded_for_another_mess
 ) -> None:
     sender = sender_for(fake, client)
     [confirmation] = sender.send([message(to="010-0000-0001")])
+    assert confirmation.request_id is not None  # SENS took it
     guide = message(to="010-0000-0001")  # alike to SENS's list: same number, type, sender
     fake.drop_next(1, accept=False)  # the guide's answer is lost and SENS never took it
     assert all(r.unclear for r in sender.send([guide]))

@@ -336,7 +336,12 @@ def _pages(draw: st.DrawFn) -> tuple[list[object], list[dict[str, Any]]]:
     return [everything[index] for index in order], goods
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+# The profile's count, at most 150: 10,000 whole fetches would add three minutes to CI.
+@settings(
+    max_examples=min(settings().max_examples, 150),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(_pages())
 def test_hostile_entries_mixed_with_good_ones_never_raise_and_every_good_one_is_parsed(
     page: tuple[list[object], list[dict[str, Any]]],

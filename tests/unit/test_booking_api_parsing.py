@@ -245,7 +245,7 @@ def _check_page(entries: list[object]) -> None:
         assert entry.phone_masked is None or "*" in entry.phone_masked
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(deadline=None, suppress_health_check=list(HealthCheck))  # CI: 10,000 examples
 @given(
     st.binary(
         min_size=1 + _MAX_ENTRIES * _BYTES_PER_ENTRY, max_size=1 + _MAX_ENTRIES * _BYTES_PER_ENTRY
@@ -279,7 +279,12 @@ _free_entry = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+# The profile's count, at most 500: 10,000 of these would add a minute to CI.
+@settings(
+    max_examples=min(settings().max_examples, 500),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(st.lists(_free_entry, max_size=3))
 def test_free_form_payloads_parse_without_a_crash(entries: list[object]) -> None:
     _check_page(entries)

@@ -124,8 +124,10 @@ def _table(resource: Any) -> str:
 
 
 # ------------------------------------------------------------------ cfn-lint
+# About a second per lint: left to `make test`.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "parameters",
     [None, IMAGE_PARAMETERS, EXISTING_TABLES_PARAMETERS],
@@ -141,6 +143,7 @@ def test_cfn_lint_passes_including_its_informational_checks(
     assert [str(match) for match in matches] == []
 
 
+@pytest.mark.slow
 def test_cfn_lint_would_catch_a_broken_template(tmp_path: Path) -> None:
     # Guards the test above against passing because nothing was linted.
     broken = tmp_path / "template.yaml"

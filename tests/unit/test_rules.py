@@ -234,6 +234,7 @@ def test_a_naive_now_is_refused() -> None:
         evaluate(booking(), None, datetime(2026, 11, 25, 12), RULES)  # noqa: DTZ001
 
 
+@pytest.mark.slow  # a child pytest per zone
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
 def test_the_unit_tests_pass_under_another_host_time_zone(zone: str) -> None:
     root = Path(__file__).resolve().parents[2]
