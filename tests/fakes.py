@@ -80,7 +80,7 @@ class FakeBrowser:
 
     def __init__(self, outcome: str = "success", issue_cookies: Any = None) -> None:
         self.outcome = outcome
-        self.issue_cookies = issue_cookies or (lambda: [])
+        self.issue_cookies: Callable[[], Any] = issue_cookies or (lambda: [])
         self.visited: list[str] = []
         self.scripts: list[tuple[str, tuple[Any, ...]]] = []
         self.clicks: list[str] = []

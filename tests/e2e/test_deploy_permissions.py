@@ -100,7 +100,7 @@ class Recorder:
 def calls(lambda_shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     env = lambda_shop.env
     recorder = Recorder(env["NAVER_SMS_BOOKINGS_TABLE"], env["NAVER_SMS_SESSION_TABLE"])
-    real = BaseClient._make_api_call
+    real = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, not in the stubs
 
     def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         if client.meta.service_model.service_name == "dynamodb":

@@ -158,7 +158,7 @@ HOSTILE_VALUES: list[object] = [
 # mean "not given" where a field is optional, [] is a real empty option list,
 # half an emoji is a (repaired) name, and the snapshot's copies of name, phone
 # and options are not read when the top level has them.
-_ABSENT = [None, ""]
+_ABSENT: list[object] = [None, ""]
 STILL_USABLE: dict[str, list[object]] = {
     "businessId": [None],
     "bookingStatusCode": _ABSENT,
@@ -221,11 +221,11 @@ def test_a_wrong_value_in_any_field_makes_that_booking_unusable_and_costs_no_oth
     assert parsed == expected
     assert len(result.bookings) + len(result.unusable) == len(entries)
     field_name = key.rpartition(".")[2]
-    for entry in result.unusable:
+    for unusable in result.unusable:
         # The reason names the field (or says Naver masked the phone), and stays short.
-        assert field_name in entry.reason or entry.reason == MASKED_REASON, entry.reason
-        assert len(entry.reason) < 200
-        entry.reason.encode("utf-8")
+        assert field_name in unusable.reason or unusable.reason == MASKED_REASON, unusable.reason
+        assert len(unusable.reason) < 200
+        unusable.reason.encode("utf-8")
 
 
 def test_a_page_nested_deeper_than_the_parser_goes_is_a_store_error_not_a_crash() -> None:

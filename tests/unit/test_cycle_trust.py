@@ -199,7 +199,7 @@ def test_claims_run_from_the_moment_they_are_taken() -> None:
         claimed.append((booking_num, now))
         return original(booking_num, phone, flag, owner, now, *rest)
 
-    world.store.claim = spy  # type: ignore[method-assign]
+    world.store.claim = spy  # type: ignore[method-assign,assignment]
     world.sender.before_request = lambda _m: clock.advance(minutes=3)
     world.run(at(9), real_clock=clock)
     # The second store's claim is taken three minutes into the cycle, and its
@@ -285,7 +285,7 @@ def test_a_throttled_account_stops_all_fetching_and_alerts_once() -> None:
         calls.append(biz_id)
         raise NaverThrottled()
 
-    world.api.fetch_bookings = throttled  # type: ignore[method-assign]
+    world.api.fetch_bookings = throttled  # type: ignore[method-assign,assignment]
     report = world.run(at(9), max_workers=1)
     assert len(calls) == 1  # the first refusal ends the reading
     assert sorted(e["store"] for e in report.errors) == [STORE, OTHER]
@@ -309,7 +309,7 @@ def test_any_template_failure_costs_only_its_message_and_releases_the_claim() ->
             raise ZeroDivisionError("division by zero")
         return original(store, kind, booking)
 
-    world.ports.renderer.message = render  # type: ignore[method-assign]
+    world.ports.renderer.message = render  # type: ignore[method-assign,assignment]
     report = world.run(at(9))
     assert sent_kinds(report) == [(fine.booking_num, "confirmation")]
     assert "ZeroDivisionError" in report.failed[0]["error"]
@@ -324,7 +324,7 @@ def test_a_cycle_that_breaks_after_claiming_releases_what_it_did_not_send() -> N
         raise OSError("outbox is read-only")
         yield []  # pragma: no cover - makes this a generator
 
-    world.sender.send_requests = explode  # type: ignore[method-assign]
+    world.sender.send_requests = explode  # type: ignore[method-assign,assignment]
     world.sender.reaches_phones = False
     world.ports.dry_run = True
     with pytest.raises(OSError, match="read-only"):

@@ -94,8 +94,9 @@ def test_adopting_records_due_messages_as_sent_instead_of_sending_them() -> None
 
 
 def test_advertising_of_a_store_without_an_opt_out_number_is_held_with_the_reason() -> None:
-    done = booking(1, "2026-11-25 10:00:00", store="5000002", status="RC08")
-    done.extra["option_names"] = ["리뷰 이벤트"]
+    done = booking(
+        1, "2026-11-25 10:00:00", store="5000002", status="RC08", option_names=["리뷰 이벤트"]
+    )
     plan = plan_cycle({"5000002": [done]}, {}, NOW.replace(hour=20, minute=30), RULES, SHOPS)
     [held] = plan.held
     assert held.decision.kind is MessageKind.EVENT
