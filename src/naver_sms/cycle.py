@@ -27,10 +27,10 @@ from naver_sms.config import AppConfig, ConfigError, RulesConfig
 from naver_sms.database import exceptions
 from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore
 from naver_sms.database.exceptions import DynamoDBException
-from naver_sms.domain.booking import KST, Booking, mask_phone
+from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import Message, MessageError, MessageKind
 from naver_sms.domain.plan import Due, Plan, Shop, plan_cycle
-from naver_sms.domain.rules import COMPLETED, CONFIRMED, Decision, Rules, advertising_open
+from naver_sms.domain.rules import COMPLETED, CONFIRMED, Rules, advertising_open
 from naver_sms.messaging.base import (
     Notifier,
     SenderRefused,
@@ -41,12 +41,17 @@ from naver_sms.messaging.base import (
 from naver_sms.messaging.templates import TemplateRenderer
 from naver_sms.naver.booking_api import Cookies, FetchResult
 from naver_sms.naver.errors import LoginChallenge, NaverError, NaverThrottled
+from naver_sms.report import (
+    CycleError,
+    CycleReport,
+    Failed,
+    Held,
+    Invalid,
+    Sent,
+    Unclear,
+)
 from naver_sms.utils.logger import get_logger
-from naver_sms.utils.scrub import scrub_data
 
-EXIT_OK: Final = 0
-EXIT_FAILURE: Final = 1
-EXIT_CHALLENGE: Final = 3
 # The API refuses windows over 31 days: today 00:00 .. today+31 00:00 is one window.
 CONFIRMED_DAYS: Final = 31
 MAX_WORKERS: Final = 8  # concurrent API requests and store writes (NAVER_SMS_WORKERS)
@@ -104,58 +109,6 @@ class CyclePorts:
     def __post_init__(self) -> None:
         # Built once per ports, so serve's cycles reuse the compiled templates.
         self.renderer = TemplateRenderer(self.config)
-
-
-@dataclass
-class CycleReport:
-    """What one cycle did. `to_dict()` is the `run --json` and Lambda result."""
-
-    now: datetime
-    stores: int = 0
-    bookings: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    invalid: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    held: list[dict[str, Any]] = field(default_factory=list)
-    unclear: list[dict[str, Any]] = field(default_factory=list)
-    dry_run: bool = False
-    adopted: int = 0
-    rescheduled: int = 0
-    created: int = 0
-    login_challenge: bool = False
-    duration_ms: int = 0
-
-    @property
-    def exit_code(self) -> int:
-        if self.login_challenge:
-            return EXIT_CHALLENGE
-        # An unclear send is not a failed one (nothing is resent blind), but the
-        # operator should know SENS's answers are getting lost.
-        return EXIT_FAILURE if self.failed or self.errors or self.unclear else EXIT_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        # Everything here leaves the process (CLI, log, Lambda result, Telegram):
-        # a vendor's error text may echo a cookie or a key, so it is scrubbed once here.
-        return scrub_data(  # type: ignore[no-any-return]
-            {
-                "dry_run": self.dry_run,
-                "now": self.now.astimezone(KST).isoformat(timespec="seconds"),
-                "stores": self.stores,
-                "bookings": self.bookings,
-                "sent": self.sent,
-                "failed": self.failed,
-                "invalid": self.invalid,
-                "duration_ms": self.duration_ms,
-                "errors": self.errors,
-                "held": self.held,
-                "unclear": self.unclear,
-                "created": self.created,
-                "adopted": self.adopted,
-                "rescheduled": self.rescheduled,
-                "exit_code": self.exit_code,
-            }
-        )
 
 
 def rules_of(config: RulesConfig) -> Rules:
@@ -271,7 +224,7 @@ class Cycle:
                     self._send_all(plan)
         except Exception as exc:
             # The cycle's log line (written below) must not read as a success.
-            report.errors.append({"store": "", "error": f"cycle stopped: {exc}"})
+            report.errors.append(CycleError(None, f"cycle stopped: {exc}"))
             self._release_open_claims()
             raise
         finally:
@@ -325,10 +278,9 @@ class Cycle:
         for biz_id, rows in sorted(failed.items()):
             count = f"{len(rows)} booking{'s' if len(rows) != 1 else ''}"
             self.report.errors.append(
-                {
-                    "store": biz_id,
-                    "error": f"{count} of store {biz_id} {what}; retried next cycle: {rows[0][1]}",
-                }
+                CycleError(
+                    biz_id, f"{count} of store {biz_id} {what}; retried next cycle: {rows[0][1]}"
+                )
             )
         applied = sum(result is True for result in results)
         return applied, {key for rows in failed.values() for key, _exc in rows}
@@ -372,15 +324,13 @@ class Cycle:
             return ports.sessions.ensure_session(biz_id, self.now)
         except LoginChallenge as exc:
             report.login_challenge = True
-            report.errors.append({"store": "", "error": str(exc)})
+            report.errors.append(CycleError(None, str(exc)))
             ports.notifier.alert(str(exc))
         except NaverThrottled:
-            report.errors += [
-                {"store": store.id, "error": THROTTLED} for store in ports.config.stores
-            ]
+            report.errors += [CycleError(store.id, THROTTLED) for store in ports.config.stores]
             ports.notifier.alert(THROTTLED)
         except NaverError as exc:  # a failed login, or a check that could not be made
-            report.errors.append({"store": "", "error": f"no Naver session: {exc}"})
+            report.errors.append(CycleError(None, f"no Naver session: {exc}"))
             ports.notifier.alert(f"no Naver session, nothing fetched: {exc}")
         return None
 
@@ -423,7 +373,7 @@ class Cycle:
                 continue
             if isinstance(result, NaverError):
                 failed.add(biz_id)
-                report.errors.append({"store": biz_id, "error": str(result)})
+                report.errors.append(CycleError(biz_id, str(result)))
                 continue
             for booking in result.bookings:
                 # RC08 is fetched second: a visit that ended between the calls keeps that status.
@@ -433,9 +383,9 @@ class Cycle:
                 key = (item["booking_num"], item["reason"])
                 if key not in seen_invalid:
                     seen_invalid.add(key)
-                    report.invalid.append(item)
+                    report.invalid.append(Invalid.from_dict(item))
         for biz_id in sorted(unread - failed):
-            report.errors.append({"store": biz_id, "error": THROTTLED})
+            report.errors.append(CycleError(biz_id, THROTTLED))
         if unread:
             ports.notifier.alert(f"{THROTTLED} ({len(unread)} stores not read)")
         for biz_id in sorted(failed):
@@ -478,9 +428,7 @@ class Cycle:
             lambda booking: repository.create_booking(booking.to_item()),
         )
         report.held += [
-            _decision_item(h.booking, h.decision)
-            for h in plan.held
-            if h.booking.key not in unstored
+            Held.of(h.booking, h.decision) for h in plan.held if h.booking.key not in unstored
         ]
         # Not moved: its reminder flag may still be the old time's, so it waits.
         report.rescheduled, unmoved = self.write_all(
@@ -656,15 +604,21 @@ class Cycle:
         if error is not None:
             self._failed(due, error)
             return
-        more: dict[str, Any] = {"request_id": request_id}
-        if adjusted:
-            more["adjusted"] = list(adjusted)
-        if earlier:
-            more["note"] = (
-                "accepted by SENS in an earlier cycle whose answer was lost; "
-                "recorded now, not resent"
+        note = (
+            "accepted by SENS in an earlier cycle whose answer was lost; recorded now, not resent"
+            if earlier
+            else None
+        )
+        self.report.sent.append(
+            Sent.of(
+                due.booking,
+                due.decision,
+                store=due.shop,
+                request_id=request_id,
+                adjusted=adjusted,
+                note=note,
             )
-        self.report.sent.append(_item(due, **more))
+        )
 
     def _refused(self, due: Due, error: SenderRefused) -> None:
         """The provider refuses the store's sender number: one error and one alert a day."""
@@ -676,7 +630,7 @@ class Cycle:
             f"({error.reason}); register it in the SENS console. Its messages wait, unsent"
         )
         self.refused[store.id] = text
-        self.report.errors.append({"store": store.id, "error": text})
+        self.report.errors.append(CycleError(store.id, text))
         with suppress(Exception):  # the operator channel must never fail a cycle
             self.ports.notifier.alert(text, every=REFUSED_ALERT_EVERY)
 
@@ -709,8 +663,10 @@ class Cycle:
                     error=error,
                 )
             self.report.unclear.append(
-                _item(
-                    item,
+                Unclear.of(
+                    item.booking,
+                    item.decision,
+                    store=item.shop,
                     why="SENS's answer was lost; before sending again the next cycle asks SENS "
                     "whether it was accepted",
                 )
@@ -782,10 +738,10 @@ class Cycle:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failed(self, due: Due, error: str) -> None:
-        self.report.failed.append(_item(due, error=error))
+        self.report.failed.append(Failed.of(due.booking, due.decision, store=due.shop, error=error))
 
     def _held(self, due: Due, why: str) -> None:
-        self.report.held.append(_item(due, why=why))
+        self.report.held.append(Held.of(due.booking, due.decision, store=due.shop, why=why))
 
 
 def _window_bounds(window: str) -> tuple[datetime, datetime]:
@@ -798,27 +754,6 @@ def _window_bounds(window: str) -> tuple[datetime, datetime]:
 
 def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _adjusted(message: Message) -> dict[str, Any]:
-    """What had to change in Naver's values so the text could go, for the report."""
-    return {"adjusted": list(message.adjusted)} if message.adjusted else {}
-
-
-def _decision_item(booking: Booking, decision: Decision, **more: Any) -> dict[str, Any]:
-    """A report item: masked phone only; `why` defaults to the rule's reason."""
-    why = more.pop("why", decision.why)
-    return {
-        "booking_num": booking.booking_num,
-        "phone_masked": mask_phone(booking.phone),
-        "kind": decision.kind.value,
-        **more,
-        "why": why,
-    }
-
-
-def _item(due: Due, **more: Any) -> dict[str, Any]:
-    return _decision_item(due.booking, due.decision, store=due.shop, **more)
 
 
 class _Sending:
@@ -839,9 +774,15 @@ class _Sending:
             due = self.unanswered.pop(id(result.message))
             if result.ok and result.request_id is not None:
                 if cycle.ports.dry_run:
-                    more = _adjusted(result.message)
                     cycle.report.sent.append(
-                        _item(due, request_id=result.request_id, dry_run=True, **more)
+                        Sent.of(
+                            due.booking,
+                            due.decision,
+                            store=due.shop,
+                            request_id=result.request_id,
+                            dry_run=True,
+                            adjusted=result.message.adjusted,
+                        )
                     )
                     self.to_release.append(due)
                 else:
@@ -872,15 +813,12 @@ class _Sending:
 
 def _publish(ports: CyclePorts, report: CycleReport) -> None:
     data = report.to_dict()
-    counts = {kind.value: 0 for kind in MessageKind}
-    for item in report.sent:
-        counts[item["kind"]] += 1
     log.info(
         "Cycle finished",
         operation="run_cycle",
         context=data,
         duration_ms=report.duration_ms,
-        sent_by_kind=counts,
+        sent_by_kind=report.sent_by_kind(),
     )
     if report.sent or report.failed:
         with suppress(Exception):  # the operator channel must never fail a cycle

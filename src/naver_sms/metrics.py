@@ -35,6 +35,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
+from naver_sms.report import EXIT_CHALLENGE
 from naver_sms.utils.logger import get_logger
 
 __all__ = [
@@ -49,9 +50,6 @@ __all__ = [
 DEFAULT_NAMESPACE: Final = "NaverSms"
 DEFAULT_SERVICE: Final = "naver-sms"
 KINDS: Final = ("confirmation", "reminder", "event")
-# The exit code of a cycle that met a Naver login challenge (cycle.EXIT_CHALLENGE,
-# docs/interfaces.md's exit code 3); repeated so this module needs only the report dict.
-_EXIT_CHALLENGE: Final = 3
 
 # name -> unit, in the order they are written
 _CYCLE_METRICS: Final[dict[str, MetricUnit]] = {
@@ -91,7 +89,7 @@ def _per_kind(report: Mapping[str, Any], key: str) -> dict[str, int]:
 def cycle_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """The service-level values of one report (the `run --json` / Lambda result shape)."""
     exit_code = report.get("exit_code")
-    challenge = bool(report.get("login_challenge")) or exit_code == _EXIT_CHALLENGE
+    challenge = bool(report.get("login_challenge")) or exit_code == EXIT_CHALLENGE
     failed, errors = _count(report, "failed"), _count(report, "errors")
     if isinstance(exit_code, int) and not isinstance(exit_code, bool):
         succeeded = exit_code == 0

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
 
-from naver_sms.cycle import CycleReport
 from naver_sms.domain.booking import KST
 from naver_sms.naver.errors import HEADED_LOGIN_HINT
+from naver_sms.report import CycleReport
 from naver_sms.utils.logger import get_logger
 from naver_sms.utils.scrub import scrub
 

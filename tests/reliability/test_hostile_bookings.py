@@ -163,10 +163,10 @@ def test_hostile_payloads_never_stop_a_cycle_and_good_bookings_get_exactly_their
     assert {phone: per_phone[phone] for phone in good_phones} == dict.fromkeys(good_phones, 1)
     assert max(per_phone.values()) == 1  # nothing, hostile or not, went twice
     assert reports[1].to_dict()["sent"] == []
-    assert not any("cycle stopped" in e["error"] for r in reports for e in r.errors)
+    assert not any("cycle stopped" in e.error for r in reports for e in r.errors)
     assert reports[0].invalid  # the unusable ones are reported, not dropped silently
     # What Naver sends never makes a message unsendable: replaced or shortened, said so.
-    assert [item["error"] for report in reports for item in report.failed] == []
+    assert [item.error for report in reports for item in report.failed] == []
     out, err = capfd.readouterr()
     output = out + err + json.dumps([r.to_dict() for r in reports], ensure_ascii=False)
     assert "Traceback" not in output

@@ -25,8 +25,9 @@ import pytest
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings
-from naver_sms.cycle import CycleReport, run_cycle
+from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST
+from naver_sms.report import CycleReport
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 from tests.reliability.workload import (
@@ -117,6 +118,6 @@ def test_no_advertising_is_accepted_at_or_after_21_even_when_the_cycle_started_b
 
     ads = [m for m in sens.accepted if m.content_type == "AD"]
     assert all(simulated(m.request_time) < start.replace(hour=21, minute=0, second=0) for m in ads)
-    closed = [item for item in report.held if "window closed" in item["why"]]
+    closed = [item for item in report.held if "window closed" in item.why]
     assert len(ads) + len(closed) == 7 * len(STORES)  # every event was sent or held
     assert closed, "the events decided at 20:59:45 should wait (the last minute is kept free)"

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from naver_sms.config import AppConfig
-from naver_sms.cycle import CyclePorts, CycleReport, run_cycle
+from naver_sms.cycle import CyclePorts, run_cycle
 from naver_sms.database.base import claim_attributes
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import AD_PREFIX, MessageType
 from naver_sms.messaging.base import SendRejected
 from naver_sms.naver.booking_api import UnusableEntry
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginFailed
+from naver_sms.report import CycleReport
 from tests.fakes import (
     FakeBookingSource,
     FakeSessions,
@@ -98,7 +99,7 @@ class World:
 
 
 def sent_kinds(report: CycleReport) -> list[tuple[str, str]]:
-    return [(item["booking_num"], item["kind"]) for item in report.sent]
+    return [(item.booking_num, item.kind) for item in report.sent]
 
 
 # ---------------------------------------------------------------- session
@@ -155,8 +156,8 @@ def test_a_store_whose_fetch_fails_is_reported_and_the_others_go_on() -> None:
     world.api.failing[STORE] = BookingApiError("HTTP 500", biz_id=STORE, status="RC03")
     report = world.run(at(9))
     assert sent_kinds(report) == [(other.booking_num, "confirmation")]
-    assert {error["store"] for error in report.errors} == {STORE}
-    assert "HTTP 500" in report.errors[0]["error"]
+    assert {error.shop for error in report.errors} == {STORE}
+    assert "HTTP 500" in report.errors[0].error
     assert report.exit_code == 1
     assert any(STORE in alert for alert in world.notifier.alerts)
 
@@ -167,7 +168,7 @@ def test_an_invalid_booking_is_reported_once_with_a_masked_phone_and_the_cycle_g
     entry = UnusableEntry("phone is not a Korean mobile number", f"{STORE}_1", "***")
     world.api.unusable[(STORE, "RC03")] = [entry, entry]
     report = world.run(at(9))
-    assert report.invalid == [
+    assert [item.to_dict() for item in report.invalid] == [
         {"booking_num": f"{STORE}_1", "reason": entry.reason, "phone_masked": "***"}
     ]
     assert sent_kinds(report) == [(good.booking_num, "confirmation")]
@@ -245,7 +246,7 @@ def test_a_reminder_waits_when_its_confirmation_failed_this_cycle() -> None:
     world.sender.fail_next()
     report = world.run(at(13))
     assert report.sent == []
-    assert [f["kind"] for f in report.failed] == ["confirmation"]
+    assert [f.kind for f in report.failed] == ["confirmation"]
     assert world.record(booking)["remind_sms"] is False
     again = world.run(at(13, 5))
     assert [k for _, k in sent_kinds(again)] == ["confirmation", "reminder"]
@@ -311,7 +312,7 @@ def test_an_event_is_not_sent_after_21_and_is_dropped() -> None:
     world.add(status="RC08", options=EVENT_OPTIONS)
     report = world.run(at(21, 5))
     assert report.sent == []
-    assert "dropped" in report.held[0]["why"]
+    assert "dropped" in report.held[0].why
 
 
 def test_a_store_without_opt_out_gets_no_event_and_a_config_warning(
@@ -324,7 +325,7 @@ def test_a_store_without_opt_out_gets_no_event_and_a_config_warning(
     world.add(status="RC08", options=EVENT_OPTIONS)
     report = world.run(at(20, 10))
     assert report.sent == []
-    assert "opt_out" in report.held[0]["why"]
+    assert "opt_out" in report.held[0].why
     warnings = [
         json.loads(line)
         for line in capsys.readouterr().err.splitlines()
@@ -386,8 +387,8 @@ def test_a_failed_send_is_not_flagged_its_claim_is_released_and_it_goes_next_cyc
     booking = world.add()
     world.sender.fail_next()
     report = world.run(at(9))
-    assert report.failed[0]["kind"] == "confirmation"
-    assert "503" in report.failed[0]["error"]
+    assert report.failed[0].kind == "confirmation"
+    assert "503" in report.failed[0].error
     record = world.record(booking)
     assert record["confirm_sms"] is False
     assert claim_attributes("confirm_sms")[0] not in record
@@ -410,7 +411,7 @@ def test_a_template_error_fails_the_message_and_releases_its_claim() -> None:
     booking = world.add()
     report = world.run(at(9))
     assert report.sent == []
-    assert "nobody" in report.failed[0]["error"]
+    assert "nobody" in report.failed[0].error
     assert claim_attributes("confirm_sms")[0] not in world.record(booking)
     assert report.exit_code == 1
 
@@ -487,5 +488,5 @@ def test_a_text_euc_kr_cannot_encode_is_never_sent() -> None:
     booking = world.add()
     report = world.run(at(9))
     assert world.sender.messages == []
-    assert "EUC-KR" in report.failed[0]["error"]
+    assert "EUC-KR" in report.failed[0].error
     assert world.record(booking)["confirm_sms"] is False

@@ -91,7 +91,7 @@ def test_a_mark_that_keeps_failing_is_reported_with_its_request_id(world: World)
     flaky(world).fail("mark_sent", 100)
     report = world.run(at(9))
     assert flaky(world).attempts["mark_sent"] == cycle.MARK_ATTEMPTS
-    assert "sent (request req-1) but not recorded" in report.failed[0]["error"]
+    assert "sent (request req-1) but not recorded" in report.failed[0].error
     assert report.exit_code == 1
 
 
@@ -108,8 +108,8 @@ def test_a_booking_that_could_not_be_stored_waits_and_the_others_are_sent(world:
     flaky(world).fail("create_booking", 1, booking_num=unlucky.booking_num)
     report = world.run(at(9))
     assert sent_kinds(report) == [(lucky.booking_num, "confirmation")]
-    assert report.errors[0]["store"] == STORE
-    assert f"1 booking of store {STORE} not stored; retried next cycle" in report.errors[0]["error"]
+    assert report.errors[0].shop == STORE
+    assert f"1 booking of store {STORE} not stored; retried next cycle" in report.errors[0].error
     assert report.exit_code == 1
     assert sent_kinds(world.run(at(9, 1))) == [(unlucky.booking_num, "confirmation")]
 
@@ -120,8 +120,8 @@ def test_a_claim_that_fails_fails_only_its_message(world: World) -> None:
     flaky(world).fail("claim", 1, booking_num=unlucky.booking_num)
     report = world.run(at(9))
     assert sent_kinds(report) == [(lucky.booking_num, "confirmation")]
-    assert report.failed[0]["booking_num"] == unlucky.booking_num
-    assert "not claimed" in report.failed[0]["error"]
+    assert report.failed[0].booking_num == unlucky.booking_num
+    assert "not claimed" in report.failed[0].error
     assert sent_kinds(world.run(at(9, 1))) == [(unlucky.booking_num, "confirmation")]
 
 

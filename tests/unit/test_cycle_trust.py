@@ -65,7 +65,7 @@ def test_a_lost_answer_keeps_the_claims_and_no_text_goes_twice() -> None:
     third = world.run(at(9, 11), real_clock=clock)
     assert world.sender.lookups == 1
     assert sorted(sent_kinds(third)) == sorted((b.booking_num, "confirmation") for b in bookings)
-    assert all("earlier cycle" in item["note"] for item in third.sent)
+    assert all("earlier cycle" in (item.note or "") for item in third.sent)
     assert len(world.sender.messages) == 3  # accepted once each, never sent again
     assert world.record(bookings[0])["confirm_sms"] is True
     assert world.record(bookings[0])["confirm_sms_request_id"] == "req-1"
@@ -90,7 +90,7 @@ def test_a_lost_answer_to_a_request_sens_never_took_is_sent_once_later() -> None
     later = world.run(at(9, 11), real_clock=clock)
     assert world.sender.lookups == 1
     assert sent_kinds(later) == [(booking.booking_num, "confirmation")]
-    assert "note" not in later.sent[0]
+    assert later.sent[0].note is None
     assert len(world.sender.messages) == 1
 
 
@@ -116,14 +116,14 @@ def test_a_lost_guide_is_never_taken_for_the_same_customers_confirmation() -> No
 
     world.sender.send_requests = lose_the_guide  # type: ignore[method-assign]
     first = world.run(at(9), real_clock=clock)
-    assert [item["kind"] for item in first.sent] == ["confirmation"]
+    assert [item.kind for item in first.sent] == ["confirmation"]
     del world.sender.send_requests
     clock.advance(minutes=11)
     later = world.run(at(9, 11), real_clock=clock)
     # The confirmation's request is in the window and looks alike, but it is
     # recorded for the confirmation: the guide is sent, not marked from it.
     assert sent_kinds(later) == [(booking.booking_num, "reminder")]
-    assert "note" not in later.sent[0]
+    assert later.sent[0].note is None
     assert (
         world.record(booking)["remind_sms_request_id"]
         != world.record(booking)["confirm_sms_request_id"]
@@ -146,8 +146,8 @@ def test_when_sens_cannot_be_asked_the_doubtful_message_waits_and_others_go() ->
     world.sender.find_accepted = broken  # type: ignore[method-assign]
     report = world.run(at(9, 11), real_clock=clock)
     assert sent_kinds(report) == [(fresh.booking_num, "confirmation")]
-    assert report.failed[0]["booking_num"] == doubtful.booking_num
-    assert "could not be asked" in report.failed[0]["error"]
+    assert report.failed[0].booking_num == doubtful.booking_num
+    assert "could not be asked" in report.failed[0].error
     assert len(world.sender.messages) == 2  # the doubtful one was not sent again
     assert claim_attributes("confirm_sms")[0] not in world.record(doubtful)
 
@@ -179,8 +179,8 @@ def test_a_long_cycle_stops_sending_before_its_claims_could_lapse() -> None:
     world.sender.before_request = lambda _m: clock.advance(minutes=4)
     report = world.run(at(9), real_clock=clock)
     assert len(report.sent) == 2
-    [held] = [item for item in report.held if item["booking_num"] == bookings[2].booking_num]
-    assert "ran long" in held["why"]
+    [held] = [item for item in report.held if item.booking_num == bookings[2].booking_num]
+    assert "ran long" in held.why
     # Released at once: the next cycle sends it, and only it.
     world.sender.before_request = None
     assert sent_kinds(world.run(at(9, 15), real_clock=clock)) == [
@@ -224,7 +224,7 @@ def test_no_advertising_request_starts_in_the_last_minute_before_21() -> None:
     events = [m for m in world.sender.messages if m.kind.is_advertising]
     assert events == []
     assert any(
-        item["booking_num"] == booking.booking_num and "window closed" in item["why"]
+        item.booking_num == booking.booking_num and "window closed" in item.why
         for item in report.held
     )
     record = world.record(booking)
@@ -236,7 +236,7 @@ def test_advertising_inside_the_window_still_goes() -> None:
     world = World()
     world.add("2026-11-25 18:00:00", status="RC08", options=EVENT_OPTIONS)
     report = world.run(at(20, 30))
-    assert [item["kind"] for item in report.sent] == ["event"]
+    assert [item.kind for item in report.sent] == ["event"]
 
 
 # ---------------------------------------------------------------- provider refusals
@@ -259,11 +259,11 @@ def test_a_refused_sender_is_one_error_per_store_and_one_alert_a_day() -> None:
     world.sender.send_requests = refuse_store  # type: ignore[method-assign]
     first = world.run(at(9))
     assert sent_kinds(first) == [(other.booking_num, "confirmation")]
-    assert [e["store"] for e in first.errors] == [STORE]
-    assert "0200000000" in first.errors[0]["error"]
+    assert [e.shop for e in first.errors] == [STORE]
+    assert "0200000000" in first.errors[0].error
     assert first.failed == []  # not three failures: one store-level error
     second = world.run(at(9, 5))
-    assert [e["store"] for e in second.errors] == [STORE]
+    assert [e.shop for e in second.errors] == [STORE]
     assert len(world.notifier.alerts) == 1  # the same alert once a day
     for item in world.store.records.values():
         if item["booking_num"].startswith(STORE):
@@ -288,8 +288,8 @@ def test_a_throttled_account_stops_all_fetching_and_alerts_once() -> None:
     world.api.fetch_bookings = throttled  # type: ignore[method-assign,assignment]
     report = world.run(at(9), max_workers=1)
     assert len(calls) == 1  # the first refusal ends the reading
-    assert sorted(e["store"] for e in report.errors) == [STORE, OTHER]
-    assert all("Naver throttled the account" in e["error"] for e in report.errors)
+    assert sorted(e.shop or "" for e in report.errors) == [STORE, OTHER]
+    assert all("Naver throttled the account" in e.error for e in report.errors)
     assert len(world.notifier.alerts) == 1
     assert report.sent == []
     world.api.fetch_bookings = original  # type: ignore[method-assign]
@@ -312,7 +312,7 @@ def test_any_template_failure_costs_only_its_message_and_releases_the_claim() ->
     world.ports.renderer.message = render  # type: ignore[method-assign,assignment]
     report = world.run(at(9))
     assert sent_kinds(report) == [(fine.booking_num, "confirmation")]
-    assert "ZeroDivisionError" in report.failed[0]["error"]
+    assert "ZeroDivisionError" in report.failed[0].error
     assert claim_attributes("confirm_sms")[0] not in world.record(broken)
 
 
@@ -345,7 +345,7 @@ def test_a_sender_that_does_not_reach_phones_is_refused_outside_a_dry_run() -> N
     world.ports.dry_run = True
     report = world.run(at(9))
     assert report.to_dict()["dry_run"] is True
-    assert report.sent[0]["dry_run"] is True
+    assert report.sent[0].dry_run is True
 
 
 # ---------------------------------------------------------------- the report

@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 
 from naver_sms.config import _ENV, _SECRET_FIELDS, SECRET_VARIABLES, Settings
-from naver_sms.cycle import CycleReport
 from naver_sms.database.base import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.booking import CORE_FIELDS, KST
 from naver_sms.entrypoints.cli import cli
 from naver_sms.metrics import METRIC_NAMES
+from naver_sms.report import CycleReport
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERFACES = ROOT / "docs" / "interfaces.md"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from naver_sms.cycle import CycleReport
 from naver_sms.domain.booking import KST
 from naver_sms.metrics import METRIC_NAMES, cycle_metrics, publish_cycle_metrics
+from naver_sms.report import CycleReport, Sent
 
 NOW = datetime(2026, 11, 25, 13, 5, tzinfo=KST)
 
@@ -141,7 +141,9 @@ def test_a_login_challenge_is_counted_and_the_cycle_did_not_succeed() -> None:
 
 def test_the_real_cycle_report_dict_is_understood() -> None:
     report = CycleReport(now=NOW, stores=1, bookings=2, duration_ms=5)
-    report.sent.append(_sent("event", 1))
+    report.sent.append(
+        Sent("5000001_1100000001", "010-****-1111", "event", why="", request_id="req-1")
+    )
     assert cycle_metrics(report.to_dict())["CyclesSucceeded"] == 1
     report.login_challenge = True
     values = cycle_metrics(report.to_dict())

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from naver_sms.cycle import CycleReport
 from naver_sms.domain.booking import KST
+from naver_sms.report import CycleError, CycleReport
 from naver_sms.serve import serve_cycles, stop_on_signals
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
@@ -115,7 +115,7 @@ def test_after_a_login_challenge_no_cycle_runs_until_a_session_is_stored(
     def cycle(now: datetime) -> CycleReport:
         ran.append(now)
         if len(ran) == 1:
-            return CycleReport(now=now, login_challenge=True, errors=[{"store": "", "error": "x"}])
+            return CycleReport(now=now, login_challenge=True, errors=[CycleError(None, "x")])
         stop.set()  # as a SIGTERM during the cycle would
         return CycleReport(now=now)
 

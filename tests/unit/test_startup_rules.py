@@ -17,9 +17,9 @@ from naver_sms.config import (
     must_rehearse,
     parse_moment,
 )
-from naver_sms.cycle import CycleReport
 from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import _failure_lines
+from naver_sms.report import CycleError, CycleReport
 from naver_sms.utils.scrub import _forget_all, scrub
 
 REAL = datetime(2026, 12, 1, 22, 30, tzinfo=KST)
@@ -168,9 +168,9 @@ def test_an_outbox_in_a_folder_yet_to_be_made_is_fine(tmp_path: Path) -> None:
 def test_a_store_error_is_shown_in_its_own_words_not_as_stores_skipped() -> None:
     report = CycleReport(now=REAL)
     report.errors.append(
-        {"store": "7100001", "error": "16 bookings of store 7100001 not stored; retried next cycle"}
+        CycleError("7100001", "16 bookings of store 7100001 not stored; retried next cycle")
     )
-    report.errors.append({"store": "7100002", "error": "Naver answered HTTP 500"})
+    report.errors.append(CycleError("7100002", "Naver answered HTTP 500"))
 
     assert _failure_lines(report) == [
         "16 bookings of store 7100001 not stored; retried next cycle",

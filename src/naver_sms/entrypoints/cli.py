@@ -27,21 +27,20 @@ from naver_sms.config import (
     must_rehearse,
     parse_moment,
 )
-from naver_sms.cycle import CycleReport, run_cycle
+from naver_sms.cycle import run_cycle
 from naver_sms.database.exceptions import DynamoDBException
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.session import SessionValidationError
-from naver_sms.entrypoints.cli_session import EXIT_CHALLENGE, login, session
+from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
+from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
 from naver_sms.serve import serve_cycles, stop_on_signals
 from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
 
 
@@ -147,17 +146,17 @@ def echo_error(text: str) -> None:
 def _failure_lines(report: CycleReport) -> list[str]:
     """What went wrong, in the report's own words: one line per error, then the failed sends."""
     if report.login_challenge:
-        return [report.errors[0]["error"]]
+        return [report.errors[0].error]
     lines = []
     for error in report.errors:
-        store, text = error.get("store") or "", error["error"]
+        store, text = error.shop or "", error.error
         lines.append(text if not store or store in text else f"store {store}: {text}")
     if report.failed:
         first = report.failed[0]
         lines.append(
             # Not "not sent": a message accepted but not recorded is a failure too.
             f"{len(report.failed)} messages failed "
-            f"(first: {first['booking_num']} {first['kind']}: {first.get('error', '')})"
+            f"(first: {first.booking_num} {first.kind}: {first.error})"
         )
     if report.unclear:
         lines.append(

@@ -17,10 +17,9 @@ from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
+from naver_sms.report import EXIT_CHALLENGE
 
-EXIT_CHALLENGE = 3
-
-__all__ = ["EXIT_CHALLENGE", "login", "session"]
+__all__ = ["login", "session"]
 
 
 class LoginChallengeExit(click.ClickException):

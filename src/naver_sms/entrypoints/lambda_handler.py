@@ -20,9 +20,10 @@ from typing import Any
 
 from naver_sms import bootstrap
 from naver_sms.config import ConfigError, is_loopback_url, parse_moment
-from naver_sms.cycle import CycleReport, run_cycle
+from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST
 from naver_sms.metrics import publish_cycle_metrics
+from naver_sms.report import CycleReport
 from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
 
