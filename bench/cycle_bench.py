@@ -167,7 +167,7 @@ def main() -> None:
         }
         settings = load_settings(env)
         bootstrap.create_tables(settings)
-        with bootstrap.session_store(settings) as sessions:
+        with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(naver.issue_session()))
 
         rows = []

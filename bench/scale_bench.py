@@ -86,7 +86,7 @@ def measure(size: int, workdir: Path, dynalite: str, workers: int | None) -> dic
             env["NAVER_SMS_WORKERS"] = str(workers)
         settings = load_settings(env)
         bootstrap.create_tables(settings)
-        with bootstrap.session_store(settings) as sessions:
+        with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(naver.issue_session()))
         setup, _wall, _rss = run_cycle_process(env, EVENING)
         if setup["created"] != size * PER_STORE:

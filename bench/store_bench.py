@@ -26,13 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from naver_sms.database.base import BookingStore
+from naver_sms.database.base import BookingRepositoryPort
 from naver_sms.database.dynamodb_client import (
     BookingRepository,
     create_tables,
     make_client,
 )
-from naver_sms.database.sqlite_store import SqliteBookingStore
+from naver_sms.database.sqlite_store import SqliteBookingRepository
 from naver_sms.domain.booking import KST
 from naver_sms.utils.logger import configure_logging
 from tests.servers import start_dynalite, start_moto_server
@@ -41,15 +41,15 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 
 
 @contextmanager
-def backends(workdir: Path) -> Iterator[dict[str, Callable[[], BookingStore]]]:
+def backends(workdir: Path) -> Iterator[dict[str, Callable[[], BookingRepositoryPort]]]:
     """name -> a factory of fresh stores on the same tables (one per thread)."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     moto, moto_url = start_moto_server()
     dynalite, dynalite_url = start_dynalite(workdir / "dynalite")
     try:
-        stores: dict[str, Callable[[], BookingStore]] = {
-            "sqlite": lambda: SqliteBookingStore(workdir / "bench.db")
+        stores: dict[str, Callable[[], BookingRepositoryPort]] = {
+            "sqlite": lambda: SqliteBookingRepository(workdir / "bench.db")
         }
         for name, url in (("moto_server", moto_url), ("dynalite", dynalite_url)):
             client = make_client(endpoint_url=url)
@@ -95,7 +95,9 @@ def parallel(threads: int, work: Callable[[int], object], items: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(factory: Callable[[], BookingStore], count: int, threads: int) -> dict[str, float]:
+def measure(
+    factory: Callable[[], BookingRepositoryPort], count: int, threads: int
+) -> dict[str, float]:
     store = factory()
     records = [booking(index) for index in range(count)]
     keys = [(record["booking_num"], record["phone"]) for record in records]

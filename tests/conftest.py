@@ -26,7 +26,7 @@ import pytest
 from botocore.config import Config
 from hypothesis import settings
 
-from naver_sms.database.base import BookingStore, SessionStore
+from naver_sms.database.base import BookingRepositoryPort, SessionRepositoryPort
 from naver_sms.database.dynamodb_client import (
     BookingRepository,
     SessionRepository,
@@ -35,7 +35,7 @@ from naver_sms.database.dynamodb_client import (
 )
 from naver_sms.naver.auth import find_browser
 from naver_sms.naver.errors import BrowserUnavailable
-from tests.fakes import MemoryBookingStore, MemorySessionStore
+from tests.fakes import MemoryBookingRepository, MemorySessionRepository
 from tests.servers import DYNALITE, start_dynalite, start_moto_server
 
 __all__ = ["FAST_CONFIG", "Backend", "require"]
@@ -148,10 +148,10 @@ class Backend:
     """One store backend with fresh tables, as the contract suite sees it."""
 
     name: str
-    bookings: BookingStore
-    sessions: SessionStore
+    bookings: BookingRepositoryPort
+    sessions: SessionRepositoryPort
     # Another store object on the same tables, as a second process would have.
-    open_bookings: Callable[[], BookingStore]
+    open_bookings: Callable[[], BookingRepositoryPort]
     # The raw DynamoDB client (None for SQLite and memory), for bulk setup and call counting.
     client: Any = None
 
@@ -171,26 +171,26 @@ def _dynamodb_backend(name: str, client: Any) -> Backend:
 
 def _sqlite_backend(path: Path) -> Backend:
     from naver_sms.database.sqlite_store import (  # noqa: PLC0415
-        SqliteBookingStore,
-        SqliteSessionStore,
+        SqliteBookingRepository,
+        SqliteSessionRepository,
     )
 
     return Backend(
         name="sqlite",
-        bookings=SqliteBookingStore(path),
-        sessions=SqliteSessionStore(path),
-        open_bookings=lambda: SqliteBookingStore(path),
+        bookings=SqliteBookingRepository(path),
+        sessions=SqliteSessionRepository(path),
+        open_bookings=lambda: SqliteBookingRepository(path),
     )
 
 
 def _memory_backend() -> Backend:
     # The unit tests' fake is held to the same contract, so what they prove holds for the
     # real repositories.
-    bookings = MemoryBookingStore()
+    bookings = MemoryBookingRepository()
     return Backend(
         name="memory",
         bookings=bookings,
-        sessions=MemorySessionStore(),
+        sessions=MemorySessionRepository(),
         open_bookings=bookings.reopened,
     )
 

@@ -18,7 +18,7 @@ from naver_sms.database.base import (
     sent_attributes,
     unclear_attribute,
 )
-from naver_sms.database.records import CookieStore, RecordStore
+from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
 from naver_sms.domain.booking import Booking
 from naver_sms.domain.messages import Message
 from naver_sms.domain.session import parse_cookies
@@ -26,8 +26,8 @@ from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResu
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
 
 
-class MemorySessionStore(CookieStore):
-    """A SessionStore in one attribute: the contract base's rules, counting writes.
+class MemorySessionRepository(SessionRepositoryBase):
+    """A SessionRepositoryPort in one attribute: the contract base's rules, counting writes.
 
     `cookies` is the stored JSON text (tests may set it, even to garbage);
     `saves` and `deletes` count what the authenticator did.
@@ -161,11 +161,11 @@ class NoBrowser:
 # ---------------------------------------------------------------- the cycle's ports
 
 
-class MemoryBookingStore(RecordStore):
-    """A BookingStore repository in a dict: the contract base's rules over dict primitives.
+class MemoryBookingRepository(BookingRepositoryBase):
+    """A BookingRepositoryPort repository in a dict: the contract base's rules over dict primitives.
 
     Validation, logging, claim recovery and the mark's time format come from
-    `RecordStore`, as for the real repositories, so the fake cannot drift from them;
+    `BookingRepositoryBase`, as for the real repositories, so the fake cannot drift from them;
     the contract suite runs on it too. One lock makes each primitive a
     conditional write, so racing threads see what DynamoDB or SQLite would.
 
@@ -178,9 +178,9 @@ class MemoryBookingStore(RecordStore):
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
-    def reopened(self) -> MemoryBookingStore:
+    def reopened(self) -> MemoryBookingRepository:
         """Another repository object on the same records, as a second process would have."""
-        other = MemoryBookingStore()
+        other = MemoryBookingRepository()
         other.records, other._lock = self.records, self._lock
         return other
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from naver_sms import config as _config
 from naver_sms.config import AppConfig, ConfigError, Settings, load_app_config
-from naver_sms.database.base import BookingStore, SessionStore
+from naver_sms.database.base import BookingRepositoryPort, SessionRepositoryPort
 
 if TYPE_CHECKING:
     import httpx
@@ -108,44 +108,44 @@ def _dynamodb_client(settings: Settings, stack: ExitStack) -> Any:
     return _closed_with(stack, client)
 
 
-def _booking_store(settings: Settings, stack: ExitStack) -> BookingStore:
+def _booking_repository(settings: Settings, stack: ExitStack) -> BookingRepositoryPort:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import BookingRepository  # noqa: PLC0415
 
         return BookingRepository(
             table_name=settings.bookings_table, client=_dynamodb_client(settings, stack)
         )
-    from naver_sms.database.sqlite_store import SqliteBookingStore  # noqa: PLC0415
+    from naver_sms.database.sqlite_store import SqliteBookingRepository  # noqa: PLC0415
 
-    store = SqliteBookingStore(settings.db_path)
+    store = SqliteBookingRepository(settings.db_path)
     return _closed_with(stack, store)
 
 
-def _session_store(settings: Settings, stack: ExitStack) -> SessionStore:
+def _session_repository(settings: Settings, stack: ExitStack) -> SessionRepositoryPort:
     if settings.store == "dynamodb":
         from naver_sms.database.dynamodb_client import SessionRepository  # noqa: PLC0415
 
         return SessionRepository(
             table_name=settings.session_table, client=_dynamodb_client(settings, stack)
         )
-    from naver_sms.database.sqlite_store import SqliteSessionStore  # noqa: PLC0415
+    from naver_sms.database.sqlite_store import SqliteSessionRepository  # noqa: PLC0415
 
-    store = SqliteSessionStore(settings.db_path)
+    store = SqliteSessionRepository(settings.db_path)
     return _closed_with(stack, store)
 
 
 @contextmanager
-def booking_store(settings: Settings) -> Iterator[BookingStore]:
+def booking_repository(settings: Settings) -> Iterator[BookingRepositoryPort]:
     """The records' repository (SQLite file or DynamoDB table), closed on leaving."""
     with ExitStack() as stack:
-        yield _booking_store(settings, stack)
+        yield _booking_repository(settings, stack)
 
 
 @contextmanager
-def session_store(settings: Settings) -> Iterator[SessionStore]:
+def session_repository(settings: Settings) -> Iterator[SessionRepositoryPort]:
     """The session's repository (SQLite file or DynamoDB table), closed on leaving."""
     with ExitStack() as stack:
-        yield _session_store(settings, stack)
+        yield _session_repository(settings, stack)
 
 
 def create_tables(settings: Settings) -> list[str]:
@@ -184,7 +184,7 @@ def build_browser_factory(settings: Settings) -> BrowserFactory:
 def build_authenticator(
     settings: Settings,
     *,
-    sessions: SessionStore,
+    sessions: SessionRepositoryPort,
     booking_api: BookingApi,
     browser_factory: BrowserFactory | None = None,
 ) -> Authenticator:
@@ -212,7 +212,7 @@ def authenticator(settings: Settings) -> Iterator[Authenticator]:
     with ExitStack() as stack:
         yield build_authenticator(
             settings,
-            sessions=_session_store(settings, stack),
+            sessions=_session_repository(settings, stack),
             booking_api=_closed_with(stack, build_booking_api(settings)),
         )
 
@@ -315,10 +315,10 @@ def _cycle_ports(
     api = _closed_with(stack, build_booking_api(settings))
     return CyclePorts(
         config=config,
-        bookings=_booking_store(settings, stack),
+        repository=_booking_repository(settings, stack),
         booking_api=api,
-        sessions=build_authenticator(
-            settings, sessions=_session_store(settings, stack), booking_api=api
+        authenticator=build_authenticator(
+            settings, sessions=_session_repository(settings, stack), booking_api=api
         ),
         sender=sender,
         notifier=_closed_with(stack, build_notifier(settings)),

@@ -25,8 +25,8 @@ from typing import Any, Final, Protocol, TypeVar
 
 from naver_sms.config import AppConfig, ConfigError, RulesConfig
 from naver_sms.database import exceptions
-from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingStore
-from naver_sms.database.exceptions import DynamoDBException
+from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingRepositoryPort
+from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import Message, MessageError, MessageKind
 from naver_sms.domain.plan import Due, Plan, Shop, plan_cycle
@@ -94,9 +94,9 @@ class CyclePorts:
     """Everything a cycle talks to; `bootstrap.cycle_ports` builds the real ones."""
 
     config: AppConfig
-    bookings: BookingStore
+    repository: BookingRepositoryPort
     booking_api: BookingSource
-    sessions: SessionKeeper
+    authenticator: SessionKeeper
     sender: SmsSender
     notifier: Notifier
     # A dry run writes its messages to the outbox and records none of them as
@@ -247,17 +247,17 @@ class Cycle:
 
     def each_write(
         self, work: Callable[[_T], _R], items: Iterable[_T]
-    ) -> list[_R | DynamoDBException]:
+    ) -> list[_R | RepositoryError]:
         """`each` for store writes: a write that fails is its own result, not the cycle's end.
 
         One throttled write must cost one booking's message this cycle, never
         the whole cycle (and the marks of messages already accepted).
         """
 
-        def guarded(item: _T) -> _R | DynamoDBException:
+        def guarded(item: _T) -> _R | RepositoryError:
             try:
                 return work(item)
-            except DynamoDBException as exc:
+            except RepositoryError as exc:
                 return exc
 
         return list(self.pool.map(guarded, items))
@@ -271,9 +271,9 @@ class Cycle:
         naming how many bookings and what happens next.
         """
         results = self.each_write(write, [item for _key, item in items])
-        failed: dict[str, list[tuple[BookingKey, DynamoDBException]]] = {}
+        failed: dict[str, list[tuple[BookingKey, RepositoryError]]] = {}
         for (key, _item), result in zip(items, results, strict=True):
-            if isinstance(result, DynamoDBException):
+            if isinstance(result, RepositoryError):
                 failed.setdefault(key[0].partition("_")[0], []).append((key, result))
         for biz_id, rows in sorted(failed.items()):
             count = f"{len(rows)} booking{'s' if len(rows) != 1 else ''}"
@@ -307,7 +307,7 @@ class Cycle:
             return
         for due in leftover:
             with suppress(Exception):  # best effort: an unreleased claim still lapses
-                self.ports.bookings.release(*due.key, due.flag, self.owner)
+                self.ports.repository.release(*due.key, due.flag, self.owner)
             self.forget_claim(due)
         log.warning(
             "Cycle stopped early; its unsent claims were released",
@@ -321,7 +321,7 @@ class Cycle:
         ports, report = self.ports, self.report
         biz_id = ports.config.stores[0].id  # any store's console checks the owner's cookies
         try:
-            return ports.sessions.ensure_session(biz_id, self.now)
+            return ports.authenticator.ensure_session(biz_id, self.now)
         except LoginChallenge as exc:
             report.login_challenge = True
             report.errors.append(CycleError(None, str(exc)))
@@ -408,7 +408,7 @@ class Cycle:
         # a third of a warm cycle.
         records: dict[BookingKey, dict[str, Any]] = {}
         batches = [keys[i : i + READ_BATCH] for i in range(0, len(keys), READ_BATCH)]
-        for batch in self.each(self.ports.bookings.get_bookings, batches):
+        for batch in self.each(self.ports.repository.get_bookings, batches):
             records.update(batch)
         shops = [
             Shop(store.id, advertising_allowed=bool(store.opt_out))
@@ -418,7 +418,7 @@ class Cycle:
 
     def _apply(self, plan: Plan) -> Plan:
         """Store new records, moved visits and adoptions; the plan of what may be sent."""
-        report, repository = self.report, self.ports.bookings
+        report, repository = self.report, self.ports.repository
         self.recorded = plan.recorded
         # A booking is stored before anything is sent to it: one whose record could
         # not be written waits for the next cycle, and nothing else is said of it.
@@ -641,11 +641,11 @@ class Cycle:
         def note(p: Due) -> tuple[Due, str | None]:
             for attempt in range(MARK_ATTEMPTS):
                 try:
-                    self.ports.bookings.mark_unclear(*p.key, p.flag, self.owner, window)
+                    self.ports.repository.mark_unclear(*p.key, p.flag, self.owner, window)
                     return p, None
-                except exceptions.PermissionError as exc:
+                except exceptions.RepositoryDenied as exc:
                     return p, str(exc)
-                except DynamoDBException as exc:
+                except RepositoryError as exc:
                     if attempt == MARK_ATTEMPTS - 1:
                         return p, str(exc)
                     self.sleep(MARK_BACKOFF_S * 2**attempt)
@@ -674,14 +674,14 @@ class Cycle:
 
     def _claim(self, batch: Sequence[Due], now: datetime) -> list[Due]:
         """The due messages this cycle won the right to send."""
-        repository = self.ports.bookings
+        repository = self.ports.repository
 
         def claim(p: Due) -> bool:
             return repository.claim(*p.key, p.flag, self.owner, now, self.lease)
 
         won = []
         for due, result in zip(batch, self.each_write(claim, batch), strict=True):
-            if isinstance(result, DynamoDBException):
+            if isinstance(result, RepositoryError):
                 # Perhaps applied with its answer lost: then the claim expires unused.
                 self._failed(due, f"not claimed, the next cycle tries again: {result}")
             elif result:
@@ -690,14 +690,14 @@ class Cycle:
         return won
 
     def _release(self, due: Sequence[Due]) -> None:
-        repository = self.ports.bookings
+        repository = self.ports.repository
 
         def release(p: Due) -> bool:
             return repository.release(*p.key, p.flag, self.owner)
 
         for item, result in zip(due, self.each_write(release, due), strict=True):
             self.forget_claim(item)
-            if isinstance(result, DynamoDBException):
+            if isinstance(result, RepositoryError):
                 # Harmless: the claim expires with its lease and a later cycle sends.
                 log.warning(
                     "Claim not released; it expires with its lease",
@@ -713,7 +713,7 @@ class Cycle:
         self.forget_claim(due)  # accepted: never released, whatever the mark does
         try:
             marked = self._mark_with_retries(due, request_id)
-        except DynamoDBException as exc:
+        except RepositoryError as exc:
             # Accepted but not recorded: once the claim expires it may be sent again.
             # The request id in this line is how an operator finds such a twin.
             log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
@@ -726,12 +726,12 @@ class Cycle:
         """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
         for attempt in range(MARK_ATTEMPTS):
             try:
-                return self.ports.bookings.mark_sent(
+                return self.ports.repository.mark_sent(
                     *due.key, due.flag, self.owner, request_id, self.clock()
                 )
-            except exceptions.PermissionError:
+            except exceptions.RepositoryDenied:
                 raise  # no retry makes a denied write allowed
-            except DynamoDBException:
+            except RepositoryError:
                 if attempt == MARK_ATTEMPTS - 1:
                     raise
                 self.sleep(MARK_BACKOFF_S * 2**attempt)

@@ -87,7 +87,7 @@ def run_demo(
         ),
     ):
         bootstrap.create_tables(settings)
-        with bootstrap.session_store(settings) as sessions:
+        with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(naver.issue_session()))
         with bootstrap.cycle_ports(settings, config=config) as ports:
             for at in times:

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
-from naver_sms.database.sqlite_store import SqliteSessionStore
+from naver_sms.database.sqlite_store import SqliteSessionRepository
 from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import cli
 from naver_sms.sandbox.naver import NaverSandbox
@@ -111,7 +111,7 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     """The shop on SQLite, with a valid Naver session stored."""
     db = tmp_path / "naver-sms.db"
     for shop in _shop(tmp_path, {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}):
-        SqliteSessionStore(db).save_session(json.dumps(shop.naver.issue_session()))
+        SqliteSessionRepository(db).save_session(json.dumps(shop.naver.issue_session()))
         yield shop
 
 
@@ -133,6 +133,6 @@ def any_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
         created = CliRunner().invoke(cli, ["create-tables"], env=shop.env)
         assert created.exit_code == 0, created.output
         settings = load_settings({**os.environ, **shop.env})
-        with bootstrap.session_store(settings) as sessions:
+        with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(shop.naver.issue_session()))
         yield shop

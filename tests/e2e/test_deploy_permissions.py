@@ -122,7 +122,7 @@ def _cycle(shop: Shop, hour: int) -> dict[str, Any] | None:
 def _claimed_elsewhere(shop: Shop, recorder: Recorder, booking_num: str) -> None:
     """Another cycle holds the claim on a booking's reminder: this cycle must read to see it."""
     settings = load_settings()
-    with recorder.pause(), bootstrap.booking_store(settings) as store:
+    with recorder.pause(), bootstrap.booking_repository(settings) as store:
         (record,) = [r for r in store.list_bookings() if r["booking_num"] == booking_num]
         assert store.claim(booking_num, record["phone"], "remind_sms", "another-cycle", at(10))
 

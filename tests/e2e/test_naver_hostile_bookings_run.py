@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from naver_sms.database.sqlite_store import SqliteBookingStore
+from naver_sms.database.sqlite_store import SqliteBookingRepository
 from naver_sms.sandbox.naver import booking_entry
 from tests.e2e.conftest import STORE, Shop, at
 
@@ -65,6 +65,8 @@ def test_half_an_emoji_in_a_name_is_stored_on_sqlite_and_stops_no_other_booking(
     [mine] = [item for item in result.report["sent"] if item["booking_num"] == EMOJI_NUM]
     assert any("replaced" in note for note in mine["adjusted"])
     assert result.exit_code == 0, result.stderr[-2000:]
-    record = SqliteBookingStore(shop.tmp / "naver-sms.db").get_booking(EMOJI_NUM, "010-0000-1002")
+    record = SqliteBookingRepository(shop.tmp / "naver-sms.db").get_booking(
+        EMOJI_NUM, "010-0000-1002"
+    )
     assert record is not None
     assert record["name"] == "김\ufffd"

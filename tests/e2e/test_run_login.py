@@ -25,7 +25,7 @@ def browser_shop(shop: Shop, browser_env: dict[str, str]) -> Shop:
 
 
 def stored_session(shop: Shop) -> object:
-    with bootstrap.session_store(load_settings({**os.environ, **shop.env})) as sessions:
+    with bootstrap.session_repository(load_settings({**os.environ, **shop.env})) as sessions:
         return sessions.get_session()
 
 

@@ -15,14 +15,14 @@ from naver_sms.naver.auth import Authenticator, chromium_factory
 from naver_sms.naver.booking_api import BookingApi, SessionExpired
 from naver_sms.naver.errors import LoginFailed
 from naver_sms.sandbox.naver import NaverSandbox
-from tests.fakes import FakeBrowser, FakeBrowserFactory, MemorySessionStore, NoBrowser
+from tests.fakes import FakeBrowser, FakeBrowserFactory, MemorySessionRepository, NoBrowser
 from tests.integration.conftest import NOW
 
 STORE = "5000001"
 
 
 def _authenticator(
-    naver: NaverSandbox, store: MemorySessionStore, factory: object
+    naver: NaverSandbox, store: MemorySessionRepository, factory: object
 ) -> Authenticator:
     return Authenticator(
         store,
@@ -41,7 +41,7 @@ def _authenticator(
 def test_cookies_the_sandbox_accepts_cost_one_count_request_and_no_browser(
     naver: NaverSandbox,
 ) -> None:
-    store = MemorySessionStore(json.dumps(naver.issue_session()))
+    store = MemorySessionRepository(json.dumps(naver.issue_session()))
     cookies = _authenticator(naver, store, NoBrowser()).ensure_session(STORE, NOW)
     assert {c["name"] for c in cookies} == {"NID_AUT", "NID_SES"}
     assert naver.requests == {"count": 1}
@@ -49,7 +49,7 @@ def test_cookies_the_sandbox_accepts_cost_one_count_request_and_no_browser(
 
 def test_a_401_leads_to_deleting_the_session_and_logging_in_again(naver: NaverSandbox) -> None:
     api = BookingApi(naver.base_url, timeout=2.0)
-    store = MemorySessionStore(json.dumps(naver.issue_session()))
+    store = MemorySessionRepository(json.dumps(naver.issue_session()))
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=naver.issue_session))
     auth = _authenticator(naver, store, factory)
     first = auth.ensure_session(STORE, NOW)
@@ -70,7 +70,7 @@ def test_a_401_leads_to_deleting_the_session_and_logging_in_again(naver: NaverSa
 
 def test_a_login_whose_cookies_the_api_refuses_is_not_saved(naver: NaverSandbox) -> None:
     made_up = [{"name": "NID_AUT", "value": "x"}, {"name": "NID_SES", "value": "y"}]
-    store = MemorySessionStore()
+    store = MemorySessionRepository()
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: made_up))
     with pytest.raises(LoginFailed, match="refused the new cookies"):
         _authenticator(naver, store, factory).ensure_session(STORE, NOW)
@@ -79,7 +79,7 @@ def test_a_login_whose_cookies_the_api_refuses_is_not_saved(naver: NaverSandbox)
 
 def test_one_401_on_the_check_is_asked_again_and_the_session_survives(naver: NaverSandbox) -> None:
     cookies = naver.issue_session()
-    store = MemorySessionStore(json.dumps(cookies))
+    store = MemorySessionRepository(json.dumps(cookies))
     naver.fail_next(1, status=401, endpoint="count")
     assert _authenticator(naver, store, NoBrowser()).ensure_session(STORE, NOW) == cookies
     assert naver.requests == {"count": 2}
@@ -91,7 +91,7 @@ def test_where_no_browser_exists_refused_cookies_are_kept_for_the_next_cycle(
 ) -> None:
     # The Zip Lambda: the real browser factory, with no Chromium to find.
     cookies = naver.issue_session()
-    store = MemorySessionStore(json.dumps(cookies))
+    store = MemorySessionRepository(json.dumps(cookies))
     no_chromium = chromium_factory("/nonexistent/chromium", "/nonexistent/chromedriver")
     auth = _authenticator(naver, store, no_chromium)
     naver.fail_next(2, status=401, endpoint="count")  # Naver has a bad minute

@@ -60,8 +60,8 @@ def test_leaving_cycle_ports_closes_both_store_connections_and_every_http_client
     settings = settings_for(tmp_path)
 
     with bootstrap.cycle_ports(settings, config=CONFIG) as ports:
-        assert ports.bookings.list_bookings() == []
-        authenticator = ports.sessions
+        assert ports.repository.list_bookings() == []
+        authenticator = ports.authenticator
         assert isinstance(authenticator, Authenticator)
         authenticator.sessions.save_session(json.dumps(COOKIES))
         assert journal(settings).exists()
@@ -83,7 +83,7 @@ def test_cycle_ports_are_closed_when_the_command_fails_inside_the_with(tmp_path:
     def command() -> None:
         with bootstrap.cycle_ports(settings, config=CONFIG) as ports:
             opened.append(ports)
-            ports.bookings.list_bookings()
+            ports.repository.list_bookings()
             raise RuntimeError("the cycle stopped")
 
     with pytest.raises(RuntimeError, match="the cycle stopped"):
@@ -116,12 +116,12 @@ def test_a_dry_run_writes_to_the_outbox_and_reaches_no_phone(tmp_path: Path) -> 
 def test_leaving_a_store_block_closes_its_file(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
 
-    with bootstrap.session_store(settings) as sessions:
+    with bootstrap.session_repository(settings) as sessions:
         sessions.save_session(json.dumps(COOKIES))
         assert journal(settings).exists()
     assert not journal(settings).exists()
 
-    with bootstrap.booking_store(settings) as bookings:
+    with bootstrap.booking_repository(settings) as bookings:
         assert bookings.list_bookings() == []
         assert journal(settings).exists()
     assert not journal(settings).exists()

@@ -93,7 +93,7 @@ def test_a_cycle_a_browser_login_and_an_alert_leak_nothing_at_debug(
             report = run_cycle(ports=ports, now=NOW)
             ports.notifier.alert(f"canary alert for {CANARIES.phone}")
             print(json.dumps(report.to_dict(), ensure_ascii=False))
-        with bootstrap.session_store(settings) as sessions:
+        with bootstrap.session_repository(settings) as sessions:
             stored = sessions.get_session()
 
     assert naver.requests["login"] >= 1, "the cycle should have logged in with the browser"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from naver_sms.database.sqlite_store import SqliteSessionStore
+from naver_sms.database.sqlite_store import SqliteSessionRepository
 from naver_sms.entrypoints.cli import cli
 from naver_sms.naver.auth import Authenticator, chromium_factory
 from naver_sms.naver.booking_api import BookingApi
@@ -61,7 +61,7 @@ def factory(chromium_paths: tuple[str, str]) -> CountingFactory:
 
 def _authenticator(
     naver: NaverSandbox,
-    store: SqliteSessionStore,
+    store: SqliteSessionRepository,
     factory: CountingFactory,
     user: str,
     password: str,
@@ -85,7 +85,7 @@ def _quit(driver: Any) -> bool:
 def test_a_headless_login_saves_a_session_the_api_accepts(
     sandbox: NaverSandbox, factory: CountingFactory, tmp_path: Path
 ) -> None:
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     auth = _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD)
     cookies = auth.ensure_session(STORE, NOW)
     stored = store.get_session()
@@ -102,7 +102,7 @@ def test_a_headless_login_saves_a_session_the_api_accepts(
 def test_the_captcha_user_is_a_login_challenge(
     sandbox: NaverSandbox, factory: CountingFactory, tmp_path: Path
 ) -> None:
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     auth = _authenticator(sandbox, store, factory, "captcha-user", "whatever")
     with pytest.raises(LoginChallenge, match=r"captcha.*login --headed"):
         auth.ensure_session(STORE, NOW)
@@ -113,7 +113,7 @@ def test_the_captcha_user_is_a_login_challenge(
 def test_a_wrong_password_is_login_failed(
     sandbox: NaverSandbox, factory: CountingFactory, tmp_path: Path
 ) -> None:
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     auth = _authenticator(sandbox, store, factory, "sandbox-owner", "not-the-password")
     with pytest.raises(LoginFailed, match="NAVER_USERNAME and NAVER_PASSWORD"):
         auth.ensure_session(STORE, NOW)
@@ -124,7 +124,7 @@ def test_a_wrong_password_is_login_failed(
 def test_valid_stored_cookies_start_no_browser(
     sandbox: NaverSandbox, factory: CountingFactory, tmp_path: Path
 ) -> None:
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     store.save_session(json.dumps(sandbox.issue_session()))
     _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD).ensure_session(STORE, NOW)
     assert factory.started == 0
@@ -139,7 +139,7 @@ def test_no_password_or_cookie_value_reaches_logs_or_output(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)  # Selenium logs command bodies at DEBUG
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     with pytest.raises(LoginFailed):
         _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD + "x").login(STORE, NOW)
     cookies = _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD).login(STORE, NOW)
@@ -186,7 +186,7 @@ def test_with_se_debug_set_the_password_reaches_no_output(
     # chromedriver then prints every command it runs, the typed password included.
     monkeypatch.setenv("SE_DEBUG", "1")
     caplog.set_level(logging.DEBUG)
-    store = SqliteSessionStore(tmp_path / "naver-sms.db")
+    store = SqliteSessionRepository(tmp_path / "naver-sms.db")
     cookies = _authenticator(sandbox, store, factory, "sandbox-owner", PASSWORD).login(STORE, NOW)
     assert store.get_session() is not None  # the login went through
     captured = capfd.readouterr()

@@ -24,8 +24,8 @@ import pytest
 
 from naver_sms.database import exceptions
 from naver_sms.database.sqlite_store import (
-    SqliteBookingStore,
-    SqliteSessionStore,
+    SqliteBookingRepository,
+    SqliteSessionRepository,
     create_schema,
 )
 from naver_sms.domain.booking import BookingValidationError
@@ -55,8 +55,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[SqliteBookingStore]:
-    opened = SqliteBookingStore(db_path)
+def store(db_path: Path) -> Iterator[SqliteBookingRepository]:
+    opened = SqliteBookingRepository(db_path)
     yield opened
     opened.close()
 
@@ -69,7 +69,7 @@ def log_lines(text: str) -> list[dict[str, Any]]:
 
 
 def test_every_connection_runs_in_wal_mode_with_full_synchronous(
-    store: SqliteBookingStore,
+    store: SqliteBookingRepository,
 ) -> None:
     store.get_booking("1051707_1", "010-1234-5678")
     connection = store._connection()
@@ -80,14 +80,14 @@ def test_every_connection_runs_in_wal_mode_with_full_synchronous(
 
 
 def test_constructing_a_store_touches_no_file(db_path: Path) -> None:
-    SqliteBookingStore(db_path)
-    SqliteSessionStore(db_path)
+    SqliteBookingRepository(db_path)
+    SqliteSessionRepository(db_path)
 
     assert not db_path.exists()
 
 
 def test_the_schema_appears_on_first_use_without_create_tables(db_path: Path) -> None:
-    assert SqliteSessionStore(db_path).get_session() is None
+    assert SqliteSessionRepository(db_path).get_session() is None
 
     with sqlite3.connect(db_path) as raw:
         tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
@@ -97,25 +97,25 @@ def test_the_schema_appears_on_first_use_without_create_tables(db_path: Path) ->
 
 def test_create_schema_is_idempotent_and_names_the_tables(db_path: Path) -> None:
     assert create_schema(db_path) == ["sms", "session"]
-    assert SqliteBookingStore(db_path).create_booking(booking())
+    assert SqliteBookingRepository(db_path).create_booking(booking())
     assert create_schema(db_path) == ["sms", "session"]
-    assert SqliteBookingStore(db_path).get_booking("1051707_1", "01012345678") is not None
+    assert SqliteBookingRepository(db_path).get_booking("1051707_1", "01012345678") is not None
 
 
 def test_a_missing_directory_is_a_permission_error_that_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "no-such-dir" / "naver-sms.db"
 
-    with pytest.raises(exceptions.PermissionError, match=r"create_schema: .*no-such-dir"):
+    with pytest.raises(exceptions.RepositoryDenied, match=r"create_schema: .*no-such-dir"):
         create_schema(path)
-    with pytest.raises(exceptions.PermissionError, match=r"get_booking: .*no-such-dir"):
-        SqliteBookingStore(path).get_booking("1051707_1", "010-1234-5678")
+    with pytest.raises(exceptions.RepositoryDenied, match=r"get_booking: .*no-such-dir"):
+        SqliteBookingRepository(path).get_booking("1051707_1", "010-1234-5678")
 
 
 # -- races between processes
 
 
 def _claim_in_child(path: str, barrier: Any, results: Any, owner: str) -> None:
-    store = SqliteBookingStore(path)
+    store = SqliteBookingRepository(path)
     store.get_booking("1051707_1", "010-1234-5678")  # connect before the start line
     barrier.wait()
     try:
@@ -125,7 +125,7 @@ def _claim_in_child(path: str, barrier: Any, results: Any, owner: str) -> None:
 
 
 def test_exactly_one_of_eight_processes_racing_for_a_claim_wins(db_path: Path) -> None:
-    SqliteBookingStore(db_path).create_booking(booking())
+    SqliteBookingRepository(db_path).create_booking(booking())
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(8)
     results = context.Queue()
@@ -141,7 +141,7 @@ def test_exactly_one_of_eight_processes_racing_for_a_claim_wins(db_path: Path) -
 
     winners = [owner for owner, won in outcomes.items() if won is True]
     assert sorted(outcomes.values(), key=str) == [False] * 7 + [True], outcomes
-    record = SqliteBookingStore(db_path).get_booking("1051707_1", "010-1234-5678")
+    record = SqliteBookingRepository(db_path).get_booking("1051707_1", "010-1234-5678")
     assert record is not None
     assert record["confirm_sms_claim"] == winners[0]
 
@@ -150,16 +150,16 @@ def test_exactly_one_of_eight_processes_racing_for_a_claim_wins(db_path: Path) -
 
 
 def test_a_database_locked_past_the_busy_timeout_raises_throttling_error(db_path: Path) -> None:
-    store = SqliteBookingStore(db_path, busy_timeout=0.1)
+    store = SqliteBookingRepository(db_path, busy_timeout=0.1)
     store.create_booking(booking())
     other_writer = sqlite3.connect(db_path, isolation_level=None)
     other_writer.execute("BEGIN IMMEDIATE")
     try:
         started = time.perf_counter()
-        with pytest.raises(exceptions.ThrottlingError, match=r"claim: .*still locked"):
+        with pytest.raises(exceptions.RepositoryBusy, match=r"claim: .*still locked"):
             store.claim("1051707_1", "010-1234-5678", "confirm_sms", "me", NOW)
         assert time.perf_counter() - started < 2
-        with pytest.raises(exceptions.ThrottlingError, match="create_booking: "):
+        with pytest.raises(exceptions.RepositoryBusy, match="create_booking: "):
             store.create_booking(booking(2))
         # WAL: readers are not blocked by a writer.
         assert store.get_booking("1051707_1", "010-1234-5678") is not None
@@ -171,7 +171,7 @@ def test_a_database_locked_past_the_busy_timeout_raises_throttling_error(db_path
 
 @pytest.fixture
 def read_only_db(db_path: Path) -> Iterator[Path]:
-    writer = SqliteBookingStore(db_path)
+    writer = SqliteBookingRepository(db_path)
     writer.create_booking(booking())
     writer.close()  # the last connection checkpoints and removes the WAL
     db_path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
@@ -196,30 +196,32 @@ def read_only_db(db_path: Path) -> Iterator[Path]:
 def test_writing_a_read_only_file_raises_permission_error_naming_the_path(
     read_only_db: Path,
 ) -> None:
-    store = SqliteBookingStore(read_only_db)
+    store = SqliteBookingRepository(read_only_db)
 
-    with pytest.raises(exceptions.PermissionError) as raised:
+    with pytest.raises(exceptions.RepositoryDenied) as raised:
         store.update_flag("1051707_1", "010-1234-5678", "confirm_sms", True)
     assert str(raised.value).startswith("update_flag: ")
     assert str(read_only_db) in str(raised.value)
 
 
-def test_other_sqlite_errors_become_the_generic_store_error(store: SqliteBookingStore) -> None:
+def test_other_sqlite_errors_become_the_generic_store_error(store: SqliteBookingRepository) -> None:
     store.create_booking(booking())
     store._connection().execute("DROP TABLE sms")
 
     with pytest.raises(
-        exceptions.DynamoDBException, match=r"get_booking: .*no such table"
+        exceptions.RepositoryError, match=r"get_booking: .*no such table"
     ) as raised:
         store.get_booking("1051707_1", "010-1234-5678")
-    assert type(raised.value) is exceptions.DynamoDBException
+    assert type(raised.value) is exceptions.RepositoryError
+    # SQLite speaks of repositories, never of DynamoDB.
+    assert not isinstance(raised.value, exceptions.DynamoDBException)
 
 
 # -- values
 
 
 def test_extra_attributes_round_trip_through_json_and_survive_claim_and_mark(
-    store: SqliteBookingStore,
+    store: SqliteBookingRepository,
 ) -> None:
     extras: dict[str, Any] = {
         "visit_count": 3,
@@ -247,7 +249,7 @@ def test_extra_attributes_round_trip_through_json_and_survive_claim_and_mark(
 
 @pytest.mark.parametrize("value", [datetime(2025, 1, 1, tzinfo=UTC), float("nan"), {1, 2}])
 def test_an_extra_that_json_cannot_hold_is_refused_with_its_name(
-    store: SqliteBookingStore, value: object
+    store: SqliteBookingRepository, value: object
 ) -> None:
     with pytest.raises(BookingValidationError, match="odd"):
         store.create_booking(booking(odd=value))
@@ -255,7 +257,7 @@ def test_an_extra_that_json_cannot_hold_is_refused_with_its_name(
 
 
 def test_a_thousand_keys_with_duplicates_and_legacy_phones_load_in_one_call(
-    store: SqliteBookingStore,
+    store: SqliteBookingRepository,
 ) -> None:
     connection = store._connection()
     connection.execute("BEGIN")
@@ -276,13 +278,13 @@ def test_a_thousand_keys_with_duplicates_and_legacy_phones_load_in_one_call(
 
 
 def test_every_operation_logs_one_json_line_with_the_phone_masked(
-    store: SqliteBookingStore, db_path: Path, capsys: pytest.CaptureFixture[str]
+    store: SqliteBookingRepository, db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     store.create_booking(booking(phone="01000005432"))
     store.get_booking("1051707_1", "010-0000-5432")
     store.claim("1051707_1", "01000005432", "confirm_sms", "me", NOW)
-    SqliteSessionStore(db_path).save_session('[{"name": "NID_AUT", "value": "s3cr3t-cookie"}]')
+    SqliteSessionRepository(db_path).save_session('[{"name": "NID_AUT", "value": "s3cr3t-cookie"}]')
     output = capsys.readouterr().err
 
     lines = log_lines(output)
@@ -299,7 +301,7 @@ def test_every_operation_logs_one_json_line_with_the_phone_masked(
 
 
 def test_a_record_with_an_unparsable_time_is_skipped_with_one_warning(
-    store: SqliteBookingStore, capsys: pytest.CaptureFixture[str]
+    store: SqliteBookingRepository, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.create_booking(booking(1))
     store.create_booking(booking(2) | {"booking_time": "2025-10-21 09:00:00"})
@@ -330,7 +332,7 @@ def test_a_record_with_an_unparsable_time_is_skipped_with_one_warning(
 
 
 def test_the_session_is_one_row_replaced_whole_and_deleted_idempotently(db_path: Path) -> None:
-    sessions = SqliteSessionStore(db_path)
+    sessions = SqliteSessionRepository(db_path)
     sessions.save_session('[{"name": "NID_AUT", "value": "a"}, {"name": "NID_SES", "value": "b"}]')
     sessions.save_session('[{"name": "NID_AUT", "value": "c"}]')
 
@@ -362,7 +364,7 @@ def file_mode(path: Path) -> str:
 
 @pytest.mark.usefixtures("umask_022")
 def test_the_database_its_wal_and_shm_are_readable_by_the_owner_only(db_path: Path) -> None:
-    bookings, sessions = SqliteBookingStore(db_path), SqliteSessionStore(db_path)
+    bookings, sessions = SqliteBookingRepository(db_path), SqliteSessionRepository(db_path)
     try:
         bookings.create_booking(booking())
         sessions.save_session('[{"name": "NID_AUT", "value": "made-up-cookie-value"}]')
@@ -394,7 +396,7 @@ def test_files_left_readable_by_others_are_tightened_with_a_warning(
     older.execute("INSERT INTO t VALUES (1)")
     files = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
     assert [file_mode(path) for path in files] == ["0644"] * 3
-    store = SqliteBookingStore(db_path)
+    store = SqliteBookingRepository(db_path)
     try:
         store.create_booking(booking())
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naver_sms.database.sqlite_store import SqliteSessionStore
+from naver_sms.database.sqlite_store import SqliteSessionRepository
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
 from tests.reliability.workload import Finished, finish, spawn
@@ -86,7 +86,7 @@ def test_no_canary_reaches_a_log_report_outbox_chat_or_error(
         {"name": "NID_AUT", "value": STALE_COOKIES[0]},
         {"name": "NID_SES", "value": STALE_COOKIES[1]},
     ]
-    SqliteSessionStore(db).save_session(json.dumps(stale))
+    SqliteSessionRepository(db).save_session(json.dumps(stale))
     env = {
         **os.environ,
         **browser_env,
@@ -134,7 +134,7 @@ def test_no_canary_reaches_a_log_report_outbox_chat_or_error(
     assert "Traceback" in debug.stderr
     outputs.append(debug)
 
-    cookies = json.loads(SqliteSessionStore(db).get_session().cookies)  # type: ignore[union-attr]
+    cookies = json.loads(SqliteSessionRepository(db).get_session().cookies)  # type: ignore[union-attr]
     fresh = [str(c["value"]) for c in cookies if len(str(c.get("value", ""))) >= 8]
     assert fresh, "the login stored no cookies"
     texts = {f"process {n} stdout": d.stdout for n, d in enumerate(outputs)}

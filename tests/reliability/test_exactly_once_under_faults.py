@@ -159,14 +159,14 @@ def clean_run(world: World, tmp_path: Path) -> tuple[set[tuple[str, str]], dict[
         db = tmp_path / "clean.db"
         env = {**world.env, "NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}
         env.update(SENS_URL=sens.url, TELEGRAM_BOT_TOKEN="", NAVER_USERNAME="")
-        from naver_sms.database.sqlite_store import SqliteBookingStore, SqliteSessionStore  # noqa: PLC0415
+        from naver_sms.database.sqlite_store import SqliteBookingRepository, SqliteSessionRepository  # noqa: PLC0415
 
-        SqliteSessionStore(db).save_session(json.dumps(world.naver.issue_session()))
+        SqliteSessionRepository(db).save_session(json.dumps(world.naver.issue_session()))
         done = finish(spawn(env, EVENING))
         assert done.returncode == 0, done.stderr[-2000:]
         keys = {(m.to, m.content) for m in sens.accepted}
         records = {
-            (r["booking_num"], r["phone"]): r for r in SqliteBookingStore(db).list_bookings()
+            (r["booking_num"], r["phone"]): r for r in SqliteBookingRepository(db).list_bookings()
         }
     return keys, records
 

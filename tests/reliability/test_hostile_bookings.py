@@ -150,7 +150,7 @@ def test_hostile_payloads_never_stop_a_cycle_and_good_bookings_get_exactly_their
         naver.add_booking(STORE, entry)
     settings = sandbox_settings(tmp_path / "hostile.db", naver, sens, **store_settings)
     bootstrap.create_tables(settings)
-    with bootstrap.session_store(settings) as sessions:
+    with bootstrap.session_repository(settings) as sessions:
         sessions.save_session(json.dumps(naver.issue_session()))
     config = AppConfig.model_validate(
         {"stores": [{"id": STORE, "name": "샘플 스튜디오", "sender": SENDER}]}

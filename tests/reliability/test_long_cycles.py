@@ -68,7 +68,7 @@ def config() -> AppConfig:
 def prepared(tmp_path: Path, naver: NaverSandbox, sens: FakeSens) -> Settings:
     settings = sandbox_settings(tmp_path / "long.db", naver, sens)
     bootstrap.create_tables(settings)
-    with bootstrap.session_store(settings) as sessions:
+    with bootstrap.session_repository(settings) as sessions:
         sessions.save_session(json.dumps(naver.issue_session()))
     return settings
 

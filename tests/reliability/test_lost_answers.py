@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from naver_sms.database.sqlite_store import SqliteBookingStore, SqliteSessionStore
+from naver_sms.database.sqlite_store import SqliteBookingRepository, SqliteSessionRepository
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 from tests.reliability.workload import (
@@ -75,7 +75,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     ):
         load(naver, STORES)
         db = tmp_path / "lost.db"
-        SqliteSessionStore(db).save_session(json.dumps(naver.issue_session()))
+        SqliteSessionRepository(db).save_session(json.dumps(naver.issue_session()))
         env = {
             **os.environ,
             **naver.environment(),
@@ -109,7 +109,7 @@ def test_a_lost_answer_after_acceptance_repeats_no_text(world: World, profile: P
     print(f"\nLOST-ANSWER {profile.name}: {len(accepted)} messages, {repeats} repeats")
     assert repeats == 0
     assert len(accepted) == due_per_store() * len(STORES)
-    records = SqliteBookingStore(world.db).list_bookings()
+    records = SqliteBookingRepository(world.db).list_bookings()
     for record in records:
         for flag in ("confirm_sms", "remind_sms", "option_sms"):
             assert f"{flag}_claim" not in record  # nothing left held

@@ -30,7 +30,7 @@ from tests.fakes import (
     FakeBrowser,
     FakeBrowserFactory,
     FakeElement,
-    MemorySessionStore,
+    MemorySessionRepository,
     NoBrowser,
 )
 
@@ -64,7 +64,7 @@ def _api(
 
 
 def _auth(
-    store: MemorySessionStore, factory: object, api: BookingApi, **kwargs: object
+    store: MemorySessionRepository, factory: object, api: BookingApi, **kwargs: object
 ) -> Authenticator:
     options: dict[str, object] = {
         "username": "owner-id",
@@ -85,7 +85,7 @@ def _auth(
 
 
 def test_valid_stored_cookies_are_used_without_starting_a_browser() -> None:
-    store = MemorySessionStore(json.dumps(GOOD))
+    store = MemorySessionRepository(json.dumps(GOOD))
     api, calls = _api()
     cookies = _auth(store, NoBrowser(), api).ensure_session(STORE, NOW)
     assert cookies == GOOD
@@ -95,7 +95,7 @@ def test_valid_stored_cookies_are_used_without_starting_a_browser() -> None:
 
 
 def test_refused_cookies_are_deleted_and_a_login_saves_new_ones() -> None:
-    store = MemorySessionStore(json.dumps(STALE))
+    store = MemorySessionRepository(json.dumps(STALE))
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
     cookies = _auth(store, factory, api).ensure_session(STORE, NOW)
@@ -114,7 +114,7 @@ def test_refused_cookies_are_deleted_and_a_login_saves_new_ones() -> None:
 
 
 def test_credentials_travel_as_script_arguments_never_inside_the_script() -> None:
-    store = MemorySessionStore()
+    store = MemorySessionRepository()
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
     _auth(store, factory, api).ensure_session(STORE, NOW)
@@ -125,7 +125,7 @@ def test_credentials_travel_as_script_arguments_never_inside_the_script() -> Non
 
 
 def test_a_captcha_is_a_login_challenge_and_saves_nothing() -> None:
-    store = MemorySessionStore()
+    store = MemorySessionRepository()
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("captcha"))
     with pytest.raises(LoginChallenge, match=r"captcha.*naver-sms login --headed"):
@@ -137,7 +137,7 @@ def test_a_captcha_is_a_login_challenge_and_saves_nothing() -> None:
 def test_a_new_device_check_is_a_login_challenge() -> None:
     api, _ = _api()
     with pytest.raises(LoginChallenge, match="new-device"):
-        _auth(MemorySessionStore(), FakeBrowserFactory(FakeBrowser("device")), api).login(
+        _auth(MemorySessionRepository(), FakeBrowserFactory(FakeBrowser("device")), api).login(
             STORE, NOW
         )
 
@@ -146,7 +146,7 @@ def test_a_wrong_password_is_login_failed_with_what_to_check() -> None:
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("wrong_password"))
     with pytest.raises(LoginFailed, match="NAVER_USERNAME and NAVER_PASSWORD"):
-        _auth(MemorySessionStore(), factory, api).login(STORE, NOW)
+        _auth(MemorySessionRepository(), factory, api).login(STORE, NOW)
     assert factory.browser.quit_called
 
 
@@ -154,11 +154,11 @@ def test_a_page_with_no_sign_of_success_is_never_taken_for_a_login() -> None:
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("nothing"))
     with pytest.raises(LoginChallenge, match="unrecognised page"):
-        _auth(MemorySessionStore(), factory, api, login_timeout=0.05).login(STORE, NOW)
+        _auth(MemorySessionRepository(), factory, api, login_timeout=0.05).login(STORE, NOW)
 
 
 def test_new_cookies_the_api_refuses_are_not_saved() -> None:
-    store = MemorySessionStore()
+    store = MemorySessionRepository()
     api, _ = _api(accepted=())
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
     with pytest.raises(LoginFailed, match="booking API refused the new cookies"):
@@ -168,7 +168,7 @@ def test_new_cookies_the_api_refuses_are_not_saved() -> None:
 
 def test_without_credentials_a_headless_login_is_not_attempted() -> None:
     api, _ = _api()
-    auth = _auth(MemorySessionStore(), NoBrowser(), api, username=None, password=None)
+    auth = _auth(MemorySessionRepository(), NoBrowser(), api, username=None, password=None)
     with pytest.raises(LoginFailed, match="NAVER_USERNAME and NAVER_PASSWORD are not set"):
         auth.ensure_session(STORE, NOW)
 
@@ -185,7 +185,7 @@ class Unstartable:
 
 
 def test_one_refused_check_is_asked_again_and_a_session_naver_then_accepts_is_kept() -> None:
-    store = MemorySessionStore(json.dumps(GOOD))
+    store = MemorySessionRepository(json.dumps(GOOD))
     api, calls = _api(refuse_first=1)
     pauses: list[float] = []
     cookies = _auth(store, NoBrowser(), api, sleep=pauses.append).ensure_session(STORE, NOW)
@@ -208,7 +208,7 @@ def test_one_refused_check_is_asked_again_and_a_session_naver_then_accepts_is_ke
 def test_refused_cookies_are_kept_where_no_login_is_possible_and_tried_next_cycle(
     factory: object, credentials: bool, why: str
 ) -> None:
-    store = MemorySessionStore(json.dumps(GOOD))
+    store = MemorySessionRepository(json.dumps(GOOD))
     api, calls = _api(refuse_first=2)  # Naver refuses for a while, then recovers
     options: dict[str, object] = {} if credentials else {"username": None, "password": None}
     auth = _auth(store, factory, api, **options)
@@ -227,7 +227,7 @@ def test_refused_cookies_are_kept_where_no_login_is_possible_and_tried_next_cycl
 
 
 def test_a_refusal_deletes_the_cookies_only_once_a_browser_has_started() -> None:
-    store = MemorySessionStore(json.dumps(STALE))
+    store = MemorySessionRepository(json.dumps(STALE))
     api, _ = _api()
     seen: list[str | None] = []
 
@@ -247,7 +247,7 @@ def test_a_refusal_deletes_the_cookies_only_once_a_browser_has_started() -> None
 
 
 def test_an_unreadable_stored_session_leads_to_a_login() -> None:
-    store = MemorySessionStore()
+    store = MemorySessionRepository()
     store.cookies = '{"not": "a list"}'
     api, _ = _api()
     factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=lambda: NEW))
@@ -282,7 +282,7 @@ def test_a_missing_browser_says_how_to_install_one(monkeypatch: pytest.MonkeyPat
 
 def test_the_authenticator_repr_shows_no_credential() -> None:
     api, _ = _api()
-    text = repr(_auth(MemorySessionStore(), NoBrowser(), api))
+    text = repr(_auth(MemorySessionRepository(), NoBrowser(), api))
     assert PASSWORD not in text
     assert "owner-id" not in text
 
@@ -293,7 +293,7 @@ def test_no_password_or_cookie_value_reaches_the_log_lines(
     caplog.set_level(logging.DEBUG)
     api, _ = _api()
     for outcome in ("success", "wrong_password", "captcha"):
-        store = MemorySessionStore(json.dumps(STALE))
+        store = MemorySessionRepository(json.dumps(STALE))
         factory = FakeBrowserFactory(FakeBrowser(outcome, issue_cookies=lambda: NEW))
         with contextlib.suppress(LoginFailed, LoginChallenge):
             _auth(store, factory, api).ensure_session(STORE, NOW)
@@ -318,7 +318,9 @@ def test_an_element_gone_stale_during_the_submit_is_looked_at_again() -> None:
 
     api, _ = _api()
     with pytest.raises(LoginChallenge, match="captcha"):
-        _auth(MemorySessionStore(), FakeBrowserFactory(StaleOnce("captcha")), api).login(STORE, NOW)
+        _auth(MemorySessionRepository(), FakeBrowserFactory(StaleOnce("captcha")), api).login(
+            STORE, NOW
+        )
 
 
 # ------------------------------------------------------------------ the browser process

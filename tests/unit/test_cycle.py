@@ -20,7 +20,7 @@ from naver_sms.report import CycleReport
 from tests.fakes import (
     FakeBookingSource,
     FakeSessions,
-    MemoryBookingStore,
+    MemoryBookingRepository,
     RecordingNotifier,
     RecordingSender,
 )
@@ -52,7 +52,7 @@ class World:
     """The fakes of one test, and a cycle runner."""
 
     def __init__(self, config: AppConfig | None = None) -> None:
-        self.store = MemoryBookingStore()
+        self.store = MemoryBookingRepository()
         self.api = FakeBookingSource()
         self.sessions = FakeSessions()
         self.sender = RecordingSender()
@@ -60,9 +60,9 @@ class World:
         self.sleeps: list[float] = []  # pauses between retries, recorded, never slept
         self.ports = CyclePorts(
             config=config or make_config(),
-            bookings=self.store,
+            repository=self.store,
             booking_api=self.api,
-            sessions=self.sessions,
+            authenticator=self.sessions,
             sender=self.sender,
             notifier=self.notifier,
         )

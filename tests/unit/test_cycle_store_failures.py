@@ -18,11 +18,11 @@ from naver_sms import cycle
 from naver_sms.database import exceptions
 from naver_sms.database.base import claim_attributes
 from naver_sms.database.exceptions import DynamoDBException, ThrottlingError
-from tests.fakes import MemoryBookingStore
+from tests.fakes import MemoryBookingRepository
 from tests.unit.test_cycle import OTHER, STORE, World, at, sent_kinds
 
 
-class FlakyStore(MemoryBookingStore):
+class FlakyStore(MemoryBookingRepository):
     """Each named operation raises for the next N calls (optionally only for one booking)."""
 
     def __init__(self) -> None:
@@ -66,7 +66,7 @@ class FlakyStore(MemoryBookingStore):
 def world() -> World:
     world = World()
     world.store = FlakyStore()
-    world.ports.bookings = world.store
+    world.ports.repository = world.store
     return world
 
 

@@ -1,1 +1,1 @@
-"""State: the BookingStore / SessionStore ports and their DynamoDB and SQLite adapters."""
+"""State: the booking and session repository ports and their DynamoDB and SQLite adapters."""

@@ -22,8 +22,8 @@ from naver_sms.domain.session import Session
 __all__ = [
     "DEFAULT_LEASE",
     "BookingKey",
-    "BookingStore",
-    "SessionStore",
+    "BookingRepositoryPort",
+    "SessionRepositoryPort",
     "claim_attributes",
     "sent_attributes",
     "unclear_attribute",
@@ -34,7 +34,7 @@ __all__ = [
 DEFAULT_LEASE: Final = timedelta(minutes=10)
 
 
-class BookingStore(Protocol):
+class BookingRepositoryPort(Protocol):
     def get_booking(self, booking_num: str, phone: str) -> dict[str, Any] | None:
         """The record as a dict, or None when there is none."""
         ...
@@ -110,7 +110,7 @@ class BookingStore(Protocol):
         ...
 
 
-class SessionStore(Protocol):
+class SessionRepositoryPort(Protocol):
     def get_session(self) -> Session | None: ...
 
     def save_session(self, cookies: str) -> bool:

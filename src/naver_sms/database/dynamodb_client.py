@@ -41,7 +41,7 @@ from naver_sms.database.base import (
     sent_attributes,
     unclear_attribute,
 )
-from naver_sms.database.records import CookieStore, RecordStore
+from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
 from naver_sms.domain.session import SESSION_ID
 from naver_sms.utils.logger import logged_operation
 
@@ -269,7 +269,7 @@ class _Repository:
         return _translated(operation, self.table_name)
 
 
-class BookingRepository(_Repository, RecordStore):
+class BookingRepository(_Repository, BookingRepositoryBase):
     """The `sms` table: booking records and their sent flags (the seed's BookingRepository)."""
 
     def __init__(
@@ -481,7 +481,7 @@ class BookingRepository(_Repository, RecordStore):
         )
 
 
-class SessionRepository(_Repository, CookieStore):
+class SessionRepository(_Repository, SessionRepositoryBase):
     """The `session` table: the Naver login cookies, one record with id "1"."""
 
     def __init__(

@@ -96,7 +96,7 @@ class OptionWindows:
         }
 
 
-class LoggedStore(ABC):
+class LoggedRepository(ABC):
     """A store whose operations each log one line, vendor errors translated."""
 
     @abstractmethod
@@ -110,8 +110,8 @@ class LoggedStore(ABC):
             yield ctx
 
 
-class RecordStore(LoggedStore):
-    """The BookingStore contract (see `base.py`) over a subclass's storage primitives."""
+class BookingRepositoryBase(LoggedRepository):
+    """The BookingRepositoryPort contract (see `base.py`) over a subclass's storage primitives."""
 
     # -- storage primitives: phone normalised and booking_num validated already
 
@@ -340,8 +340,8 @@ class RecordStore(LoggedStore):
         return marked
 
 
-class CookieStore(LoggedStore):
-    """The SessionStore contract (the seed's single session record) over three primitives."""
+class SessionRepositoryBase(LoggedRepository):
+    """The SessionRepositoryPort contract (the seed's single session record), three primitives."""
 
     @abstractmethod
     def _read(self) -> str | None:

@@ -32,7 +32,11 @@ from naver_sms.database.base import (
     sent_attributes,
     unclear_attribute,
 )
-from naver_sms.database.records import CookieStore, LoggedStore, RecordStore
+from naver_sms.database.records import (
+    BookingRepositoryBase,
+    LoggedRepository,
+    SessionRepositoryBase,
+)
 from naver_sms.domain.booking import (
     CORE_FIELDS,
     FLAGS,
@@ -45,8 +49,8 @@ __all__ = [
     "BOOKINGS_TABLE",
     "DEFAULT_BUSY_TIMEOUT",
     "SESSION_TABLE",
-    "SqliteBookingStore",
-    "SqliteSessionStore",
+    "SqliteBookingRepository",
+    "SqliteSessionRepository",
     "create_schema",
 ]
 
@@ -99,22 +103,22 @@ _DENIED_CODES: Final = frozenset(
 
 def _translate(
     exc: sqlite3.Error, operation: str, path: Path, busy_timeout: float
-) -> exceptions.DynamoDBException:
+) -> exceptions.RepositoryError:
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(exc)
     if code in _BUSY_CODES or "locked" in text or "busy" in text:
-        return exceptions.ThrottlingError(
+        return exceptions.RepositoryBusy(
             f"SQLite database {str(path)!r} still locked by another writer after "
             f"{busy_timeout:g} s ({text})",
             operation,
         )
     if code in _DENIED_CODES or "readonly" in text or "unable to open" in text:
-        return exceptions.PermissionError(
+        return exceptions.RepositoryDenied(
             f"cannot open or write SQLite database {str(path)!r} ({text}): check the "
             "permissions of the file and its directory",
             operation,
         )
-    return exceptions.DynamoDBException(f"SQLite error on {str(path)!r}: {text}", operation)
+    return exceptions.RepositoryError(f"SQLite error on {str(path)!r}: {text}", operation)
 
 
 class _MissingDirectory(Exception):
@@ -157,7 +161,7 @@ def _path(attribute: str) -> str:
 # -- connections ------------------------------------------------------------------------------
 
 
-class _SqliteFile(LoggedStore):
+class _SqliteFile(LoggedRepository):
     """One SQLite file: lazily opened connections, one per thread and process."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float) -> None:
@@ -208,7 +212,7 @@ class _SqliteFile(LoggedStore):
         except sqlite3.Error as exc:
             raise _translate(exc, operation, self.path, self.busy_timeout) from exc
         except _MissingDirectory as exc:
-            raise exceptions.PermissionError(str(exc), operation) from None
+            raise exceptions.RepositoryDenied(str(exc), operation) from None
 
 
 def _keep_private(path: Path) -> None:
@@ -289,7 +293,7 @@ def _prepare(connection: sqlite3.Connection) -> None:
 # -- stores -----------------------------------------------------------------------------------
 
 
-class SqliteBookingStore(_SqliteFile, RecordStore):
+class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
     """The `sms` table in a SQLite file: booking records and their sent flags."""
 
     def __init__(
@@ -459,7 +463,7 @@ class SqliteBookingStore(_SqliteFile, RecordStore):
         return cursor.rowcount == 1
 
 
-class SqliteSessionStore(_SqliteFile, CookieStore):
+class SqliteSessionRepository(_SqliteFile, SessionRepositoryBase):
     """The `session` table in a SQLite file: the Naver login cookies, one record with id "1"."""
 
     def __init__(

@@ -28,7 +28,7 @@ from naver_sms.config import (
     parse_moment,
 )
 from naver_sms.cycle import run_cycle
-from naver_sms.database.exceptions import DynamoDBException
+from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.session import SessionValidationError
 from naver_sms.entrypoints.cli_session import login, session
@@ -286,7 +286,7 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
 
     with (
         bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports,
-        bootstrap.session_store(settings) as sessions,
+        bootstrap.session_repository(settings) as sessions,
         stop_on_signals(threading.Event()) as stop,
     ):
         serve_cycles(
@@ -312,7 +312,7 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
-    with bootstrap.booking_store(settings_of(ctx)) as store:
+    with bootstrap.booking_repository(settings_of(ctx)) as store:
         records = store.list_bookings(store_id, day)
     if not records:
         click.echo("no stored bookings" + (" match" if store_id or day else ""))
@@ -397,7 +397,7 @@ def _error_of(exc: Exception) -> tuple[str, int]:
         return str(exc), EXIT_CHALLENGE
     if isinstance(exc, _USER_ERRORS):
         return str(exc), EXIT_USAGE
-    if isinstance(exc, DynamoDBException):
+    if isinstance(exc, RepositoryError):
         return str(exc), EXIT_FAILURE
     if isinstance(exc, OSError):
         # A file or folder the machine refused (disk full, permissions): name it.

@@ -118,7 +118,7 @@ def import_session(ctx: click.Context, file: TextIO) -> None:
         raise click.ClickException(f"{file.name}: not UTF-8 text") from None
     export = read_cookie_export(text)
     cookies = export.cookies
-    with bootstrap.session_store(_settings(ctx)) as store:
+    with bootstrap.session_repository(_settings(ctx)) as store:
         store.save_session(json.dumps(cookies, ensure_ascii=False))
     names = ", ".join(info.name for info in cookie_infos(cookies))
     click.echo(f"imported {len(cookies)} cookies ({names}); they are checked on the next run")
@@ -136,7 +136,7 @@ def show_session(ctx: click.Context) -> None:
     Example:
       naver-sms session show
     """
-    with bootstrap.session_store(_settings(ctx)) as store:
+    with bootstrap.session_repository(_settings(ctx)) as store:
         stored = store.get_session()
     if stored is None:
         click.echo("no session stored (naver-sms login, or naver-sms session import FILE)")
@@ -164,7 +164,7 @@ def clear_session(ctx: click.Context) -> None:
     Example:
       naver-sms session clear
     """
-    with bootstrap.session_store(_settings(ctx)) as store:
+    with bootstrap.session_repository(_settings(ctx)) as store:
         if store.get_session() is None:
             click.echo("no session stored")
             return

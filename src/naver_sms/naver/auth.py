@@ -1,6 +1,6 @@
 """The Naver session lifecycle: stored cookies first, a browser only when they fail.
 
-`Authenticator.ensure_session` loads the cookies from the SessionStore and
+`Authenticator.ensure_session` loads the cookies from the SessionRepositoryPort and
 checks them with one cheap API call; a refusal is believed only when a second
 check, a moment later, is refused too. Only then, and only once a browser has
 started here, are they deleted and replaced by a login with Selenium in
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import SecretStr
 
-from naver_sms.database.base import SessionStore
+from naver_sms.database.base import SessionRepositoryPort
 from naver_sms.domain.booking import KST
 from naver_sms.domain.session import SessionValidationError
 from naver_sms.naver.booking_api import DEFAULT_USER_AGENT, BookingApi
@@ -311,11 +311,11 @@ def challenge_of(url: str, title: str, captcha_shown: bool) -> str | None:
 
 
 class Authenticator:
-    """Keeps a working Naver session in the SessionStore."""
+    """Keeps a working Naver session in the SessionRepositoryPort."""
 
     def __init__(
         self,
-        sessions: SessionStore,
+        sessions: SessionRepositoryPort,
         api: BookingApi,
         *,
         browser_factory: BrowserFactory | None,
