@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import AD_HOURS, MessageKind
+from naver_sms.domain.rules import DEFAULT_KEYWORDS
 from naver_sms.domain.session import is_loopback_host
 from naver_sms.utils.scrub import register_secrets
 
@@ -77,6 +78,10 @@ def _endpoint(value: str, *, clear_text_ok: bool = False) -> str:
     return value.strip()
 
 
+# Concurrent Naver requests and repository writes of one cycle (NAVER_SMS_WORKERS).
+DEFAULT_WORKERS: Final = 8
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -107,7 +112,9 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # A cycle's concurrent API requests and store writes. 8 keeps a few stores
     # gentle on Naver; hundreds of stores need more to finish within a minute.
-    workers: int = Field(default=8, ge=1, le=32)  # 32: the DynamoDB client's connection pool
+    workers: int = Field(
+        default=DEFAULT_WORKERS, ge=1, le=32
+    )  # 32: the DynamoDB client's connection pool
 
     @field_validator("sens_url", "naver_booking_url", "naver_login_url", "telegram_api_url")
     @classmethod
@@ -240,6 +247,19 @@ def parse_moment(text: str) -> datetime:
     return moment
 
 
+def now_from(text: object, where: str) -> datetime:
+    """The cycle's clock from a given moment (`--now`, the Lambda event's `now`),
+    else the real time (KST); ConfigError naming `where` when it is not a moment."""
+    if text is None:
+        return datetime.now(KST)
+    if not isinstance(text, str):
+        raise ConfigError(f"{where}: expected an ISO 8601 string, got {text!r}")
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def must_rehearse(
     now: datetime, real_now: datetime, sens_url: str, *, tolerance: timedelta = MAX_CLOCK_SKEW
 ) -> bool:
@@ -352,7 +372,7 @@ class ReminderRule(_Strict):
 
 class EventRule(_Strict):
     enabled: bool = True
-    keywords: list[str] = Field(default_factory=lambda: ["네이버", "인스타", "원본"])
+    keywords: list[str] = Field(default_factory=lambda: list(DEFAULT_KEYWORDS))
     window: tuple[time, time] = (time(20, 0), time(21, 0))
 
     @field_validator("keywords")

@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
-from naver_sms.config import AppConfig, ConfigError, RulesConfig
+from naver_sms.config import DEFAULT_WORKERS, AppConfig, ConfigError, RulesConfig
 from naver_sms.database import exceptions
-from naver_sms.database.base import DEFAULT_LEASE, BookingKey, BookingRepositoryPort
+from naver_sms.database.base import (
+    DEFAULT_LEASE,
+    READ_BATCH_KEYS,
+    BookingKey,
+    BookingRepositoryPort,
+)
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import Message, MessageError, MessageKind
@@ -54,8 +59,6 @@ from naver_sms.utils.logger import get_logger
 
 # The API refuses windows over 31 days: today 00:00 .. today+31 00:00 is one window.
 CONFIRMED_DAYS: Final = 31
-MAX_WORKERS: Final = 8  # concurrent API requests and store writes (NAVER_SMS_WORKERS)
-READ_BATCH: Final = 100  # keys per get_bookings call: DynamoDB's BatchGetItem limit
 # A mark is the one write whose loss repeats a text (after the lease): it is
 # retried on top of the client's own retries, whose budget a long run of
 # throttling can use up. About 6 s at most, far inside the 10-minute lease.
@@ -103,7 +106,7 @@ class CyclePorts:
     # sent (nor adopts): the next real cycle must still send every one.
     dry_run: bool = False
     # Concurrent API requests and store writes; the default unless run_cycle is given one.
-    workers: int = MAX_WORKERS
+    workers: int = DEFAULT_WORKERS
     renderer: TemplateRenderer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,7 +132,6 @@ def run_cycle(
     adopt: bool = False,
     owner: str | None = None,
     lease: timedelta = DEFAULT_LEASE,
-    max_workers: int | None = None,
     real_clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = clock.sleep,
 ) -> CycleReport:
@@ -137,8 +139,8 @@ def run_cycle(
 
     `now` is the cycle's start; its clock then advances with real time.
     `owner` names this cycle's claims (default: a fresh uuid), so racing
-    cycles never mistake each other's claims for their own. `max_workers`
-    bounds the concurrent API requests and store writes (default: `ports.workers`).
+    cycles never mistake each other's claims for their own. `ports.workers`
+    bounds the concurrent API requests and repository writes.
     `real_clock` is the real time (SENS's clock, default the system's), which
     a replay's `now` does not change.
     """
@@ -148,7 +150,7 @@ def run_cycle(
         adopt=adopt,
         owner=owner,
         lease=lease,
-        workers=max_workers or ports.workers,
+        workers=ports.workers,
         real_clock=real_clock or _utc_now,
         sleep=sleep,
     ).run()
@@ -174,7 +176,7 @@ class Cycle:
         adopt: bool = False,
         owner: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
-        workers: int = MAX_WORKERS,
+        workers: int = DEFAULT_WORKERS,
         real_clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = clock.sleep,
     ) -> None:
@@ -407,7 +409,7 @@ class Cycle:
         # Read in batches side by side: one after another, 500 stores' reads were
         # a third of a warm cycle.
         records: dict[BookingKey, dict[str, Any]] = {}
-        batches = [keys[i : i + READ_BATCH] for i in range(0, len(keys), READ_BATCH)]
+        batches = [keys[i : i + READ_BATCH_KEYS] for i in range(0, len(keys), READ_BATCH_KEYS)]
         for batch in self.each(self.ports.repository.get_bookings, batches):
             records.update(batch)
         shops = [

@@ -208,9 +208,7 @@ def test_other_sqlite_errors_become_the_generic_store_error(store: SqliteBooking
     store.create_booking(booking())
     store._connection().execute("DROP TABLE sms")
 
-    with pytest.raises(
-        exceptions.RepositoryError, match=r"get_booking: .*no such table"
-    ) as raised:
+    with pytest.raises(exceptions.RepositoryError, match=r"get_booking: .*no such table") as raised:
         store.get_booking("1051707_1", "010-1234-5678")
     assert type(raised.value) is exceptions.RepositoryError
     # SQLite speaks of repositories, never of DynamoDB.

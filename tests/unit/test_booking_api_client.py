@@ -18,8 +18,8 @@ from naver_sms.naver.booking_api import (
     SessionExpired,
     cookie_header,
     date_windows,
-    format_utc_z,
 )
+from naver_sms.utils.clock import to_utc_z
 
 COOKIES = [{"name": "NID_AUT", "value": "aut-canary"}, {"name": "NID_SES", "value": "ses-canary"}]
 DAY = date(2026, 11, 25)
@@ -50,7 +50,7 @@ def _count_then(page: Handler) -> Handler:
 
 def test_windows_are_kst_days_in_utc_and_at_most_31_days() -> None:
     windows = date_windows(date(2026, 11, 25), date(2027, 1, 31))
-    assert [(format_utc_z(a), format_utc_z(b)) for a, b in windows] == [
+    assert [(to_utc_z(a), to_utc_z(b)) for a, b in windows] == [
         ("2026-11-24T15:00:00.000Z", "2026-12-25T15:00:00.000Z"),
         ("2026-12-25T15:00:00.000Z", "2027-01-25T15:00:00.000Z"),
         ("2027-01-25T15:00:00.000Z", "2027-01-31T15:00:00.000Z"),
@@ -68,7 +68,7 @@ def test_the_host_time_zone_does_not_change_the_windows(monkeypatch: pytest.Monk
     time.tzset()
     try:
         assert date_windows(DAY, DAY) == expected
-        assert format_utc_z(datetime(2026, 11, 25, 0, 0, tzinfo=KST)) == "2026-11-24T15:00:00.000Z"
+        assert to_utc_z(datetime(2026, 11, 25, 0, 0, tzinfo=KST)) == "2026-11-24T15:00:00.000Z"
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
@@ -77,7 +77,7 @@ def test_the_host_time_zone_does_not_change_the_windows(monkeypatch: pytest.Monk
 
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        format_utc_z(datetime(2026, 11, 25))  # noqa: DTZ001 - the point of the test
+        to_utc_z(datetime(2026, 11, 25))  # noqa: DTZ001 - the point of the test
 
 
 def test_cookies_go_out_as_one_header_and_the_last_duplicate_wins() -> None:

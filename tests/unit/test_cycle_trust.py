@@ -286,7 +286,8 @@ def test_a_throttled_account_stops_all_fetching_and_alerts_once() -> None:
         raise NaverThrottled()
 
     world.api.fetch_bookings = throttled  # type: ignore[method-assign,assignment]
-    report = world.run(at(9), max_workers=1)
+    world.ports.workers = 1  # one request at a time: the first refusal is seen first
+    report = world.run(at(9))
     assert len(calls) == 1  # the first refusal ends the reading
     assert sorted(e.shop or "" for e in report.errors) == [STORE, OTHER]
     assert all("Naver throttled the account" in e.error for e in report.errors)

@@ -21,6 +21,7 @@ from naver_sms.domain.session import Session
 
 __all__ = [
     "DEFAULT_LEASE",
+    "READ_BATCH_KEYS",
     "BookingKey",
     "BookingRepositoryPort",
     "SessionRepositoryPort",
@@ -32,6 +33,9 @@ __all__ = [
 
 
 DEFAULT_LEASE: Final = timedelta(minutes=10)
+# Keys a caller gives one get_bookings call at most: DynamoDB's BatchGetItem limit,
+# so each call is one request and calls can go side by side.
+READ_BATCH_KEYS: Final = 100
 
 
 class BookingRepositoryPort(Protocol):

@@ -36,6 +36,7 @@ from botocore.exceptions import (
 
 from naver_sms.database import exceptions
 from naver_sms.database.base import (
+    READ_BATCH_KEYS,
     BookingKey,
     claim_attributes,
     sent_attributes,
@@ -71,7 +72,6 @@ DEFAULT_CONFIG: Final = Config(
     max_pool_connections=32,
 )
 DEFAULT_REGION: Final = "ap-northeast-2"
-BATCH_GET_LIMIT: Final = 100  # DynamoDB's limit of keys per BatchGetItem
 
 _THROTTLING_CODES: Final = frozenset(
     {
@@ -294,8 +294,8 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         return _deserialize(item) if item else None
 
     def _get_many(self, keys: list[BookingKey]) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            chunk = keys[start : start + BATCH_GET_LIMIT]
+        for start in range(0, len(keys), READ_BATCH_KEYS):
+            chunk = keys[start : start + READ_BATCH_KEYS]
             yield from self._batch_get([_key(num, phone) for num, phone in chunk])
 
     def _insert(self, item: dict[str, Any]) -> bool:

@@ -29,6 +29,10 @@ SESSION_ID: Final = "1"  # the seed's single-record design
 NAVER_DOMAIN: Final = "naver.com"
 
 
+# Naver's login cookies: a session without both is no login at all.
+LOGIN_COOKIES: Final = ("NID_AUT", "NID_SES")
+
+
 class SessionValidationError(ValueError):
     """The cookies are not a JSON array of cookie objects.
 

@@ -25,7 +25,7 @@ from naver_sms.config import (
     Settings,
     load_app_config,
     must_rehearse,
-    parse_moment,
+    now_from,
 )
 from naver_sms.cycle import run_cycle
 from naver_sms.database.exceptions import RepositoryError
@@ -130,12 +130,10 @@ def create_tables(ctx: click.Context) -> None:
 
 def parse_now(text: str | None) -> datetime:
     """The cycle's clock: `--now` (ISO 8601; without an offset it is KST), else the real time."""
-    if text is None:
-        return datetime.now(KST)
     try:
-        return parse_moment(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--now") from None
+        return now_from(text, "--now")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--now: "), param_hint="--now") from None
 
 
 def echo_error(text: str) -> None:

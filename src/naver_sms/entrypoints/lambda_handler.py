@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from naver_sms import bootstrap
-from naver_sms.config import ConfigError, is_loopback_url, parse_moment
+from naver_sms.config import ConfigError, is_loopback_url, now_from
 from naver_sms.cycle import run_cycle
-from naver_sms.domain.booking import KST
 from naver_sms.metrics import publish_cycle_metrics
 from naver_sms.report import CycleReport
 from naver_sms.utils.logger import configure_logging
@@ -45,19 +43,6 @@ def _flag(event: Mapping[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"event field {name}: expected true or false, got {value!r}")
     return value
-
-
-def now_of(event: Mapping[str, Any]) -> datetime:
-    """The event's `now` (without an offset it is KST), else the real time."""
-    text = event.get("now")
-    if text is None:
-        return datetime.now(KST)
-    if not isinstance(text, str):
-        raise ConfigError(f"event field now: expected an ISO 8601 string, got {text!r}")
-    try:
-        return parse_moment(text)
-    except ValueError as exc:
-        raise ConfigError(f"event field now: {exc}") from None
 
 
 def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
@@ -88,7 +73,7 @@ def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
     """The cycle's report and whether it was a dry run; ConfigError for a refused event."""
     # A scheduled event carries its own "time": the cycle still uses the real
     # clock, so a delayed retry decides with the time it actually runs at.
-    now = now_of(event)
+    now = now_from(event.get("now"), "event field now")
     settings = bootstrap.load_settings()
     configure_logging(settings.log_level)
     dry_run = _flag(event, "dry_run")

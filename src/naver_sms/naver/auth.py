@@ -36,7 +36,7 @@ from pydantic import SecretStr
 
 from naver_sms.database.base import SessionRepositoryPort
 from naver_sms.domain.booking import KST
-from naver_sms.domain.session import SessionValidationError
+from naver_sms.domain.session import LOGIN_COOKIES, SessionValidationError
 from naver_sms.naver.booking_api import DEFAULT_USER_AGENT, BookingApi
 from naver_sms.naver.errors import (
     CREDENTIALS_HINT,
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
 __all__ = [
-    "AUTH_COOKIES",
     "CHROME_FLAGS",
     "Authenticator",
     "BrowserFactory",
@@ -64,7 +63,6 @@ __all__ = [
     "sandbox_unusable",
 ]
 
-AUTH_COOKIES: Final = ("NID_AUT", "NID_SES")
 BrowserFactory = Callable[[bool], AbstractContextManager["WebDriver"]]
 """headed -> a context manager yielding a WebDriver; leaving it quits the browser."""
 
@@ -394,7 +392,7 @@ class Authenticator:
         """True when the API accepts the cookies; a refusal must be seen twice."""
         if self.api.check_session(cookies, biz_id, today):
             return True
-        if not any(cookie.get("name") in AUTH_COOKIES for cookie in cookies):
+        if not any(cookie.get("name") in LOGIN_COOKIES for cookie in cookies):
             return False  # nothing was asked: there is nothing to ask again
         log.warning(
             "Stored session was refused; checking once more",
@@ -515,7 +513,7 @@ class Authenticator:
             # OSError / urllib3: chromedriver died or stopped answering mid-login.
             raise LoginError(f"the browser failed during login: {_first_line(exc)}") from None
         names = {cookie.get("name") for cookie in cookies}
-        if not set(AUTH_COOKIES) <= names:
+        if not set(LOGIN_COOKIES) <= names:
             raise LoginFailed(
                 "the login left no NID_AUT/NID_SES cookies after opening the booking console"
             )
@@ -526,7 +524,7 @@ class Authenticator:
         deadline = self._monotonic() + (self.headed_timeout if headed else self.login_timeout)
         while True:
             names = {cookie.get("name") for cookie in driver.get_cookies()}
-            if set(AUTH_COOKIES) <= names:
+            if set(LOGIN_COOKIES) <= names:
                 return
             if not headed:  # headed, the person at the screen deals with these
                 refusal = self._refusal(driver)

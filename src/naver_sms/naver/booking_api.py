@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from naver_sms.domain.booking import KST, Booking
-from naver_sms.domain.session import cookie_matches_host
+from naver_sms.domain.session import LOGIN_COOKIES, cookie_matches_host
 from naver_sms.naver.errors import BookingApiError, NaverThrottled, SessionExpired
 from naver_sms.naver.parsing import (
     MASKED_REASON,
@@ -41,6 +41,7 @@ from naver_sms.naver.parsing import (
     parse_booking,
     parse_bookings,
 )
+from naver_sms.utils.clock import to_utc_z
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
 
@@ -58,7 +59,6 @@ __all__ = [
     "UnusableEntry",
     "cookie_header",
     "date_windows",
-    "format_utc_z",
     "parse_booking",
     "parse_bookings",
 ]
@@ -66,7 +66,7 @@ __all__ = [
 Cookies = Sequence[Mapping[str, Any]]
 """Cookie objects as the seed stores them: at least `name` and `value`."""
 Window = tuple[str, str]
-"""A date window's start and end as the API's query writes them (`format_utc_z`)."""
+"""A date window's start and end as the API's query writes them (`utils.clock.to_utc_z`)."""
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_WINDOW_DAYS: Final = 31  # the API answers 422 to a longer window
@@ -93,15 +93,6 @@ class FetchResult:
     bookings: list[Booking] = field(default_factory=list)
     unusable: list[UnusableEntry] = field(default_factory=list)
     requests: int = 0  # HTTP requests made, retries included
-
-
-def format_utc_z(moment: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.000Z`: the only time form the API accepts (else 422)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: give a time zone (the host's must not matter)")
-    utc = moment.astimezone(UTC)
-    # `%Y` writes a year below 1000 with fewer digits; the API wants exactly four.
-    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def date_windows(
@@ -159,9 +150,7 @@ def _looks_like_login(text: str) -> bool:
 
 
 def _query_windows(start: date, end: date) -> list[Window]:
-    return [
-        (format_utc_z(opens), format_utc_z(closes)) for opens, closes in date_windows(start, end)
-    ]
+    return [(to_utc_z(opens), to_utc_z(closes)) for opens, closes in date_windows(start, end)]
 
 
 class BookingApi(HttpAdapter):
@@ -253,7 +242,7 @@ class BookingApi(HttpAdapter):
         treating it as "expired" would throw a good session away.
         """
         if not any(
-            cookie.get("name") in ("NID_AUT", "NID_SES") and cookie_matches_host(cookie, self._host)
+            cookie.get("name") in LOGIN_COOKIES and cookie_matches_host(cookie, self._host)
             for cookie in cookies
         ):
             return False

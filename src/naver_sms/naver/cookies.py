@@ -15,10 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from naver_sms.domain.booking import KST
-from naver_sms.domain.session import SessionValidationError, load_cookies_json, split_cookies
+from naver_sms.domain.session import (
+    LOGIN_COOKIES,
+    SessionValidationError,
+    load_cookies_json,
+    split_cookies,
+)
 
 __all__ = [
     "CookieExport",
@@ -27,7 +32,6 @@ __all__ = [
     "read_cookie_export",
 ]
 
-REQUIRED: Final = ("NID_AUT", "NID_SES")
 # RFC 6265 token characters for a name; a value may not hold ; , space, quotes or controls.
 _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VALUE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")
@@ -68,7 +72,7 @@ def read_cookie_export(text: str) -> CookieExport:
                 f"cookie #{index} ({name}) has a value a Cookie header cannot carry"
             )
     names = {cookie["name"] for cookie in cookies}
-    missing = [name for name in REQUIRED if name not in names]
+    missing = [name for name in LOGIN_COOKIES if name not in names]
     if missing:
         elsewhere = f" (other sites' cookies left out: {', '.join(ignored[:5])})" if ignored else ""
         raise SessionValidationError(

@@ -17,5 +17,8 @@ def to_kst(moment: datetime) -> datetime:
 
 
 def to_utc_z(moment: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.000Z`, the UTC form Naver's booking API uses."""
-    return to_kst(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`: the UTC form of Naver's booking API (the only one it
+    accepts, else 422) and of the seed's option windows."""
+    utc = to_kst(moment).astimezone(UTC)
+    # `%Y` writes a year below 1000 with fewer digits; the API wants exactly four.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
