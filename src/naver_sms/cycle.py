@@ -511,8 +511,8 @@ class Cycle:
         for window, items in windows.items():
             start, end = _window_bounds(window)
             # The same customer's other messages of the window (a confirmation a
-            # minute before the guide) look alike to SENS's list: their recorded
-            # requests are left out, so a lost guide is never taken for them.
+            # minute before the reminder) look alike to SENS's list: their recorded
+            # requests are left out, so a lost reminder is never taken for them.
             exclude = {rid for p, _m in items for rid in self.recorded.get(p.booking.phone, ())}
             try:
                 request_ids = self.ports.sender.find_accepted(

@@ -24,9 +24,9 @@ from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 
-# Enough for every kind: confirmations at 09:00, guides before each visit,
+# Enough for every kind: confirmations at 09:00, reminders before each visit,
 # the post-visit event in the 20:00 window, and a second 20:10 run that sends
-# nothing. Visits run 10:00-15:00, so these cycles reach every guide.
+# nothing. Visits run 10:00-15:00, so these cycles reach every reminder.
 DEMO_TIMES: Final = (time(9, 0), time(12, 0), time(13, 10), time(20, 10), time(20, 10))
 DEMO_STORES: Final = {"5000001": 18, "5000002": 12}
 DEMO_SENDERS: Final = ("0200000000", "0310000000")

@@ -58,7 +58,7 @@ from naver_sms.utils.scrub import scrub
 
 Origin = Literal["store", "config", "built-in"]
 
-# Generic texts: a store's own guide (door code, parking) belongs in its config.
+# Generic texts: a store's own reminder (door code, parking) belongs in its config.
 DEFAULT_TEMPLATES: Final[Mapping[MessageKind, str]] = {
     MessageKind.CONFIRMATION: (
         "[{{ store }}] {{ customer }}님, {{ visit_time }} 예약이 확정되었습니다."
