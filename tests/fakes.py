@@ -337,7 +337,7 @@ class FakeBookingSource:
         )
 
 
-class FakeSessions:
+class FakeAuthenticator:
     """ensure_session: cookies, or the exception given."""
 
     def __init__(self, error: Exception | None = None) -> None:

@@ -184,19 +184,19 @@ def build_browser_factory(settings: Settings) -> BrowserFactory:
 def build_authenticator(
     settings: Settings,
     *,
-    sessions: SessionRepositoryPort,
+    session_repository: SessionRepositoryPort,
     booking_api: BookingApi,
     browser_factory: BrowserFactory | None = None,
 ) -> Authenticator:
     """The session lifecycle: stored cookies, checked; a browser login only when they fail.
 
-    The caller owns (and closes) `sessions` and `booking_api`; `authenticator`
+    The caller owns (and closes) `session_repository` and `booking_api`; `authenticator`
     builds and closes both.
     """
     from naver_sms.naver.auth import Authenticator  # noqa: PLC0415 - Selenium stays unimported
 
     return Authenticator(
-        sessions,
+        session_repository,
         booking_api,
         browser_factory=browser_factory or build_browser_factory(settings),
         login_url=settings.naver_login_url,
@@ -212,7 +212,7 @@ def authenticator(settings: Settings) -> Iterator[Authenticator]:
     with ExitStack() as stack:
         yield build_authenticator(
             settings,
-            sessions=_session_repository(settings, stack),
+            session_repository=_session_repository(settings, stack),
             booking_api=_closed_with(stack, build_booking_api(settings)),
         )
 
@@ -318,7 +318,7 @@ def _cycle_ports(
         repository=_booking_repository(settings, stack),
         booking_api=api,
         authenticator=build_authenticator(
-            settings, sessions=_session_repository(settings, stack), booking_api=api
+            settings, session_repository=_session_repository(settings, stack), booking_api=api
         ),
         sender=sender,
         notifier=_closed_with(stack, build_notifier(settings)),

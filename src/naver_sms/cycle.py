@@ -82,13 +82,13 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-class BookingSource(Protocol):
+class BookingApiPort(Protocol):
     def fetch_bookings(
         self, biz_id: str, status: str, start: date, end: date, cookies: Cookies
     ) -> FetchResult: ...
 
 
-class SessionKeeper(Protocol):
+class AuthenticatorPort(Protocol):
     def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]: ...
 
 
@@ -98,8 +98,8 @@ class CyclePorts:
 
     config: AppConfig
     repository: BookingRepositoryPort
-    booking_api: BookingSource
-    authenticator: SessionKeeper
+    booking_api: BookingApiPort
+    authenticator: AuthenticatorPort
     sender: SmsSender
     notifier: Notifier
     # A dry run writes its messages to the outbox and records none of them as

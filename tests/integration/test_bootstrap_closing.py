@@ -63,7 +63,7 @@ def test_leaving_cycle_ports_closes_both_store_connections_and_every_http_client
         assert ports.repository.list_bookings() == []
         authenticator = ports.authenticator
         assert isinstance(authenticator, Authenticator)
-        authenticator.sessions.save_session(json.dumps(COOKIES))
+        authenticator.session_repository.save_session(json.dumps(COOKIES))
         assert journal(settings).exists()
         adapters = (ports.sender, ports.booking_api, ports.notifier)
         assert [is_closed(adapter) for adapter in adapters] == [False, False, False]
@@ -133,7 +133,7 @@ def test_leaving_an_authenticator_block_closes_its_store_and_its_api_client(
     settings = settings_for(tmp_path)
 
     with bootstrap.authenticator(settings) as authenticator:
-        authenticator.sessions.save_session(json.dumps(COOKIES))
+        authenticator.session_repository.save_session(json.dumps(COOKIES))
         api = authenticator.api
         assert isinstance(api, BookingApi)
         assert not is_closed(api)

@@ -93,7 +93,7 @@ class World:
         proxy, sens = self.victims[point]
         return {**self.env, "AWS_ENDPOINT_URL": proxy.url, "SENS_URL": sens.url}
 
-    def store(self) -> BookingRepository:
+    def repository(self) -> BookingRepository:
         client = make_client(endpoint_url=self.dynalite, config=FAST_CONFIG)
         return BookingRepository(self.env["NAVER_SMS_BOOKINGS_TABLE"], client=client)
 
@@ -296,7 +296,7 @@ def test_racing_processes_under_faults_and_kills_send_each_due_message_once(
     assert repeats, "the post-accept window was not exercised"
     # The only repeats: messages a victim's SENS accepted and the victim never
     # marked (killed in between), each in the victim's log with its request id.
-    records = {(r["booking_num"], r["phone"]): r for r in world.store().list_bookings()}
+    records = {(r["booking_num"], r["phone"]): r for r in world.repository().list_bookings()}
     by_phone = {phone.replace("-", ""): record for (_num, phone), record in records.items()}
     window = post_accept_window(world, rounds[0], by_phone)
     outside = repeats - set(window)

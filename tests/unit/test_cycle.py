@@ -18,8 +18,8 @@ from naver_sms.naver.booking_api import UnusableEntry
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginFailed
 from naver_sms.report import CycleReport
 from tests.fakes import (
+    FakeAuthenticator,
     FakeBookingSource,
-    FakeSessions,
     MemoryBookingRepository,
     RecordingNotifier,
     RecordingSender,
@@ -52,17 +52,17 @@ class World:
     """The fakes of one test, and a cycle runner."""
 
     def __init__(self, config: AppConfig | None = None) -> None:
-        self.store = MemoryBookingRepository()
+        self.repository = MemoryBookingRepository()
         self.api = FakeBookingSource()
-        self.sessions = FakeSessions()
+        self.authenticator = FakeAuthenticator()
         self.sender = RecordingSender()
         self.notifier = RecordingNotifier()
         self.sleeps: list[float] = []  # pauses between retries, recorded, never slept
         self.ports = CyclePorts(
             config=config or make_config(),
-            repository=self.store,
+            repository=self.repository,
             booking_api=self.api,
-            authenticator=self.sessions,
+            authenticator=self.authenticator,
             sender=self.sender,
             notifier=self.notifier,
         )
@@ -93,7 +93,7 @@ class World:
         return run_cycle(ports=self.ports, now=now, **kw)
 
     def record(self, booking: Booking) -> dict[str, Any]:
-        found = self.store.get_booking(booking.booking_num, booking.phone)
+        found = self.repository.get_booking(booking.booking_num, booking.phone)
         assert found is not None
         return found
 
@@ -107,7 +107,7 @@ def sent_kinds(report: CycleReport) -> list[tuple[str, str]]:
 
 def test_a_login_challenge_skips_fetching_alerts_the_operator_and_exits_3() -> None:
     world = World()
-    world.sessions.error = LoginChallenge("captcha")
+    world.authenticator.error = LoginChallenge("captcha")
     world.add()
     report = world.run(at(9))
     assert report.exit_code == 3
@@ -120,7 +120,7 @@ def test_a_login_challenge_skips_fetching_alerts_the_operator_and_exits_3() -> N
 
 def test_a_failed_login_fetches_nothing_and_fails_the_cycle() -> None:
     world = World()
-    world.sessions.error = LoginFailed("wrong password")
+    world.authenticator.error = LoginFailed("wrong password")
     report = world.run(at(9))
     assert report.exit_code == 1
     assert world.api.calls == []
@@ -129,7 +129,7 @@ def test_a_failed_login_fetches_nothing_and_fails_the_cycle() -> None:
 def test_the_session_is_checked_once_per_cycle() -> None:
     world = World()
     world.run(at(9))
-    assert world.sessions.calls == 1
+    assert world.authenticator.calls == 1
 
 
 # ---------------------------------------------------------------- fetching
@@ -183,7 +183,7 @@ def test_a_new_booking_is_stored_with_all_flags_false_before_any_send() -> None:
     booking = world.add()
     seen: list[dict[str, Any] | None] = []
     world.sender.before_request = lambda _messages: seen.append(
-        world.store.get_booking(booking.booking_num, booking.phone)
+        world.repository.get_booking(booking.booking_num, booking.phone)
     )
     world.run(at(9))
     assert seen[0] is not None
@@ -192,7 +192,7 @@ def test_a_new_booking_is_stored_with_all_flags_false_before_any_send() -> None:
         False,
         False,
     )
-    assert world.store.calls.index("create_booking") < world.store.calls.index("claim")
+    assert world.repository.calls.index("create_booking") < world.repository.calls.index("claim")
 
 
 def test_a_booking_without_a_due_message_is_still_stored() -> None:
@@ -209,8 +209,8 @@ def test_records_are_loaded_in_one_batch() -> None:
     for _ in range(5):
         world.add()
     world.run(at(9))
-    assert world.store.calls.count("get_bookings") == 1
-    assert "get_booking" not in world.store.calls
+    assert world.repository.calls.count("get_bookings") == 1
+    assert "get_booking" not in world.repository.calls
 
 
 # ---------------------------------------------------------------- the rules, through a cycle
@@ -365,8 +365,8 @@ def test_a_message_claimed_by_another_cycle_is_not_sent() -> None:
     booking = world.add()
     world.run(at(8), adopt=False)  # nothing else; records now exist with the confirmation sent
     other = world.add()
-    world.store.create_booking(other.to_item())
-    assert world.store.claim(other.booking_num, other.phone, "confirm_sms", "someone", at(9))
+    world.repository.create_booking(other.to_item())
+    assert world.repository.claim(other.booking_num, other.phone, "confirm_sms", "someone", at(9))
     report = world.run(at(9))
     assert report.sent == []
     assert world.record(booking)["confirm_sms"] is True
@@ -375,8 +375,8 @@ def test_a_message_claimed_by_another_cycle_is_not_sent() -> None:
 def test_a_claim_left_by_a_dead_process_is_sent_after_it_expires() -> None:
     world = World()
     booking = world.add()
-    world.store.create_booking(booking.to_item())
-    world.store.claim(booking.booking_num, booking.phone, "confirm_sms", "dead", at(9))
+    world.repository.create_booking(booking.to_item())
+    world.repository.claim(booking.booking_num, booking.phone, "confirm_sms", "dead", at(9))
     assert world.run(at(9, 5)).sent == []
     assert sent_kinds(world.run(at(9, 11))) == [(booking.booking_num, "confirmation")]
     assert world.run(at(9, 30)).sent == []
@@ -476,10 +476,12 @@ def test_a_naive_now_is_refused() -> None:
 def test_a_reminder_waits_while_another_cycle_holds_its_confirmation() -> None:
     world = World()
     booking = world.add()
-    world.store.create_booking(booking.to_item())
-    world.store.claim(booking.booking_num, booking.phone, "confirm_sms", "other", at(13))
+    world.repository.create_booking(booking.to_item())
+    world.repository.claim(booking.booking_num, booking.phone, "confirm_sms", "other", at(13))
     assert world.run(at(13)).sent == []
-    world.store.mark_sent(booking.booking_num, booking.phone, "confirm_sms", "other", "r", at(13))
+    world.repository.mark_sent(
+        booking.booking_num, booking.phone, "confirm_sms", "other", "r", at(13)
+    )
     assert sent_kinds(world.run(at(13, 1))) == [(booking.booking_num, "reminder")]
 
 

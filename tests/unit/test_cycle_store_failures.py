@@ -65,14 +65,14 @@ class FlakyStore(MemoryBookingRepository):
 @pytest.fixture
 def world() -> World:
     world = World()
-    world.store = FlakyStore()
-    world.ports.repository = world.store
+    world.repository = FlakyStore()
+    world.ports.repository = world.repository
     return world
 
 
 def flaky(world: World) -> FlakyStore:
-    assert isinstance(world.store, FlakyStore)
-    return world.store
+    assert isinstance(world.repository, FlakyStore)
+    return world.repository
 
 
 def test_a_mark_that_fails_twice_is_retried_and_the_text_never_goes_again(world: World) -> None:
@@ -147,7 +147,7 @@ def test_a_cycle_stopped_by_the_store_logs_a_failed_report(
     def down(_keys: Any) -> Any:
         raise DynamoDBException("table is gone", "get_bookings")
 
-    monkeypatch.setattr(world.store, "get_bookings", down)
+    monkeypatch.setattr(world.repository, "get_bookings", down)
     with pytest.raises(DynamoDBException):
         world.run(at(9))
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
@@ -158,14 +158,14 @@ def test_a_cycle_stopped_by_the_store_logs_a_failed_report(
 
 def test_records_are_read_in_batches_of_at_most_a_hundred_keys(world: World) -> None:
     reads: list[int] = []
-    real = world.store.get_bookings
+    real = world.repository.get_bookings
 
     def counting(keys: Any) -> Any:
         keys = list(keys)
         reads.append(len(keys))
         return real(keys)
 
-    world.store.get_bookings = counting  # type: ignore[method-assign]
+    world.repository.get_bookings = counting  # type: ignore[method-assign]
     for _ in range(250):
         world.add()
     report = world.run(at(9))
@@ -177,13 +177,13 @@ def test_the_cycle_uses_the_configured_number_of_workers(world: World) -> None:
     import threading  # noqa: PLC0415
 
     names: set[str] = set()
-    real = world.store.claim
+    real = world.repository.claim
 
     def claim(*args: Any, **kwargs: Any) -> bool:
         names.add(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    world.store.claim = claim  # type: ignore[method-assign]
+    world.repository.claim = claim  # type: ignore[method-assign]
     world.ports.workers = 1
     for _ in range(20):
         world.add()

@@ -193,13 +193,13 @@ def test_claims_run_from_the_moment_they_are_taken() -> None:
     first, second = world.add(), world.add(store=OTHER)
     clock = Clock()
     claimed: list[tuple[str, datetime]] = []
-    original = world.store.claim
+    original = world.repository.claim
 
     def spy(booking_num: str, phone: str, flag: str, owner: str, now: datetime, *rest: Any) -> bool:
         claimed.append((booking_num, now))
         return original(booking_num, phone, flag, owner, now, *rest)
 
-    world.store.claim = spy  # type: ignore[method-assign,assignment]
+    world.repository.claim = spy  # type: ignore[method-assign,assignment]
     world.sender.before_request = lambda _m: clock.advance(minutes=3)
     world.run(at(9), real_clock=clock)
     # The second store's claim is taken three minutes into the cycle, and its
@@ -265,7 +265,7 @@ def test_a_refused_sender_is_one_error_per_store_and_one_alert_a_day() -> None:
     second = world.run(at(9, 5))
     assert [e.shop for e in second.errors] == [STORE]
     assert len(world.notifier.alerts) == 1  # the same alert once a day
-    for item in world.store.records.values():
+    for item in world.repository.records.values():
         if item["booking_num"].startswith(STORE):
             assert item["confirm_sms"] is False
             assert claim_attributes("confirm_sms")[0] not in item
@@ -342,7 +342,7 @@ def test_a_sender_that_does_not_reach_phones_is_refused_outside_a_dry_run() -> N
     world.sender.reaches_phones = False
     with pytest.raises(ConfigError, match="--dry-run"):
         world.run(at(9))
-    assert world.store.records == {}  # refused before anything was read or written
+    assert world.repository.records == {}  # refused before anything was read or written
     world.ports.dry_run = True
     report = world.run(at(9))
     assert report.to_dict()["dry_run"] is True

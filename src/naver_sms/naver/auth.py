@@ -313,7 +313,7 @@ class Authenticator:
 
     def __init__(
         self,
-        sessions: SessionRepositoryPort,
+        session_repository: SessionRepositoryPort,
         api: BookingApi,
         *,
         browser_factory: BrowserFactory | None,
@@ -328,7 +328,7 @@ class Authenticator:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.sessions = sessions
+        self.session_repository = session_repository
         self.api = api
         self._browser_factory = browser_factory
         self.login_url = login_url
@@ -361,7 +361,7 @@ class Authenticator:
         are deleted only once a browser has started to replace them.
         """
         today = now.astimezone(KST).date()
-        stored = self.sessions.get_session()
+        stored = self.session_repository.get_session()
         cookies: list[dict[str, Any]] | None = None
         if stored is not None:
             try:
@@ -460,7 +460,7 @@ class Authenticator:
                     # Refused twice, and a browser is up to replace them: from here on
                     # a login that stops at a challenge leaves no session, which is
                     # what `serve` waits on before it tries again.
-                    self.sessions.delete_session()
+                    self.session_repository.delete_session()
                     log.warning(
                         "Stored session was refused; deleted for a new login",
                         operation="ensure_session",
@@ -472,7 +472,7 @@ class Authenticator:
                     "Naver logged in, but the booking API refused the new cookies: is this "
                     f"account an owner or manager of store {biz_id}? {CREDENTIALS_HINT}"
                 )
-            self.sessions.save_session(json.dumps(cookies, ensure_ascii=False))
+            self.session_repository.save_session(json.dumps(cookies, ensure_ascii=False))
             ctx["cookie_names"] = sorted(str(cookie.get("name")) for cookie in cookies)
         return cookies
 
