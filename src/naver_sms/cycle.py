@@ -34,8 +34,16 @@ from naver_sms.database.base import (
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import Message, MessageError, MessageKind
-from naver_sms.domain.plan import Due, Plan, Shop, plan_cycle
-from naver_sms.domain.rules import COMPLETED, CONFIRMED, Rules, advertising_open
+from naver_sms.domain.plan import (
+    Due,
+    Plan,
+    Shop,
+    plan_cycle,
+    search_window,
+    send_stop_reason,
+    unclear_window,
+)
+from naver_sms.domain.rules import COMPLETED, CONFIRMED, Rules
 from naver_sms.messaging.base import (
     Notifier,
     SenderRefused,
@@ -64,16 +72,6 @@ CONFIRMED_DAYS: Final = 31
 # throttling can use up. About 6 s at most, far inside the 10-minute lease.
 MARK_ATTEMPTS: Final = 6
 MARK_BACKOFF_S: Final = 0.2
-# A request starts only while its claims have at least half their lease left:
-# a send is at most a few seconds, so no claim can lapse under a text in flight
-# and another cycle can never take it over and send it twice.
-SEND_WITHIN: Final = 0.5
-# No advertising request starts in the last minute before the window closes
-# (a request takes seconds; SENS must have it before 21:00 KST).
-AD_MARGIN: Final = timedelta(seconds=60)
-# SENS's clock and ours may differ by seconds, and SENS stamps a request when
-# it takes it: the lost-answer search looks this much either side.
-UNCLEAR_SLACK: Final = timedelta(minutes=2)
 REFUSED_ALERT_EVERY: Final = timedelta(days=1)
 THROTTLED: Final = "Naver throttled the account; the next cycle tries again"
 
@@ -509,7 +507,7 @@ class Cycle:
         waiting: set[BookingKey] = set()
         found: list[tuple[Due, str, Message]] = []
         for window, items in windows.items():
-            start, end = _window_bounds(window)
+            start, end = search_window(window)
             # The same customer's other messages of the window (a confirmation a
             # minute before the reminder) look alike to SENS's list: their recorded
             # requests are left out, so a lost reminder is never taken for them.
@@ -540,12 +538,7 @@ class Cycle:
 
     def _stop_reason(self, kind: MessageKind, claimed_at: datetime) -> str | None:
         """Why no further request of this batch may start now, on the cycle's advancing clock."""
-        now = self.clock()
-        if now >= claimed_at + self.lease * SEND_WITHIN:
-            return "the cycle ran long; left to the next cycle before its claim could lapse"
-        if kind.is_advertising and not advertising_open(now, self.rules.event_window, AD_MARGIN):
-            return "the advertising window closed while the cycle ran; not sent"
-        return None
+        return send_stop_reason(self.clock(), claimed_at, self.lease, kind, self.rules.event_window)
 
     def _transmit(
         self, items: Sequence[tuple[Due, Message]], claimed_at: datetime
@@ -638,7 +631,7 @@ class Cycle:
 
     def _unclear(self, due: Sequence[Due], start: datetime, end: datetime) -> None:
         """Keep the claims of messages SENS may have accepted and note when they went."""
-        window = f"{_epoch_ms(start)}-{_epoch_ms(end)}"
+        window = unclear_window(start, end)
 
         def note(p: Due) -> tuple[Due, str | None]:
             for attempt in range(MARK_ATTEMPTS):
@@ -744,18 +737,6 @@ class Cycle:
 
     def _held(self, due: Due, why: str) -> None:
         self.report.held.append(Held.of(due.booking, due.decision, store=due.shop, why=why))
-
-
-def _window_bounds(window: str) -> tuple[datetime, datetime]:
-    """The real-time window of an unclear send, widened by the slack SENS's clock may need."""
-    start_ms, _, end_ms = window.partition("-")
-    start = datetime.fromtimestamp(int(start_ms) / 1000, UTC) - UNCLEAR_SLACK
-    end = datetime.fromtimestamp(int(end_ms) / 1000, UTC) + UNCLEAR_SLACK
-    return start, end
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 class _Sending:

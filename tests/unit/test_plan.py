@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import MessageKind
-from naver_sms.domain.plan import Plan, Shop, plan_cycle
+from naver_sms.domain.plan import (
+    Plan,
+    Shop,
+    plan_cycle,
+    search_window,
+    send_stop_reason,
+    unclear_window,
+)
 from naver_sms.domain.rules import Rules
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 RULES = Rules(keywords=("리뷰",))
 SHOPS = [Shop("5000001", advertising_allowed=True), Shop("5000002", advertising_allowed=False)]
+CONFIRM = MessageKind.CONFIRMATION
 
 
 def booking(serial: int, start: str = "2026-11-25 14:00:00", **extra: Any) -> Booking:
@@ -141,3 +149,36 @@ def test_a_plan_without_some_bookings_drops_only_their_messages() -> None:
     trimmed = plan.without({(dropped.booking_num, dropped.phone)})
     assert [d.booking for d in trimmed.dues()] == [kept]
     assert plan.without(set()) is plan
+
+
+# ---------------------------------------------------------------- when a request may start
+
+LEASE = timedelta(minutes=10)
+WINDOW = (time(20, 0), time(21, 0))
+
+
+def test_a_request_may_start_while_its_claims_have_half_their_lease_left() -> None:
+    claimed = NOW
+    assert send_stop_reason(claimed + timedelta(minutes=4), claimed, LEASE, CONFIRM, WINDOW) is None
+    late = send_stop_reason(claimed + timedelta(minutes=5), claimed, LEASE, CONFIRM, WINDOW)
+    assert late is not None
+    assert "ran long" in late
+
+
+def test_no_advertising_request_starts_in_the_window_s_last_minute() -> None:
+    evening = NOW.replace(hour=20, minute=58, second=59)
+    assert send_stop_reason(evening, evening, LEASE, MessageKind.EVENT, WINDOW) is None
+    last_minute = evening + timedelta(seconds=2)
+    closed = send_stop_reason(last_minute, evening, LEASE, MessageKind.EVENT, WINDOW)
+    assert closed is not None
+    assert "window closed" in closed
+    # Information is not advertising: it may still go at 20:59:30.
+    assert send_stop_reason(last_minute, evening, LEASE, CONFIRM, WINDOW) is None
+
+
+def test_a_lost_answer_is_searched_for_with_slack_on_the_provider_s_clock() -> None:
+    start = datetime(2026, 12, 1, 3, 0, 0, tzinfo=UTC)
+    end = start + timedelta(seconds=4)
+    window = unclear_window(start, end)
+    assert window == f"{int(start.timestamp() * 1000)}-{int(end.timestamp() * 1000)}"
+    assert search_window(window) == (start - timedelta(minutes=2), end + timedelta(minutes=2))

@@ -12,13 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Final
 
 from naver_sms.domain.booking import Booking, BookingKey
 from naver_sms.domain.messages import MessageKind
 from naver_sms.domain.record import sent_attributes, unclear_attribute
-from naver_sms.domain.rules import Decision, Rules, evaluate
+from naver_sms.domain.rules import Decision, Rules, advertising_open, evaluate
+
+# A request starts only while its claims have at least half their lease left:
+# a send is at most a few seconds, so no claim can lapse under a text in flight
+# and another cycle can never take it over and send it twice.
+SEND_WITHIN: Final = 0.5
+# No advertising request starts in the last minute before the window closes
+# (a request takes seconds; the provider must have it before 21:00 KST).
+AD_MARGIN: Final = timedelta(seconds=60)
+# The provider's clock and ours may differ by seconds, and it stamps a request
+# when it takes it: the lost-answer search looks this much either side.
+UNCLEAR_SLACK: Final = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +175,33 @@ def recorded_requests(
             if isinstance(request_id, str):
                 found.setdefault(phone, set()).add(request_id)
     return {phone: frozenset(ids) for phone, ids in found.items()}
+
+
+def send_stop_reason(
+    now: datetime,
+    claimed_at: datetime,
+    lease: timedelta,
+    kind: MessageKind,
+    event_window: tuple[time, time],
+) -> str | None:
+    """Why no further request of a batch claimed at `claimed_at` may start at `now`
+    (the cycle's advancing clock), or None when it may."""
+    if now >= claimed_at + lease * SEND_WITHIN:
+        return "the cycle ran long; left to the next cycle before its claim could lapse"
+    if kind.is_advertising and not advertising_open(now, event_window, AD_MARGIN):
+        return "the advertising window closed while the cycle ran; not sent"
+    return None
+
+
+def unclear_window(start: datetime, end: datetime) -> str:
+    """The record's note of a send whose answer was lost: `"{start_ms}-{end_ms}"`, real time."""
+    return f"{int(start.timestamp() * 1000)}-{int(end.timestamp() * 1000)}"
+
+
+def search_window(window: str) -> tuple[datetime, datetime]:
+    """Where to look for a lost answer's messages on the provider's clock: the noted
+    window widened by the slack the provider's clock may need."""
+    start_ms, _, end_ms = window.partition("-")
+    start = datetime.fromtimestamp(int(start_ms) / 1000, UTC) - UNCLEAR_SLACK
+    end = datetime.fromtimestamp(int(end_ms) / 1000, UTC) + UNCLEAR_SLACK
+    return start, end
