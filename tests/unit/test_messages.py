@@ -205,6 +205,29 @@ def test_an_advertising_message_without_its_labels_is_refused() -> None:
         )
 
 
+def test_with_the_store_s_number_an_advertising_message_is_checked_in_full() -> None:
+    labelled = label_advertising("이벤트 안내", store_name="샘플 스튜디오", opt_out="080-000-0000")
+    sent = Message.build(
+        to="010-0000-1111",
+        sender="0200000000",
+        text=labelled,
+        kind=MessageKind.EVENT,
+        store_name="샘플 스튜디오",
+        opt_out="080-000-0000",
+    )
+    assert sent.text == labelled
+    # Labelled, but for another store's opt-out line: the law's check refuses it.
+    with pytest.raises(AdvertisingFormatError, match="must end with"):
+        Message.build(
+            to="010-0000-1111",
+            sender="0200000000",
+            text=labelled,
+            kind=MessageKind.EVENT,
+            store_name="샘플 스튜디오",
+            opt_out="080-000-0009",
+        )
+
+
 def test_an_empty_or_unencodable_message_is_refused() -> None:
     with pytest.raises(MessageError, match="empty"):
         Message.build(to="010-0000-1111", sender="0200000000", text="  ", kind=MessageKind.EVENT)

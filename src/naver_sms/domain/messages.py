@@ -331,19 +331,29 @@ class Message:
         store_name: str = "",
         template: str = "",
         adjusted: Sequence[str] = (),
+        opt_out: str | None = None,
+        size: int | None = None,
     ) -> Message:
+        """A checked message. `opt_out` (the store's number) checks advertising in full,
+        the store's name and opt-out line included; `size` is the EUC-KR size when the
+        caller (the renderer) measured it already, so no text is measured twice."""
         text = text.strip()
         source = f"template {template or kind.value!r}" + (
             f" of store {store_name or store_id!r}" if store_name or store_id else ""
         )
         if not text:
             raise MessageError(f"{source}: empty text")
-        size = euckr_size(text, template=template or kind.value, store=store_name or store_id)
+        if size is None:
+            size = euckr_size(text, template=template or kind.value, store=store_name or store_id)
         try:
             kind_type = message_type_for(size)
         except MessageTooLongError as exc:
             raise MessageTooLongError(f"{source}: {exc}") from None
         if kind.is_advertising:
+            if opt_out is not None:
+                problems = advertising_problems(text, store_name=store_name, opt_out=opt_out)
+                if problems:
+                    raise AdvertisingFormatError(f"{source}: {'; '.join(problems)}")
             last_line = text.rsplit("\n", 1)[-1]
             if not text.startswith(AD_PREFIX) or not last_line.startswith(OPT_OUT_LABEL):
                 raise AdvertisingFormatError(
