@@ -32,7 +32,7 @@ from naver_sms.database.dynamodb_client import (
     create_tables,
     make_client,
 )
-from naver_sms.database.sqlite_store import SqliteBookingRepository
+from naver_sms.database.sqlite_repository import SqliteBookingRepository
 from naver_sms.domain.booking import KST
 from naver_sms.utils.logger import configure_logging
 from tests.servers import start_dynalite, start_moto_server

@@ -145,13 +145,13 @@ def dynalite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @dataclass
 class Backend:
-    """One store backend with fresh tables, as the contract suite sees it."""
+    """One repository backend with fresh tables, as the contract suite sees it."""
 
     name: str
-    bookings: BookingRepositoryPort
-    sessions: SessionRepositoryPort
-    # Another store object on the same tables, as a second process would have.
-    open_bookings: Callable[[], BookingRepositoryPort]
+    repository: BookingRepositoryPort
+    session_repository: SessionRepositoryPort
+    # Another repository on the same tables, as a second process would have.
+    reopen: Callable[[], BookingRepositoryPort]
     # The raw DynamoDB client (None for SQLite and memory), for bulk setup and call counting.
     client: Any = None
 
@@ -162,24 +162,24 @@ def _dynamodb_backend(name: str, client: Any) -> Backend:
     create_tables(client, bookings_table=bookings_table, session_table=session_table)
     return Backend(
         name=name,
-        bookings=BookingRepository(bookings_table, client=client),
-        sessions=SessionRepository(session_table, client=client),
-        open_bookings=lambda: BookingRepository(bookings_table, client=client),
+        repository=BookingRepository(bookings_table, client=client),
+        session_repository=SessionRepository(session_table, client=client),
+        reopen=lambda: BookingRepository(bookings_table, client=client),
         client=client,
     )
 
 
 def _sqlite_backend(path: Path) -> Backend:
-    from naver_sms.database.sqlite_store import (  # noqa: PLC0415
+    from naver_sms.database.sqlite_repository import (  # noqa: PLC0415
         SqliteBookingRepository,
         SqliteSessionRepository,
     )
 
     return Backend(
         name="sqlite",
-        bookings=SqliteBookingRepository(path),
-        sessions=SqliteSessionRepository(path),
-        open_bookings=lambda: SqliteBookingRepository(path),
+        repository=SqliteBookingRepository(path),
+        session_repository=SqliteSessionRepository(path),
+        reopen=lambda: SqliteBookingRepository(path),
     )
 
 
@@ -189,9 +189,9 @@ def _memory_backend() -> Backend:
     bookings = MemoryBookingRepository()
     return Backend(
         name="memory",
-        bookings=bookings,
-        sessions=MemorySessionRepository(),
-        open_bookings=bookings.reopened,
+        repository=bookings,
+        session_repository=MemorySessionRepository(),
+        reopen=bookings.reopened,
     )
 
 

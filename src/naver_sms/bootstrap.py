@@ -115,7 +115,7 @@ def _booking_repository(settings: Settings, stack: ExitStack) -> BookingReposito
         return BookingRepository(
             table_name=settings.bookings_table, client=_dynamodb_client(settings, stack)
         )
-    from naver_sms.database.sqlite_store import SqliteBookingRepository  # noqa: PLC0415
+    from naver_sms.database.sqlite_repository import SqliteBookingRepository  # noqa: PLC0415
 
     store = SqliteBookingRepository(settings.db_path)
     return _closed_with(stack, store)
@@ -128,7 +128,7 @@ def _session_repository(settings: Settings, stack: ExitStack) -> SessionReposito
         return SessionRepository(
             table_name=settings.session_table, client=_dynamodb_client(settings, stack)
         )
-    from naver_sms.database.sqlite_store import SqliteSessionRepository  # noqa: PLC0415
+    from naver_sms.database.sqlite_repository import SqliteSessionRepository  # noqa: PLC0415
 
     store = SqliteSessionRepository(settings.db_path)
     return _closed_with(stack, store)
@@ -159,7 +159,7 @@ def create_tables(settings: Settings) -> list[str]:
                 bookings_table=settings.bookings_table,
                 session_table=settings.session_table,
             )
-    from naver_sms.database.sqlite_store import create_schema  # noqa: PLC0415
+    from naver_sms.database.sqlite_repository import create_schema  # noqa: PLC0415
 
     return create_schema(settings.db_path)
 

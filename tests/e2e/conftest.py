@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
-from naver_sms.database.sqlite_store import SqliteSessionRepository
+from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import cli
 from naver_sms.sandbox.naver import NaverSandbox

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from naver_sms.database.sqlite_store import SqliteBookingRepository
+from naver_sms.database.sqlite_repository import SqliteBookingRepository
 from naver_sms.sandbox.naver import booking_entry
 from tests.e2e.conftest import STORE, Shop, at
 

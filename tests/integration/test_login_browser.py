@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from naver_sms.database.sqlite_store import SqliteSessionRepository
+from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.entrypoints.cli import cli
 from naver_sms.naver.auth import Authenticator, chromium_factory
 from naver_sms.naver.booking_api import BookingApi

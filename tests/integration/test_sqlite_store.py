@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from naver_sms.database import exceptions
-from naver_sms.database.sqlite_store import (
+from naver_sms.database.sqlite_repository import (
     SqliteBookingRepository,
     SqliteSessionRepository,
     create_schema,

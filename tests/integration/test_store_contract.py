@@ -43,13 +43,13 @@ def seed_booking(**overrides: Any) -> dict[str, Any]:
 
 
 def test_get_booking_gives_none_when_there_is_no_record(backend: Backend) -> None:
-    assert backend.bookings.get_booking(NUM, PHONE) is None
+    assert backend.repository.get_booking(NUM, PHONE) is None
 
 
 def test_a_created_booking_reads_back_exactly_as_written(backend: Backend) -> None:
-    assert backend.bookings.create_booking(seed_booking()) is True
+    assert backend.repository.create_booking(seed_booking()) is True
 
-    booking = backend.bookings.get_booking(NUM, PHONE)
+    booking = backend.repository.get_booking(NUM, PHONE)
 
     assert booking == seed_booking()
     assert booking["name"] == "Kim Soo"
@@ -57,58 +57,58 @@ def test_a_created_booking_reads_back_exactly_as_written(backend: Backend) -> No
 
 
 def test_create_booking_never_overwrites_an_existing_record(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.update_flag(NUM, PHONE, "confirm_sms", True)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.update_flag(NUM, PHONE, "confirm_sms", True)
 
-    again = backend.bookings.create_booking(seed_booking(name="Someone Else"))
+    again = backend.repository.create_booking(seed_booking(name="Someone Else"))
 
     assert again is False
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert (stored["name"], stored["confirm_sms"]) == ("Kim Soo", True)
 
 
 def test_update_flag_sets_one_flag_and_leaves_the_others(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
+    backend.repository.create_booking(seed_booking())
 
-    assert backend.bookings.update_flag(NUM, PHONE, "confirm_sms", True) is True
+    assert backend.repository.update_flag(NUM, PHONE, "confirm_sms", True) is True
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert (stored["confirm_sms"], stored["remind_sms"], stored["option_sms"]) == (
         True,
         False,
         False,
     )
-    assert backend.bookings.update_flag(NUM, PHONE, "confirm_sms", False) is True
-    assert backend.bookings.get_booking(NUM, PHONE)["confirm_sms"] is False  # type: ignore[index]
+    assert backend.repository.update_flag(NUM, PHONE, "confirm_sms", False) is True
+    assert backend.repository.get_booking(NUM, PHONE)["confirm_sms"] is False  # type: ignore[index]
 
 
 def test_update_flag_of_a_missing_record_is_false_and_creates_nothing(backend: Backend) -> None:
-    assert backend.bookings.update_flag(NUM, PHONE, "remind_sms", True) is False
-    assert backend.bookings.get_booking(NUM, PHONE) is None
+    assert backend.repository.update_flag(NUM, PHONE, "remind_sms", True) is False
+    assert backend.repository.get_booking(NUM, PHONE) is None
 
 
 def test_update_flag_refuses_a_flag_the_seed_does_not_have(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
+    backend.repository.create_booking(seed_booking())
     with pytest.raises(BookingValidationError, match="flag"):
-        backend.bookings.update_flag(NUM, PHONE, "review_sms", True)
+        backend.repository.update_flag(NUM, PHONE, "review_sms", True)
 
 
 def test_flags_default_to_false_when_a_booking_omits_them(backend: Backend) -> None:
     data = seed_booking()
     for flag in ("confirm_sms", "remind_sms", "option_sms", "option_time"):
         del data[flag]
-    backend.bookings.create_booking(data)
+    backend.repository.create_booking(data)
 
-    assert backend.bookings.get_booking(NUM, PHONE) == seed_booking()
+    assert backend.repository.get_booking(NUM, PHONE) == seed_booking()
 
 
 def test_a_legacy_phone_without_hyphens_is_normalised_on_write_and_read(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking(phone="01012345678"))
+    backend.repository.create_booking(seed_booking(phone="01012345678"))
 
-    assert backend.bookings.get_booking(NUM, "010-1234-5678")["phone"] == PHONE  # type: ignore[index]
-    assert backend.bookings.get_booking(NUM, "+82 10-1234-5678") is not None
+    assert backend.repository.get_booking(NUM, "010-1234-5678")["phone"] == PHONE  # type: ignore[index]
+    assert backend.repository.get_booking(NUM, "+82 10-1234-5678") is not None
 
 
 def test_extra_fields_stay_top_level_and_none_is_never_written(backend: Backend) -> None:
@@ -121,9 +121,9 @@ def test_extra_fields_stay_top_level_and_none_is_never_written(backend: Backend)
         "vip": True,
         "coupon": None,
     }
-    backend.bookings.create_booking(seed_booking(**extras))
+    backend.repository.create_booking(seed_booking(**extras))
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
 
     assert stored is not None
     assert "coupon" not in stored
@@ -150,13 +150,13 @@ def test_an_invalid_booking_is_refused_with_the_field_named_and_nothing_written(
     backend: Backend, field: str, value: str
 ) -> None:
     with pytest.raises(BookingValidationError, match=field):
-        backend.bookings.create_booking(seed_booking(**{field: value}))
+        backend.repository.create_booking(seed_booking(**{field: value}))
 
-    assert backend.bookings.get_bookings([(NUM, PHONE)]) == {}
+    assert backend.repository.get_bookings([(NUM, PHONE)]) == {}
 
 
 def test_scan_unnotified_options_gives_each_store_its_window_in_utc(backend: Backend) -> None:
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking(booking_time="2025-10-20 14:30:00"))
     store.create_booking(seed_booking(booking_num="1051707_2", booking_time="2025-10-21 08:00:00"))
     store.create_booking(seed_booking(booking_num="1051707_3", booking_time="2025-10-25 10:00:00"))
@@ -194,7 +194,7 @@ def test_scan_unnotified_options_reads_every_page_of_more_than_a_megabyte(
     _bulk_load(backend, records)
     scans = _count_calls(backend, "Scan")
 
-    windows = backend.bookings.scan_unnotified_options()
+    windows = backend.repository.scan_unnotified_options()
 
     assert sorted(windows) == stores
     assert windows[stores[0]] == {
@@ -215,7 +215,7 @@ def test_get_bookings_reads_many_records_in_batches_and_leaves_out_missing_ones(
     keys.append(("4000001_999999", PHONE))
     batches = _count_calls(backend, "BatchGetItem")
 
-    found = backend.bookings.get_bookings(keys)
+    found = backend.repository.get_bookings(keys)
 
     assert len(found) == 250
     assert found[("4000001_7", PHONE)]["booking_num"] == "4000001_7"
@@ -225,7 +225,7 @@ def test_get_bookings_reads_many_records_in_batches_and_leaves_out_missing_ones(
 
 
 def test_a_rescheduled_booking_gets_its_new_time_and_its_reminder_back(backend: Backend) -> None:
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking())
     store.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
     store.mark_sent(NUM, PHONE, "remind_sms", "cycle-1", "req-1", NOW)
@@ -241,7 +241,7 @@ def test_a_rescheduled_booking_gets_its_new_time_and_its_reminder_back(backend: 
 
 
 def test_rescheduling_drops_a_reminder_claim_taken_for_the_old_time(backend: Backend) -> None:
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking())
     store.claim(NUM, PHONE, "remind_sms", "in-flight", NOW)
 
@@ -254,7 +254,7 @@ def test_rescheduling_drops_a_reminder_claim_taken_for_the_old_time(backend: Bac
 def test_rescheduling_to_the_same_time_or_a_missing_record_changes_nothing(
     backend: Backend,
 ) -> None:
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking(remind_sms=True))
 
     assert store.reschedule(NUM, PHONE, "2025-10-20 14:30:00") is False
@@ -266,7 +266,7 @@ def test_rescheduling_to_the_same_time_or_a_missing_record_changes_nothing(
 
 
 def test_list_bookings_filters_by_store_and_day_in_visit_order(backend: Backend) -> None:
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking(booking_num="5000001_3", booking_time="2025-10-21 09:00:00"))
     store.create_booking(seed_booking(booking_num="5000001_1", booking_time="2025-10-20 18:00:00"))
     store.create_booking(seed_booking(booking_num="5000001_2", booking_time="2025-10-20 10:00:00"))
@@ -307,13 +307,13 @@ COOKIES = json.dumps(
 
 
 def test_no_stored_session_is_none(backend: Backend) -> None:
-    assert backend.sessions.get_session() is None
+    assert backend.session_repository.get_session() is None
 
 
 def test_a_saved_session_gives_back_its_cookie_dicts(backend: Backend) -> None:
-    assert backend.sessions.save_session(COOKIES) is True
+    assert backend.session_repository.save_session(COOKIES) is True
 
-    session = backend.sessions.get_session()
+    session = backend.session_repository.get_session()
 
     assert session is not None
     assert [cookie["name"] for cookie in session.get_cookies_list()] == ["NID_AUT", "NID_SES"]
@@ -321,41 +321,41 @@ def test_a_saved_session_gives_back_its_cookie_dicts(backend: Backend) -> None:
 
 
 def test_saving_a_session_replaces_the_old_one_without_merging(backend: Backend) -> None:
-    backend.sessions.save_session(COOKIES)
-    backend.sessions.save_session(json.dumps([{"name": "NID_AUT", "value": "token123"}]))
+    backend.session_repository.save_session(COOKIES)
+    backend.session_repository.save_session(json.dumps([{"name": "NID_AUT", "value": "token123"}]))
 
-    session = backend.sessions.get_session()
+    session = backend.session_repository.get_session()
 
     assert session is not None
     assert session.get_cookies_list() == [{"name": "NID_AUT", "value": "token123"}]
 
 
 def test_a_deleted_session_is_gone(backend: Backend) -> None:
-    backend.sessions.save_session(COOKIES)
+    backend.session_repository.save_session(COOKIES)
 
-    assert backend.sessions.delete_session() is True
-    assert backend.sessions.get_session() is None
-    assert backend.sessions.delete_session() is True
+    assert backend.session_repository.delete_session() is True
+    assert backend.session_repository.get_session() is None
+    assert backend.session_repository.delete_session() is True
 
 
 @pytest.mark.parametrize("cookies", ["not json", '{"name": "NID_AUT"}', "[1, 2]"])
 def test_invalid_cookies_are_refused_and_the_stored_session_is_kept(
     backend: Backend, cookies: str
 ) -> None:
-    backend.sessions.save_session(COOKIES)
+    backend.session_repository.save_session(COOKIES)
 
     with pytest.raises(SessionValidationError):
-        backend.sessions.save_session(cookies)
+        backend.session_repository.save_session(cookies)
 
-    assert backend.sessions.get_session().cookies == COOKIES  # type: ignore[union-attr]
+    assert backend.session_repository.get_session().cookies == COOKIES  # type: ignore[union-attr]
 
 
 # -- exactly once -------------------------------------------------------------------------
 
 
 def test_only_one_of_eight_threads_racing_for_a_claim_wins(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    stores = [backend.open_bookings() for _ in range(8)]
+    backend.repository.create_booking(seed_booking())
+    stores = [backend.reopen() for _ in range(8)]
     barrier = threading.Barrier(8)
     results: dict[str, bool] = {}
 
@@ -374,37 +374,37 @@ def test_only_one_of_eight_threads_racing_for_a_claim_wins(backend: Backend) -> 
     winners = [owner for owner, won in results.items() if won]
     assert len(results) == 8
     assert len(winners) == 1
-    assert backend.bookings.get_booking(NUM, PHONE)["confirm_sms_claim"] == winners[0]  # type: ignore[index]
+    assert backend.repository.get_booking(NUM, PHONE)["confirm_sms_claim"] == winners[0]  # type: ignore[index]
 
 
 def test_a_live_claim_blocks_others_until_its_lease_expires(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
+    backend.repository.create_booking(seed_booking())
     lease = timedelta(minutes=10)
-    assert backend.bookings.claim(NUM, PHONE, "remind_sms", "dead-cycle", NOW, lease)
+    assert backend.repository.claim(NUM, PHONE, "remind_sms", "dead-cycle", NOW, lease)
 
-    assert not backend.bookings.claim(
+    assert not backend.repository.claim(
         NUM, PHONE, "remind_sms", "next", NOW + lease - timedelta(seconds=1)
     )
-    assert backend.bookings.claim(NUM, PHONE, "remind_sms", "next", NOW + lease)
-    assert backend.bookings.get_booking(NUM, PHONE)["remind_sms_claim"] == "next"  # type: ignore[index]
+    assert backend.repository.claim(NUM, PHONE, "remind_sms", "next", NOW + lease)
+    assert backend.repository.get_booking(NUM, PHONE)["remind_sms_claim"] == "next"  # type: ignore[index]
 
 
 def test_claims_on_different_flags_do_not_block_each_other(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
+    backend.repository.create_booking(seed_booking())
 
-    assert backend.bookings.claim(NUM, PHONE, "confirm_sms", "a", NOW)
-    assert backend.bookings.claim(NUM, PHONE, "remind_sms", "b", NOW)
+    assert backend.repository.claim(NUM, PHONE, "confirm_sms", "a", NOW)
+    assert backend.repository.claim(NUM, PHONE, "remind_sms", "b", NOW)
 
 
 def test_mark_sent_sets_the_flag_records_the_request_and_removes_the_claim(
     backend: Backend,
 ) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-1", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "cycle-1", NOW)
 
-    assert backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "cycle-1", "req-1", NOW)
+    assert backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "cycle-1", "req-1", NOW)
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert stored["confirm_sms"] is True
     assert stored["confirm_sms_request_id"] == "req-1"
@@ -417,32 +417,34 @@ def test_the_sent_time_is_kept_in_seoul_time_to_the_second_whatever_zone_now_is(
     backend: Backend,
 ) -> None:
     # The owner reads this time; a UTC `now` (Lambda's clock) must not change its shape.
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
     utc_now = datetime(2025, 10, 20, 0, 0, 5, 123456, tzinfo=UTC)
 
-    assert backend.bookings.mark_sent(NUM, PHONE, "remind_sms", "cycle-1", "req-1", utc_now)
+    assert backend.repository.mark_sent(NUM, PHONE, "remind_sms", "cycle-1", "req-1", utc_now)
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert stored["remind_sms_at"] == "2025-10-20T09:00:05+09:00"
 
 
 def test_a_sent_message_cannot_be_claimed_again_even_after_the_lease(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-1", NOW)
-    backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "cycle-1", "req-1", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "cycle-1", NOW)
+    backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "cycle-1", "req-1", NOW)
 
-    assert not backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-2", NOW + timedelta(days=1))
+    assert not backend.repository.claim(
+        NUM, PHONE, "confirm_sms", "cycle-2", NOW + timedelta(days=1)
+    )
 
 
 def test_mark_sent_by_a_non_owner_is_refused_and_changes_nothing(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
 
-    assert not backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "intruder", "req-x", NOW)
+    assert not backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "intruder", "req-x", NOW)
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert stored["confirm_sms"] is False
     assert stored["confirm_sms_claim"] == "owner"
@@ -451,82 +453,84 @@ def test_mark_sent_by_a_non_owner_is_refused_and_changes_nothing(backend: Backen
 
 def test_mark_sent_repeated_with_the_same_request_is_still_true(backend: Backend) -> None:
     # What a retried write sees when its first attempt was applied but unanswered.
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
-    backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-1", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
+    backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-1", NOW)
 
-    assert backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-1", NOW)
-    assert not backend.bookings.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-2", NOW)
+    assert backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-1", NOW)
+    assert not backend.repository.mark_sent(NUM, PHONE, "confirm_sms", "owner", "req-2", NOW)
 
 
 def test_a_released_claim_lets_the_next_cycle_send(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "option_sms", "failed-send", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "option_sms", "failed-send", NOW)
 
-    assert backend.bookings.release(NUM, PHONE, "option_sms", "failed-send")
+    assert backend.repository.release(NUM, PHONE, "option_sms", "failed-send")
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert stored["option_sms"] is False
     assert "option_sms_claim" not in stored
-    assert backend.bookings.claim(NUM, PHONE, "option_sms", "next-cycle", NOW)
+    assert backend.repository.claim(NUM, PHONE, "option_sms", "next-cycle", NOW)
 
 
 def test_release_by_a_non_owner_is_refused(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "option_sms", "owner", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "option_sms", "owner", NOW)
 
-    assert not backend.bookings.release(NUM, PHONE, "option_sms", "intruder")
-    assert not backend.bookings.claim(NUM, PHONE, "option_sms", "intruder", NOW)
+    assert not backend.repository.release(NUM, PHONE, "option_sms", "intruder")
+    assert not backend.repository.claim(NUM, PHONE, "option_sms", "intruder", NOW)
 
 
 def test_an_unclear_send_keeps_its_claim_and_records_the_window(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-a", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "cycle-a", NOW)
 
-    assert backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
-    assert backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
+    assert backend.repository.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
+    assert backend.repository.mark_unclear(NUM, PHONE, "confirm_sms", "cycle-a", "1000-2000")
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert stored["confirm_sms"] is False
     assert stored["confirm_sms_unclear"] == "1000-2000"
     assert stored["confirm_sms_claim"] == "cycle-a"  # still held: no other cycle sends now
-    assert not backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-b", NOW)
+    assert not backend.repository.claim(NUM, PHONE, "confirm_sms", "cycle-b", NOW)
     # After the lease another cycle may claim it (and must ask the provider first).
-    assert backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle-b", NOW + timedelta(minutes=11))
-    assert backend.bookings.get_booking(NUM, PHONE)["confirm_sms_unclear"] == "1000-2000"  # type: ignore[index]
+    assert backend.repository.claim(
+        NUM, PHONE, "confirm_sms", "cycle-b", NOW + timedelta(minutes=11)
+    )
+    assert backend.repository.get_booking(NUM, PHONE)["confirm_sms_unclear"] == "1000-2000"  # type: ignore[index]
 
 
 def test_rescheduling_forgets_a_lost_answer_of_the_old_times_reminder(backend: Backend) -> None:
     # Otherwise the new time's reminder is matched to the old one SENS accepted
     # and recorded as sent: the customer never gets a reminder for the new time.
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
-    backend.bookings.mark_unclear(
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "remind_sms", "cycle-1", NOW)
+    backend.repository.mark_unclear(
         NUM, PHONE, "remind_sms", "cycle-1", "1761000000000-1761000001000"
     )
 
-    assert backend.bookings.reschedule(NUM, PHONE, "2025-10-22 11:00:00")
+    assert backend.repository.reschedule(NUM, PHONE, "2025-10-22 11:00:00")
 
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert "remind_sms_unclear" not in stored
 
 
 def test_an_unclear_mark_by_a_non_owner_is_refused(backend: Backend) -> None:
-    backend.bookings.create_booking(seed_booking())
-    backend.bookings.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
+    backend.repository.create_booking(seed_booking())
+    backend.repository.claim(NUM, PHONE, "confirm_sms", "owner", NOW)
 
-    assert not backend.bookings.mark_unclear(NUM, PHONE, "confirm_sms", "intruder", "1-2")
-    stored = backend.bookings.get_booking(NUM, PHONE)
+    assert not backend.repository.mark_unclear(NUM, PHONE, "confirm_sms", "intruder", "1-2")
+    stored = backend.repository.get_booking(NUM, PHONE)
     assert stored is not None
     assert "confirm_sms_unclear" not in stored
 
 
 def test_a_booking_with_no_record_cannot_be_claimed(backend: Backend) -> None:
-    assert not backend.bookings.claim(NUM, PHONE, "confirm_sms", "cycle", NOW)
-    assert backend.bookings.get_booking(NUM, PHONE) is None
+    assert not backend.repository.claim(NUM, PHONE, "confirm_sms", "cycle", NOW)
+    assert backend.repository.get_booking(NUM, PHONE) is None
 
 
 # -- logs ---------------------------------------------------------------------------------
@@ -536,12 +540,12 @@ def test_every_store_operation_logs_one_seed_shaped_json_line_with_the_phone_mas
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    store = backend.bookings
+    store = backend.repository
     store.create_booking(seed_booking(phone="01000005432"))
     store.get_booking(NUM, "01000005432")
     store.claim(NUM, "01000005432", "confirm_sms", "cycle", NOW)
     store.mark_sent(NUM, "01000005432", "confirm_sms", "cycle", "req", NOW)
-    backend.sessions.save_session(COOKIES)
+    backend.session_repository.save_session(COOKIES)
 
     captured = capsys.readouterr()
     lines = [json.loads(line) for line in captured.err.splitlines() if line.startswith("{")]
@@ -585,11 +589,11 @@ def _bulk_load(backend: Backend, records: list[dict[str, Any]]) -> None:
     """Test setup: many records fast (BatchWriteItem on DynamoDB)."""
     if backend.client is None:
         for record in records:
-            assert backend.bookings.create_booking(record)
+            assert backend.repository.create_booking(record)
         return
     from naver_sms.database.dynamodb_client import _serialize  # noqa: PLC0415
 
-    table = backend.bookings.table_name  # type: ignore[attr-defined]
+    table = backend.repository.table_name  # type: ignore[attr-defined]
     for start in range(0, len(records), 25):
         request = {
             table: [

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naver_sms.database.sqlite_store import SqliteSessionRepository
+from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
 from tests.reliability.workload import Finished, finish, spawn

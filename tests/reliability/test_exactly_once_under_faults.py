@@ -47,6 +47,7 @@ from naver_sms.database.dynamodb_client import (
     create_tables,
     make_client,
 )
+from naver_sms.database.sqlite_repository import SqliteBookingRepository, SqliteSessionRepository
 from naver_sms.domain.messages import MessageKind
 from naver_sms.sandbox.naver import DEFAULT_USERS
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
@@ -159,7 +160,6 @@ def clean_run(world: World, tmp_path: Path) -> tuple[set[tuple[str, str]], dict[
         db = tmp_path / "clean.db"
         env = {**world.env, "NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}
         env.update(SENS_URL=sens.url, TELEGRAM_BOT_TOKEN="", NAVER_USERNAME="")
-        from naver_sms.database.sqlite_store import SqliteBookingRepository, SqliteSessionRepository  # noqa: PLC0415
 
         SqliteSessionRepository(db).save_session(json.dumps(world.naver.issue_session()))
         done = finish(spawn(env, EVENING))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from naver_sms.database.sqlite_store import SqliteBookingRepository, SqliteSessionRepository
+from naver_sms.database.sqlite_repository import SqliteBookingRepository, SqliteSessionRepository
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 from tests.reliability.workload import (

@@ -22,7 +22,7 @@ from tests.fakes import MemoryBookingRepository
 from tests.unit.test_cycle import OTHER, STORE, World, at, sent_kinds
 
 
-class FlakyStore(MemoryBookingRepository):
+class FlakyRepository(MemoryBookingRepository):
     """Each named operation raises for the next N calls (optionally only for one booking)."""
 
     def __init__(self) -> None:
@@ -65,13 +65,13 @@ class FlakyStore(MemoryBookingRepository):
 @pytest.fixture
 def world() -> World:
     world = World()
-    world.repository = FlakyStore()
+    world.repository = FlakyRepository()
     world.ports.repository = world.repository
     return world
 
 
-def flaky(world: World) -> FlakyStore:
-    assert isinstance(world.repository, FlakyStore)
+def flaky(world: World) -> FlakyRepository:
+    assert isinstance(world.repository, FlakyRepository)
     return world.repository
 
 

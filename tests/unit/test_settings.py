@@ -12,7 +12,7 @@ from naver_sms import bootstrap
 from naver_sms.config import ConfigError, load_settings
 
 
-def test_defaults_are_the_embedded_sqlite_store_and_the_seed_table_names() -> None:
+def test_defaults_are_embedded_sqlite_and_the_seed_table_names() -> None:
     settings = load_settings({})
 
     assert settings.store == "sqlite"
