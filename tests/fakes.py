@@ -371,6 +371,10 @@ class RecordingSender(SenderBase):
         self.accepted_log: list[tuple[datetime, str, Message]] = []
         self.before_request: Callable[[Sequence[Message]], None] | None = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the provider's clock
+        # The 080 opt-out list: stored phone -> when; reads counted, failure on demand.
+        self.opt_outs: dict[str, datetime | None] = {}
+        self.opt_out_reads = 0
+        self.opt_outs_fail = False
 
     @property
     def messages(self) -> list[Message]:
@@ -402,6 +406,12 @@ class RecordingSender(SenderBase):
                 yield [SendResult(m, error=lost) for m in chunk]
                 continue
             yield [SendResult(m, request_id=request_id) for m in chunk]
+
+    def opted_out(self) -> dict[str, datetime | None]:
+        self.opt_out_reads += 1
+        if self.opt_outs_fail:
+            raise SendFailed("SENS's opt-out list unreachable", status=503)
+        return dict(self.opt_outs)
 
     def find_accepted(
         self,

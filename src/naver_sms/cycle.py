@@ -38,6 +38,7 @@ from naver_sms.domain.plan import (
     Due,
     Plan,
     Shop,
+    hold_opted_out,
     plan_cycle,
     search_window,
     send_stop_reason,
@@ -221,7 +222,7 @@ class Cycle:
                 cookies = self._session()
                 if cookies is not None:
                     plan = self._apply(self._plan(self._fetch_all(cookies)))
-                    self._send_all(plan)
+                    self._send_all(self._honour_opt_outs(plan))
         except Exception as exc:
             # The cycle's log line (written below) must not read as a success.
             report.errors.append(CycleError(None, f"cycle stopped: {exc}"))
@@ -445,6 +446,27 @@ class Cycle:
                 lambda adoption: repository.update_flag(*adoption[0], adoption[1], value=True),
             )
         return plan.without(unstored | unmoved)
+
+    def _honour_opt_outs(self, plan: Plan) -> Plan:
+        """No advertising to a number that opted out through the 080 line.
+
+        The list is read at most once a cycle, and only when advertising is due;
+        when it cannot be read, advertising waits and everything else goes.
+        """
+        if not plan.advertising_due():
+            return plan
+        try:
+            opted_out: dict[str, datetime | None] | None = self.ports.sender.opted_out()
+        except SendError as exc:
+            log.warning(
+                "Opt-out list unreadable; advertising waits",
+                operation="opt_outs",
+                error=str(exc),
+            )
+            opted_out = None
+        plan, held = hold_opted_out(plan, opted_out)
+        self.report.held += [Held.of(h.booking, h.decision) for h in held]
+        return plan
 
     # -------------------------------------------------------------- send
 

@@ -8,8 +8,10 @@ from typing import Any
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import MessageKind
 from naver_sms.domain.plan import (
+    OPT_OUTS_UNREADABLE,
     Plan,
     Shop,
+    hold_opted_out,
     plan_cycle,
     search_window,
     send_stop_reason,
@@ -182,3 +184,28 @@ def test_a_lost_answer_is_searched_for_with_slack_on_the_provider_s_clock() -> N
     window = unclear_window(start, end)
     assert window == f"{int(start.timestamp() * 1000)}-{int(end.timestamp() * 1000)}"
     assert search_window(window) == (start - timedelta(minutes=2), end + timedelta(minutes=2))
+
+
+# ---------------------------------------------------------------- opt-outs
+
+
+def evening_plan() -> tuple[Plan, Booking]:
+    done = booking(1, "2026-11-25 10:00:00", status="RC08", option_names=["리뷰 이벤트"])
+    soon = booking(2, "2026-11-26 14:00:00")
+    plan = plan_cycle({"5000001": [done, soon]}, {}, NOW.replace(hour=20, minute=30), RULES, SHOPS)
+    return plan, done
+
+
+def test_advertising_to_an_opted_out_number_is_held_and_the_rest_kept() -> None:
+    plan, done = evening_plan()
+    assert plan.advertising_due()
+    kept, held = hold_opted_out(plan, {done.phone: None})
+    assert [d.kind for d in kept.dues()] == [MessageKind.CONFIRMATION]
+    assert [(h.booking, h.decision.why) for h in held] == [(done, "opted out (080 line)")]
+
+
+def test_an_unreadable_list_holds_every_advertising_message_only() -> None:
+    plan, _done = evening_plan()
+    kept, held = hold_opted_out(plan, None)
+    assert [d.kind for d in kept.dues()] == [MessageKind.CONFIRMATION]
+    assert [h.decision.why for h in held] == [OPT_OUTS_UNREADABLE]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
-from naver_sms.domain.booking import Booking, BookingKey
+from naver_sms.domain.booking import KST, Booking, BookingKey
 from naver_sms.domain.messages import MessageKind
 from naver_sms.domain.record import sent_attributes, unclear_attribute
 from naver_sms.domain.rules import Decision, Rules, advertising_open, evaluate
@@ -94,6 +94,9 @@ class Plan:
             for shop, kinds in self.batches
         )
         return replace(self, batches=batches)
+
+    def advertising_due(self) -> bool:
+        return any(due.kind.is_advertising for due in self.dues())
 
     def dues(self) -> Iterator[Due]:
         for _shop, kinds in self.batches:
@@ -205,3 +208,46 @@ def search_window(window: str) -> tuple[datetime, datetime]:
     start = datetime.fromtimestamp(int(start_ms) / 1000, UTC) - UNCLEAR_SLACK
     end = datetime.fromtimestamp(int(end_ms) / 1000, UTC) + UNCLEAR_SLACK
     return start, end
+
+
+OPT_OUTS_UNREADABLE: Final = (
+    "the 080 opt-out list could not be read; advertising waits for the next cycle"
+)
+
+
+def hold_opted_out(
+    plan: Plan, opted_out: Mapping[str, datetime | None] | None
+) -> tuple[Plan, list[Held]]:
+    """The plan without advertising to numbers that opted out, and those messages as held.
+
+    `opted_out` is the provider's 080 list (stored phone -> when); None when it
+    could not be read, and then every advertising message waits (fail closed:
+    informational messages go on).
+    """
+    held: list[Held] = []
+
+    def reason(due: Due) -> str | None:
+        if not due.kind.is_advertising:
+            return None
+        if opted_out is None:
+            return OPT_OUTS_UNREADABLE
+        if due.booking.phone not in opted_out:
+            return None
+        when = opted_out[due.booking.phone]
+        return f"opted out on {when.astimezone(KST):%Y-%m-%d}" if when else "opted out (080 line)"
+
+    batches = []
+    for shop, kinds in plan.batches:
+        kept_kinds = []
+        for batch in kinds:
+            kept = []
+            for due in batch:
+                why = reason(due)
+                if why is None:
+                    kept.append(due)
+                else:
+                    held.append(Held(due.booking, replace(due.decision, why=why)))
+            if kept:
+                kept_kinds.append(tuple(kept))
+        batches.append((shop, tuple(kept_kinds)))
+    return replace(plan, batches=tuple(batches)), held

@@ -130,6 +130,12 @@ class SmsSender(Protocol):
         the provider cannot be asked; the caller then sends none of them."""
         ...
 
+    def opted_out(self) -> dict[str, datetime | None]:
+        """The numbers (stored form) that opted out of advertising through the provider's
+        080 line, with when (None when unknown). Raises SendFailed when the list cannot be
+        read whole: advertising then waits (the law's opt-out must be honoured)."""
+        ...
+
 
 class SenderBase:
     """`send` from `send_requests`, and `find_accepted` for a sender whose answers are
@@ -157,6 +163,10 @@ class SenderBase:
         exclude: Collection[str] = (),
     ) -> list[str | None]:
         return [None] * len(messages)
+
+    def opted_out(self) -> dict[str, datetime | None]:
+        """A sender without an 080 line knows no opt-out (the outbox of a rehearsal)."""
+        return {}
 
 
 @runtime_checkable
