@@ -26,7 +26,7 @@ from typing import Any, Final
 import httpx
 from pydantic import SecretStr
 
-from naver_sms.domain.booking import KST, mask_phone
+from naver_sms.domain.booking import KST, BookingValidationError, mask_phone, normalize_phone
 from naver_sms.domain.messages import Message, MessageType
 from naver_sms.messaging.base import (
     SenderBase,
@@ -54,6 +54,13 @@ LIST_PAGE_SIZE: Final = 100
 # window means the listing is not what we think it is, not a busy shop.
 MAX_LIST_PAGES: Final = 100
 _LIST_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+# The 080 opt-out list: a shop's few hundred numbers at most, so a list longer
+# than this is a paging loop, not a real list. SENS takes up to 1,000 numbers
+# in one add or remove.
+MAX_OPTOUT_PAGES: Final = 200
+MAX_OPTOUT_CHANGE: Final = 1000
+# Epoch values below this are seconds, not milliseconds (2001 in ms, 5138 in s).
+_EPOCH_MS_FLOOR: Final = 10**11
 _NON_DIGITS = re.compile(r"[^0-9]")
 # How a provider says the `from` number is not registered. SENS's own wording
 # is not documented, so both languages and both word orders are accepted.
@@ -282,6 +289,10 @@ class SensSender(SenderBase, HttpAdapter):
     @property
     def url(self) -> str:
         return f"{self.base_url}/sms/v2/services/{self.service_id}/messages"
+
+    @property
+    def optouts_url(self) -> str:
+        return f"{self.base_url}/sms/v2/services/{self.service_id}/unsubscribes"
 
     # --- sending ----------------------------------------------------------------------
 
@@ -565,6 +576,143 @@ class SensSender(SenderBase, HttpAdapter):
                 status=response.status_code,
             )
         return data
+
+    # --- the 080 opt-out list -----------------------------------------------------------
+
+    def opted_out(self) -> dict[str, datetime | None]:
+        """Every number that opted out through the service's 080 line, with when.
+
+        Keyed by the stored form (`010-0000-1234`); entries that are not a
+        Korean mobile number are skipped. Raises `SendFailed` when the list
+        cannot be read whole: a missing page could let an advertisement reach
+        someone who asked for none.
+        """
+        found: dict[str, datetime | None] = {}
+        with logged_operation("sens_opted_out", "SENS opt-out list read", logger=log) as ctx:
+            previous: list[object] | None = None
+            for page_index in range(MAX_OPTOUT_PAGES):
+                entries = self._optout_page(page_index)
+                if previous is not None and entries and entries == previous:
+                    raise SendFailed("SENS's opt-out list repeats the same page: cannot read it")
+                previous = entries
+                for entry in entries:
+                    listed = _opted_out_entry(entry)
+                    if listed is not None:
+                        found[listed[0]] = listed[1]
+                if len(entries) < LIST_PAGE_SIZE:
+                    ctx["pages"] = page_index + 1
+                    ctx["count"] = len(found)
+                    return found
+            raise SendFailed(
+                f"SENS lists over {MAX_OPTOUT_PAGES * LIST_PAGE_SIZE} opted-out numbers: "
+                "cannot read the list whole"
+            )
+
+    def add_opt_outs(self, numbers: Sequence[str]) -> None:
+        """Adds `numbers` to the 080 opt-out list. Raises `SendRejected` (4xx) or `SendFailed`.
+
+        A number that is not a Korean mobile number raises `ValueError` (the
+        masked number in its message) before any request.
+        """
+        self._change_opt_outs("POST", numbers)
+
+    def remove_opt_outs(self, numbers: Sequence[str]) -> None:
+        """Removes `numbers` from the 080 opt-out list; errors as `add_opt_outs`."""
+        self._change_opt_outs("DELETE", numbers)
+
+    def _change_opt_outs(self, method: str, numbers: Sequence[str]) -> None:
+        digits = [_digits(normalize_phone(number, "opt-out number")) for number in numbers]
+        if not digits:
+            return
+        operation = "sens_add_opt_outs" if method == "POST" else "sens_remove_opt_outs"
+        done = "SENS opt-outs added" if method == "POST" else "SENS opt-outs removed"
+        with logged_operation(
+            operation,
+            done,
+            logger=log,
+            count=len(digits),
+            numbers_masked=[mask_phone(d) for d in digits],
+        ) as ctx:
+            for start in range(0, len(digits), MAX_OPTOUT_CHANGE):
+                body = [{"clientTelNo": d} for d in digits[start : start + MAX_OPTOUT_CHANGE]]
+                request = self._client.build_request(
+                    method, self.optouts_url, json=body, timeout=self._timeout
+                )
+                request.headers["Content-Type"] = "application/json; charset=utf-8"
+                response = self._optout_call(request)
+                ctx["status"] = response.status_code
+                if 200 <= response.status_code < 300:
+                    continue
+                reason = f"SENS's opt-out list: {_reason(response)}"
+                if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                    raise SendRejected(reason, status=response.status_code)
+                raise SendFailed(reason, status=response.status_code)
+
+    def _optout_page(self, page_index: int) -> list[object]:
+        params = {"pageIndex": str(page_index), "pageSize": str(LIST_PAGE_SIZE)}
+        request = self._client.build_request(
+            "GET", self.optouts_url, params=params, timeout=self._timeout
+        )
+        response = self._optout_call(request)
+        if not 200 <= response.status_code < 300:
+            raise SendFailed(
+                f"SENS's opt-out list: {_reason(response)}", status=response.status_code
+            )
+        data = _json(response)
+        if not isinstance(data, list):
+            raise SendFailed(
+                "SENS's opt-out list could not be read (expected a JSON list)",
+                status=response.status_code,
+            )
+        return data
+
+    def _optout_call(self, request: httpx.Request) -> httpx.Response:
+        """Signs and sends; adding or removing a number twice is harmless, so no unclear case."""
+        self._sign(request)
+        try:
+            return self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"SENS's opt-out list not reached ({type(exc).__name__})") from None
+
+
+def _opted_out_entry(entry: object) -> tuple[str, datetime | None] | None:
+    if not isinstance(entry, dict):
+        return None
+    number = entry.get("clientTelNo")
+    if not isinstance(number, str):
+        return None
+    try:
+        stored = normalize_phone(number)
+    except BookingValidationError:
+        return None  # a landline or a foreign number: no booking of ours can have it
+    return stored, register_time(entry.get("registerTime"))
+
+
+def register_time(value: object) -> datetime | None:
+    """An opt-out's `registerTime` as an aware datetime, or None when absent or unreadable.
+
+    Its form is not documented: epoch milliseconds (or seconds) as a number or
+    digits, or an ISO / `YYYY-MM-DD HH:mm:ss` string, taken as KST without a zone.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+            value = float(text)
+        else:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=KST)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value >= _EPOCH_MS_FLOOR else value
+        try:
+            return datetime.fromtimestamp(seconds, KST)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
 
 
 def _listed(entry: object, type_: str, content_type: str) -> _Listed | None:

@@ -17,6 +17,11 @@ was accepted (the answer is what goes wrong):
     sens.html_next(1)                           # a proxy's HTML page with 200, nothing accepted
     sens.refuse_number("010-0000-0666")         # any request holding it is refused (400)
 
+The 080 opt-out list (`GET`, `POST`, `DELETE .../unsubscribes`) is served too:
+
+    sens.opt_out("010-0000-0001", at=datetime(2026, 5, 1, tzinfo=KST))  # as if by the 080 line
+    sens.fail_optouts = True                    # reading the list answers 500
+
 Nothing here reaches the network: the servers bind 127.0.0.1 on a free port.
 """
 
@@ -44,7 +49,10 @@ TIMESTAMP_WINDOW_MS = 5 * 60 * 1000
 _HANG = object()  # answer nothing: the client's timeout is the fault under test
 _DROP = object()  # close the connection without an answer
 _DIGITS = re.compile(r"^[0-9]+$")
-_SENS_PATH = re.compile(r"^/sms/v2/services/(?P<service>[^/?]+)/messages(?:\?(?P<query>.*))?$")
+_SENS_PATH = re.compile(
+    r"^/sms/v2/services/(?P<service>[^/?]+)/(?P<api>messages|unsubscribes)(?:\?(?P<query>.*))?$"
+)
+_MAX_OPTOUT_CHANGE: Final = 1000
 _SIZE_LIMITS = {"SMS": 90, "LMS": 2000}
 _LIST_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _LIST_WINDOW: Final = timedelta(days=30)
@@ -234,8 +242,22 @@ def _list_time(text: str, name: str) -> datetime:
         raise _bad_request(f"{name}: expected YYYY-MM-DD HH:mm:ss, got {text!r}") from None
 
 
+def _is_messages(path: str) -> bool:
+    match = _SENS_PATH.match(path)
+    return match is None or match.group("api") == "messages"
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    """One number of the 080 opt-out list."""
+
+    register_time: datetime
+    register_type: str  # "080" through the phone line, "API" added by a request
+
+
 class FakeSens(_FaultyServer):
-    """SENS v2 `POST` and `GET /sms/v2/services/{serviceId}/messages`, checked as SENS does."""
+    """SENS v2 `POST` and `GET /sms/v2/services/{serviceId}/messages`, checked as SENS does,
+    and the service's 080 opt-out list (`.../unsubscribes`)."""
 
     def __init__(
         self,
@@ -261,6 +283,12 @@ class FakeSens(_FaultyServer):
         self._list_requests = 0
         self._rules: list[_Fault] = []
         self._bad_numbers: set[str] = set()
+        self._optouts: dict[str, OptOut] = {}
+        self._optout_requests = 0
+        # Reading the opt-out list answers 500 while set (adding and removing still work),
+        # for the pages from `fail_optouts_from_page` on: a list that breaks half way.
+        self.fail_optouts = False
+        self.fail_optouts_from_page = 0
 
     @property
     def accepted(self) -> list[AcceptedMessage]:
@@ -292,11 +320,33 @@ class FakeSens(_FaultyServer):
         with self._lock:
             return self._list_requests
 
+    @property
+    def optout_requests(self) -> int:
+        """The requests on the opt-out list received, whatever their method."""
+        with self._lock:
+            return self._optout_requests
+
+    @property
+    def opted_out(self) -> dict[str, OptOut]:
+        """A copy of the opt-out list, keyed by digits."""
+        with self._lock:
+            return dict(self._optouts)
+
+    def opt_out(self, number: str, *, at: datetime | None = None, via: str = "080") -> None:
+        """Puts `number` on the opt-out list, as the 080 line does when a customer calls."""
+        moment = at if at is not None else datetime.fromtimestamp(self.clock(), UTC)
+        if moment.tzinfo is None:
+            raise ValueError("opt_out needs an aware datetime")
+        with self._lock:
+            self._optouts[_digits_of(number)] = OptOut(moment, via)
+
     def clear(self) -> None:
         with self._lock:
             self._accepted.clear()
             self._refusals.clear()
+            self._optouts.clear()
             self._requests = self._send_requests = self._list_requests = 0
+            self._optout_requests = 0
             self._rules.clear()
             self._faults.clear()
 
@@ -372,9 +422,12 @@ class FakeSens(_FaultyServer):
         return None
 
     def answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        messages = _is_messages(path)
         with self._lock:
             self._requests += 1
-            if method == "POST":
+            if not messages:
+                self._optout_requests += 1
+            elif method == "POST":
                 self._send_requests += 1
             elif method == "GET":
                 self._list_requests += 1
@@ -383,7 +436,7 @@ class FakeSens(_FaultyServer):
         if fault is not None:
             return fault
         lowered = {k.lower(): v for k, v in headers.items()}
-        rule = self._take_rule(body) if method == "POST" else None
+        rule = self._take_rule(body) if method == "POST" and messages else None
         if rule is None:
             return self.handle(method, path, lowered, body)
         handled = self.handle(method, path, lowered, body) if rule.accept else None
@@ -399,10 +452,13 @@ class FakeSens(_FaultyServer):
         try:
             self._authenticate(method, path, headers)
             match = _SENS_PATH.match(path)
-            if method not in ("POST", "GET") or match is None:
+            allowed = ("POST", "GET", "DELETE") if match and match["api"] == "unsubscribes" else ()
+            if match is None or method not in (allowed or ("POST", "GET")):
                 raise _gateway_error(404, "300", "Not Found", f"no such API: {method} {path}")
             if match.group("service") != self.service_id:
                 raise _gateway_error(404, "300", "Not Found", "unknown serviceId")
+            if match.group("api") == "unsubscribes":
+                return self._unsubscribes(method, parse_qs(match.group("query") or ""), body)
             if method == "GET":
                 return 200, self._list(parse_qs(match.group("query") or ""))
             accepted = self._validate(body)
@@ -514,6 +570,85 @@ class FakeSens(_FaultyServer):
             "pageSize": page_size,
             "itemCount": len(page),
         }
+
+    def _unsubscribes(
+        self, method: str, query: Mapping[str, list[str]], body: bytes
+    ) -> tuple[int, Any]:
+        if method == "GET":
+            page = query.get("pageIndex", ["0"])[0]
+            if self.fail_optouts and (
+                not page.isdigit() or int(page) >= self.fail_optouts_from_page
+            ):
+                return 500, {"status": 500, "statusName": "fail", "errorMessage": "Internal error"}
+            return 200, self._optout_page(query)
+        numbers = self._optout_body(body)
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        with self._lock:
+            for number in numbers:
+                if method == "POST":
+                    self._optouts.setdefault(number, OptOut(now, "API"))
+                else:
+                    self._optouts.pop(number, None)
+        return 200, {"statusCode": "200", "statusName": "success"}
+
+    @staticmethod
+    def _optout_body(body: bytes) -> list[str]:
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _bad_request("body: expected JSON") from None
+        if not isinstance(data, list) or not 1 <= len(data) <= _MAX_OPTOUT_CHANGE:
+            raise _bad_request(f"body: expected a list of 1 to {_MAX_OPTOUT_CHANGE} numbers")
+        numbers = []
+        for index, entry in enumerate(data):
+            number = entry.get("clientTelNo") if isinstance(entry, dict) else None
+            if not isinstance(number, str) or not _DIGITS.match(number):
+                raise _bad_request(f"[{index}].clientTelNo: expected digits only")
+            numbers.append(number)
+        return numbers
+
+    def _optout_page(self, query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+        """A page of the opt-out list, oldest first; `registerTime` in KST `YYYY-MM-DD HH:mm:ss`.
+
+        SENS documents the query (`clientTelNo`, `startTime`/`endTime` in epoch
+        ms, `pageIndex`, `pageSize` 1-100) but not the form of `registerTime`.
+        """
+
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        try:
+            page_index = int(one("pageIndex") or 0)
+            page_size = int(one("pageSize") or 100)
+            start = int(one("startTime") or 0)
+            end = int(one("endTime") or 0)
+        except ValueError:
+            raise _bad_request(
+                "pageIndex, pageSize, startTime, endTime: expected numbers"
+            ) from None
+        if page_index < 0 or not 1 <= page_size <= 100:
+            raise _bad_request("pageSize: expected 1 to 100; pageIndex: 0 or more")
+        wanted = one("clientTelNo")
+        with self._lock:
+            entries = sorted(self._optouts.items(), key=lambda item: item[1].register_time)
+        selected = []
+        for number, optout in entries:
+            at_ms = int(optout.register_time.timestamp() * 1000)
+            if wanted is not None and number != _digits_of(wanted):
+                continue
+            if (start and at_ms < start) or (end and at_ms > end):
+                continue
+            selected.append(
+                {
+                    "clientTelNo": number,
+                    "registerTime": optout.register_time.astimezone(KST).strftime(
+                        _LIST_TIME_FORMAT
+                    ),
+                    "registerType": optout.register_type,
+                }
+            )
+        return selected[page_index * page_size : (page_index + 1) * page_size]
 
     def _validate(self, body: bytes) -> list[AcceptedMessage]:
         data = self._envelope(body)
