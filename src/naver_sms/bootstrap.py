@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from naver_sms.cycle import CyclePorts
     from naver_sms.messaging.base import Notifier, SmsSender
+    from naver_sms.messaging.sens import SensSender
     from naver_sms.naver.auth import Authenticator, BrowserFactory
     from naver_sms.naver.booking_api import BookingApi
 
@@ -264,6 +265,18 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
         service_id=service_id,
         base_url=settings.sens_url,
     )
+
+
+@contextmanager
+def sens(settings: Settings) -> Iterator[SensSender]:
+    """SENS itself (its 080 opt-out list, for instance), closed on leaving; its keys needed."""
+    sender = build_sender(settings)
+    from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
+
+    if not isinstance(sender, SensSender):  # pragma: no cover - build_sender's contract
+        raise ConfigError(NO_PROVIDER)
+    with ExitStack() as stack:
+        yield _closed_with(stack, sender)
 
 
 def check_outbox(path: Path) -> None:

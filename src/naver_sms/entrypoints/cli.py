@@ -31,9 +31,11 @@ from naver_sms.cycle import run_cycle
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_optouts import optouts
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
+from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
 from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
@@ -357,6 +359,7 @@ def init(path: Path | None, force: bool) -> None:
 cli.add_command(templates)
 cli.add_command(login)
 cli.add_command(session)
+cli.add_command(optouts)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
@@ -395,7 +398,7 @@ def _error_of(exc: Exception) -> tuple[str, int]:
         return str(exc), EXIT_CHALLENGE
     if isinstance(exc, _USER_ERRORS):
         return str(exc), EXIT_USAGE
-    if isinstance(exc, RepositoryError):
+    if isinstance(exc, RepositoryError | SendError):
         return str(exc), EXIT_FAILURE
     if isinstance(exc, OSError):
         # A file or folder the machine refused (disk full, permissions): name it.

@@ -1,0 +1,87 @@
+"""`naver-sms optouts`: the numbers that opted out of advertising through the 080 line.
+
+SENS keeps the list (the store's 080 line adds to it); the cycle holds every
+event message to those numbers. A customer who asks by phone is added or
+removed here. Numbers are shown masked. Exit codes: 0 done, 1 SENS failed,
+2 usage or configuration (no SENS keys, not a mobile number).
+"""
+
+from __future__ import annotations
+
+import click
+
+from naver_sms import bootstrap
+from naver_sms.config import Settings
+from naver_sms.domain.booking import KST, mask_phone, normalize_phone
+
+__all__ = ["optouts"]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    return settings if settings is not None else bootstrap.load_settings()
+
+
+def _number(text: str) -> str:
+    try:
+        return normalize_phone(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{mask_phone(text)} is not a Korean mobile number", param_hint="NUMBER"
+        ) from None
+
+
+@click.group("optouts", invoke_without_command=True)
+@click.pass_context
+def optouts(ctx: click.Context) -> None:
+    """List the numbers that opted out of advertising (SENS's 080 list), masked.
+
+    \b
+    Examples:
+      naver-sms optouts
+      naver-sms optouts add 010-0000-1234
+      naver-sms optouts remove 010-0000-1234
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with bootstrap.sens(_settings(ctx)) as sens:
+        listed = sens.opted_out()
+    if not listed:
+        click.echo("no number has opted out")
+        return
+    for phone, when in sorted(listed.items(), key=lambda item: str(item[1] or "")):
+        since = f"{when.astimezone(KST):%Y-%m-%d %H:%M}" if when else "-"
+        click.echo(f"{mask_phone(phone)}  {since}")
+    click.echo(f"{len(listed)} numbers get no advertising")
+
+
+@optouts.command("add")
+@click.argument("number")
+@click.pass_context
+def add(ctx: click.Context, number: str) -> None:
+    """Add NUMBER (a customer who asked by phone): it gets no more advertising.
+
+    \b
+    Example:
+      naver-sms optouts add 010-0000-1234
+    """
+    phone = _number(number)
+    with bootstrap.sens(_settings(ctx)) as sens:
+        sens.add_opt_outs([phone])
+    click.echo(f"{mask_phone(phone)} opted out: it gets no advertising from now on")
+
+
+@optouts.command("remove")
+@click.argument("number")
+@click.pass_context
+def remove(ctx: click.Context, number: str) -> None:
+    """Remove NUMBER (the customer asked to receive events again).
+
+    \b
+    Example:
+      naver-sms optouts remove 010-0000-1234
+    """
+    phone = _number(number)
+    with bootstrap.sens(_settings(ctx)) as sens:
+        sens.remove_opt_outs([phone])
+    click.echo(f"{mask_phone(phone)} removed from the opt-out list")
