@@ -12,8 +12,11 @@ from datetime import timedelta
 from naver_sms.database.sqlite_repository import SqliteBookingRepository
 from naver_sms.sandbox.naver import booking_entry
 from tests.e2e.conftest import STORE, Shop, at
+from tests.phones import legacy_010
 
 EMOJI_NUM = f"{STORE}_1190000002"
+
+LEGACY = legacy_010("010-0000-1003")[0]  # a legacy 10-digit 010 customer
 
 
 def test_a_zero_date_visit_end_is_one_invalid_booking_and_a_10_digit_010_is_served(
@@ -27,7 +30,7 @@ def test_a_zero_date_visit_end_is_one_invalid_booking_and_a_10_digit_010_is_serv
     zero["snapshotJson"]["endDateTime"] = "0001-01-01T00:00:00Z"
     legacy = booking_entry(
         STORE, 1_190_000_003, start + timedelta(hours=1), status="RC03", name="옛번호",
-        phone="0100001003",
+        phone=LEGACY,
     )  # fmt: skip
     shop.naver.add_booking(STORE, zero)
     shop.naver.add_booking(STORE, legacy)
@@ -41,7 +44,7 @@ def test_a_zero_date_visit_end_is_one_invalid_booking_and_a_10_digit_010_is_serv
     sent = {(item["booking_num"], item["kind"]) for item in result.report["sent"]}
     assert (f"{STORE}_1190000003", "confirmation") in sent
     assert len(sent) == 10 + 1  # the day's ten messages and the legacy customer's
-    assert "0100001003" in {message.to for message in shop.sens.accepted}
+    assert LEGACY in {message.to for message in shop.sens.accepted}
     again = shop.run(at(9, 5))
     assert again.exit_code == 0
     assert again.report["sent"] == []

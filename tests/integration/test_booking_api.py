@@ -13,6 +13,7 @@ import pytest
 from naver_sms.naver.booking_api import BookingApi, BookingApiError, NaverThrottled, SessionExpired
 from naver_sms.sandbox.naver import NaverSandbox, ThrottleForm, booking_entry
 from tests.integration.conftest import NOW
+from tests.phones import legacy_010
 
 STORE = "5000001"
 TODAY = NOW.date()
@@ -254,7 +255,12 @@ def test_a_zero_date_and_half_an_emoji_cost_one_booking_and_none(naver: NaverSan
     )
     zero["snapshotJson"]["endDateTime"] = "0001-01-01T00:00:00Z"
     emoji = booking_entry(
-        STORE, 1_190_000_002, start, status="RC03", name="김\ud83d", phone="0100001002"
+        STORE,
+        1_190_000_002,
+        start,
+        status="RC03",
+        name="김\ud83d",
+        phone=legacy_010("010-0000-1002")[0],
     )
     naver.add_booking(STORE, zero)
     naver.add_booking(STORE, emoji)
@@ -262,7 +268,7 @@ def test_a_zero_date_and_half_an_emoji_cost_one_booking_and_none(naver: NaverSan
     result = api.fetch_bookings(STORE, "RC03", TODAY, TODAY, naver.issue_session())
     by_num = {b.booking_num: b for b in result.bookings}
     assert by_num[f"{STORE}_1190000002"].name == "김\ufffd"
-    assert by_num[f"{STORE}_1190000002"].phone == "010-000-1002"
+    assert by_num[f"{STORE}_1190000002"].phone == legacy_010("010-0000-1002")[1]
     assert [(u.booking_num, u.phone_masked) for u in result.unusable] == [
         (f"{STORE}_1190000001", "010-****-1001")
     ]

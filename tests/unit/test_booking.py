@@ -18,6 +18,7 @@ from naver_sms.domain.booking import (
     parse_booking_time,
     split_booking_num,
 )
+from tests.phones import legacy_010
 
 VALID = {
     "booking_num": "1051707_12345",
@@ -25,6 +26,9 @@ VALID = {
     "name": "Kim Soo",
     "booking_time": "2025-10-20 14:30:00",
 }
+
+# The legacy 10-digit form of a made-up number (issue 10.12).
+LEGACY, LEGACY_STORED = legacy_010("010-0000-1234")
 
 
 @pytest.mark.parametrize(
@@ -42,10 +46,10 @@ VALID = {
         ("016-000-1234", "016-000-1234"),  # fake
         ("019 0000 1234", "019-0000-1234"),  # fake
         # Legacy 10-digit 010 numbers are still in use (issue 10.12).
-        ("0100001234", "010-000-1234"),
-        ("010-000-1234", "010-000-1234"),
-        ("+82 10-000-1234", "010-000-1234"),
-        ("82100001234", "010-000-1234"),
+        (LEGACY, LEGACY_STORED),
+        (LEGACY_STORED, LEGACY_STORED),
+        (f"+82 10-{LEGACY_STORED[4:]}", LEGACY_STORED),
+        (f"82{LEGACY[1:]}", LEGACY_STORED),
     ],
 )
 def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str) -> None:
@@ -56,7 +60,7 @@ def test_korean_mobile_numbers_are_stored_as_three_groups(raw: str, stored: str)
     "raw",
     [
         "02-1234-5678",
-        "010-1234-567",  # an 11-digit number missing its last digit, not 010-123-4567
+        "010-1234-567",  # an 11-digit number missing its last digit, not a 10-digit one
         "010-0000-123",
         "010-1234-56789",
         "+1 10-1234-5678",
@@ -87,7 +91,7 @@ def test_a_phone_that_is_not_a_string_is_refused() -> None:
         ("01012345678", "010-****-5678"),
         ("+82 10-1234-5678", "010-****-5678"),
         ("011-000-1234", "011-***-1234"),  # a made-up legacy test number
-        ("0100001234", "010-***-1234"),
+        (LEGACY, "010-***-1234"),
         ("not a phone", "***"),
         ("02-1234-5678", "***"),
         (None, "***"),
@@ -182,8 +186,9 @@ def test_an_extra_may_not_pose_as_a_core_attribute() -> None:
 
 
 def test_a_booking_from_naver_with_a_legacy_10_digit_010_number_is_stored_as_3_3_4() -> None:
-    booking = Booking(**{**VALID, "phone": "0100005678"})  # type: ignore[arg-type]
-    assert booking.phone == "010-000-5678"
+    ten_digits, stored = legacy_010("010-0000-5678")
+    booking = Booking(**{**VALID, "phone": ten_digits})  # type: ignore[arg-type]
+    assert booking.phone == stored
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from naver_sms.domain.booking import KST
 from naver_sms.domain.rules import visit_end
 from naver_sms.naver.booking_api import MASKED_REASON, BookingApi, FetchResult, parse_bookings
+from tests.phones import legacy_010
 
 STORE = "5000001"
 DAY = date(2026, 11, 25)
@@ -137,8 +138,9 @@ def test_half_an_emoji_in_a_name_or_an_option_becomes_a_replacement_character() 
 
 
 def test_a_legacy_10_digit_010_phone_is_a_usable_booking() -> None:
-    (booking,) = _fetch([_good(1, phone="0100001234")]).bookings
-    assert booking.phone == "010-000-1234"
+    ten_digits, stored = legacy_010("010-0000-1234")
+    (booking,) = _fetch([_good(1, phone=ten_digits)]).bookings
+    assert booking.phone == stored
 
 
 HOSTILE_VALUES: list[object] = [

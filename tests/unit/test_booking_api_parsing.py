@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from naver_sms.naver.booking_api import MASKED_REASON, parse_booking, parse_bookings
+from tests.phones import legacy_010
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 STORE = "5000001"
@@ -38,8 +39,9 @@ def test_the_confirmed_sample_becomes_bookings_in_kst_including_a_10_digit_010_p
     assert first.extra["option_names"] == ["기본 이용 50분", "원본 파일 전체 받기"]
     assert first.extra["end_time"] == "2026-11-25 15:00:00"
     assert second.booking_time == "2026-11-26 10:30:00"
-    # 0100003333 is a legacy 10-digit 010 number: still a customer's phone (issue 10.12).
-    assert third.phone == "010-000-3333"
+    # The sample's third phone is a legacy 10-digit 010 number: still a customer's
+    # phone (issue 10.12), stored 3-3-4.
+    assert third.phone == legacy_010("010-0000-3333")[1]
     assert unusable == []
 
 

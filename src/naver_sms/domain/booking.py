@@ -53,8 +53,8 @@ def _mobile_digits(raw: str) -> str | None:
     """The national 10/11-digit form of a Korean mobile number, or None."""
     groups = [group for group in _PHONE_JUNK.split(raw) if group]
     if len(groups) > 1 and len(groups[-1]) < 4:
-        # Every Korean number ends in four digits: "010-1234-567" is an
-        # 11-digit number missing one, not a 10-digit 010-123-4567.
+        # Every Korean number ends in four digits: a last group of three is
+        # an 11-digit number missing a digit, not a 10-digit number.
         return None
     compact = "".join(groups)
     if compact.startswith("+82"):
