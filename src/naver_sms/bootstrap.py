@@ -255,6 +255,15 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
 
         check_outbox(settings.outbox_path)
         return OutboxSender(settings.outbox_path)
+    return _sens_sender(settings)
+
+
+def _sens_sender(settings: Settings) -> SensSender:
+    access_key, secret_key, service_id = (
+        settings.sens_access_key,
+        settings.sens_secret_key,
+        settings.sens_service_id,
+    )
     if access_key is None or secret_key is None or service_id is None:
         raise ConfigError(NO_PROVIDER)
     from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
@@ -270,13 +279,8 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
 @contextmanager
 def sens(settings: Settings) -> Iterator[SensSender]:
     """SENS itself (its 080 opt-out list, for instance), closed on leaving; its keys needed."""
-    sender = build_sender(settings)
-    from naver_sms.messaging.sens import SensSender  # noqa: PLC0415
-
-    if not isinstance(sender, SensSender):  # pragma: no cover - build_sender's contract
-        raise ConfigError(NO_PROVIDER)
     with ExitStack() as stack:
-        yield _closed_with(stack, sender)
+        yield _closed_with(stack, _sens_sender(settings))
 
 
 def check_outbox(path: Path) -> None:

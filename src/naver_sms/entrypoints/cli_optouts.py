@@ -8,27 +8,32 @@ removed here. Numbers are shown masked. Exit codes: 0 done, 1 SENS failed,
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
 import click
 
 from naver_sms import bootstrap
 from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, mask_phone, normalize_phone
 
+if TYPE_CHECKING:
+    from naver_sms.messaging.sens import SensSender
+
 __all__ = ["optouts"]
 
 
-def _settings(ctx: click.Context) -> Settings:
+def _sens(ctx: click.Context) -> AbstractContextManager[SensSender]:
     settings = ctx.find_object(Settings)
-    return settings if settings is not None else bootstrap.load_settings()
+    return bootstrap.sens(settings if settings is not None else bootstrap.load_settings())
 
 
-def _number(text: str) -> str:
+def _mobile(_ctx: click.Context, _param: click.Parameter, text: str) -> str:
+    """NUMBER in its stored form; a usage error (masked) when it is not a mobile number."""
     try:
         return normalize_phone(text)
     except ValueError:
-        raise click.BadParameter(
-            f"{mask_phone(text)} is not a Korean mobile number", param_hint="NUMBER"
-        ) from None
+        raise click.BadParameter(f"{mask_phone(text)} is not a Korean mobile number") from None
 
 
 @click.group("optouts", invoke_without_command=True)
@@ -44,7 +49,7 @@ def optouts(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    with bootstrap.sens(_settings(ctx)) as sens:
+    with _sens(ctx) as sens:
         listed = sens.opted_out()
     if not listed:
         click.echo("no number has opted out")
@@ -56,32 +61,30 @@ def optouts(ctx: click.Context) -> None:
 
 
 @optouts.command("add")
-@click.argument("number")
+@click.argument("phone", metavar="NUMBER", callback=_mobile)
 @click.pass_context
-def add(ctx: click.Context, number: str) -> None:
+def add(ctx: click.Context, phone: str) -> None:
     """Add NUMBER (a customer who asked by phone): it gets no more advertising.
 
     \b
     Example:
       naver-sms optouts add 010-0000-1234
     """
-    phone = _number(number)
-    with bootstrap.sens(_settings(ctx)) as sens:
+    with _sens(ctx) as sens:
         sens.add_opt_outs([phone])
     click.echo(f"{mask_phone(phone)} opted out: it gets no advertising from now on")
 
 
 @optouts.command("remove")
-@click.argument("number")
+@click.argument("phone", metavar="NUMBER", callback=_mobile)
 @click.pass_context
-def remove(ctx: click.Context, number: str) -> None:
+def remove(ctx: click.Context, phone: str) -> None:
     """Remove NUMBER (the customer asked to receive events again).
 
     \b
     Example:
       naver-sms optouts remove 010-0000-1234
     """
-    phone = _number(number)
-    with bootstrap.sens(_settings(ctx)) as sens:
+    with _sens(ctx) as sens:
         sens.remove_opt_outs([phone])
     click.echo(f"{mask_phone(phone)} removed from the opt-out list")
