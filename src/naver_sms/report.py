@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from naver_sms.domain.booking import KST, Booking, mask_phone
 from naver_sms.domain.messages import MessageKind
@@ -35,7 +35,7 @@ class Item:
     store: str | None = None
 
     @classmethod
-    def of(cls, booking: Booking, decision: Decision, **more: Any) -> Any:
+    def of(cls, booking: Booking, decision: Decision, **more: Any) -> Self:
         """The item for `booking`'s message `decision`; `why` defaults to the rule's reason."""
         more.setdefault("why", decision.why)
         return cls(
