@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from naver_sms.domain.booking import BookingKey
+from naver_sms.domain.delivery import DeliveryUpdate
 from naver_sms.domain.record import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.session import Session
 
@@ -92,9 +93,38 @@ class BookingRepositoryPort(Protocol):
         ...
 
     def mark_sent(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        now: datetime,
+        *,
+        channel: str | None = None,
     ) -> bool:
-        """Flag true, request id and time recorded, claim removed. False unless `owner` holds it."""
+        """Flag true, request id and time recorded, claim removed. False unless `owner` holds it.
+
+        With `channel` (`sms`, `lms`) the message's delivery is tracked from here:
+        `{flag}_channel`, `{flag}_status` = `accepted`, and the record joins the
+        delivery queue due one minute later (`delivery.first_check`); the day's
+        history entry is written too (best effort: a settled check writes it again).
+        """
+        ...
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Records in the delivery queue whose next check is due at `now`, the earliest
+        due first, at most `limit`. May lag the last writes by a moment (an index)."""
+        ...
+
+    def record_delivery(self, update: DeliveryUpdate) -> bool:
+        """Apply a delivery check's update if the record still holds the statuses in
+        `update.expected`; False when it does not (or there is no such record)."""
+        ...
+
+    def sent_on(self, day: str, biz_id: str | None = None) -> list[dict[str, Any]]:
+        """The records (of one store, if given) with a message sent on KST `day`
+        (`YYYY-MM-DD`), in no particular order: the history's input."""
         ...
 
     def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:

@@ -7,6 +7,9 @@ the repositories that write them and the plan that reads them cannot drift.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 
 def claim_attributes(flag: str) -> tuple[str, str]:
     """The attribute names of a claim on `flag`: (owner, expiry in epoch seconds)."""
@@ -21,3 +24,34 @@ def unclear_attribute(flag: str) -> str:
 def sent_attributes(flag: str) -> tuple[str, str]:
     """The attribute names recorded by mark_sent: (request id, KST ISO time)."""
     return f"{flag}_request_id", f"{flag}_at"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttributes:
+    """The attribute names of one message's life after it was accepted."""
+
+    message_id: str  # the provider's id of the message (found on the first check)
+    channel: str  # sms | lms (alimtalk next)
+    status: str  # accepted -> delivered | failed | unknown
+    result: str  # the provider's result in words
+    checked_at: str  # KST ISO time of the last look at the provider
+
+
+def delivery_attributes(flag: str) -> DeliveryAttributes:
+    """The attribute names of `flag`'s message life (next to its request id and time)."""
+    return DeliveryAttributes(
+        message_id=f"{flag}_message_id",
+        channel=f"{flag}_channel",
+        status=f"{flag}_status",
+        result=f"{flag}_result",
+        checked_at=f"{flag}_checked_at",
+    )
+
+
+# A record with a message whose delivery is not final carries these two, and only
+# such a record does: on DynamoDB they key the sparse index `delivery` (hash: the
+# constant below, range: when to look next), so a cycle finds what to check with
+# one Query, whatever the booking's date, and a record leaves the index by losing them.
+DELIVERY_QUEUE: Final = "delivery_queue"
+DELIVERY_DUE: Final = "delivery_due"
+DELIVERY_PENDING: Final = "pending"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from naver_sms.domain.delivery import DeliveryResult
 from naver_sms.domain.messages import Message
 from naver_sms.utils.scrub import mask_phones_in, scrub
 
@@ -136,6 +137,16 @@ class SmsSender(Protocol):
         read whole: advertising then waits (the law's opt-out must be honoured)."""
         ...
 
+    def message_ids(self, request_id: str) -> dict[str, list[str]]:
+        """The provider's message ids of an accepted request, by recipient (stored form,
+        `01000001234`), in the provider's order. Raises SendFailed when it cannot be asked."""
+        ...
+
+    def delivery(self, message_id: str) -> DeliveryResult:
+        """One message's result now (`ACCEPTED` while not final). Raises SendFailed when
+        the provider cannot be asked or does not know the message (yet)."""
+        ...
+
 
 class SenderBase:
     """`send` from `send_requests`, and `find_accepted` for a sender whose answers are
@@ -167,6 +178,12 @@ class SenderBase:
     def opted_out(self) -> dict[str, datetime | None]:
         """A sender without an 080 line knows no opt-out (the outbox of a rehearsal)."""
         return {}
+
+    def message_ids(self, request_id: str) -> dict[str, list[str]]:
+        raise SendFailed(f"{type(self).__name__} cannot look up delivery results")
+
+    def delivery(self, message_id: str) -> DeliveryResult:
+        raise SendFailed(f"{type(self).__name__} cannot look up delivery results")
 
 
 @runtime_checkable
