@@ -32,6 +32,7 @@ from naver_sms.database.base import (
     BookingRepositoryPort,
 )
 from naver_sms.database.exceptions import RepositoryError
+from naver_sms.deliveries import check_deliveries
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import Message, MessageError, MessageKind
 from naver_sms.domain.plan import (
@@ -223,6 +224,8 @@ class Cycle:
                 if cookies is not None:
                     plan = self._apply(self._plan(self._fetch_all(cookies)))
                     self._send_all(self._honour_opt_outs(plan))
+                # Results of earlier sends come in whatever Naver said this cycle.
+                self._check_deliveries()
         except Exception as exc:
             # The cycle's log line (written below) must not read as a success.
             report.errors.append(CycleError(None, f"cycle stopped: {exc}"))
@@ -315,6 +318,46 @@ class Cycle:
             operation="run_cycle",
             context={"released": len(leftover)},
         )
+
+    # -------------------------------------------------------------- deliveries
+
+    def _check_deliveries(self) -> None:
+        """What became of accepted messages: delivered, failed, or given up as unknown.
+
+        A rehearsal writes nothing; a store that cannot list its queue costs the
+        checks of this cycle only (one error), never its sends.
+        """
+        if not self.records_sends:
+            return
+        try:
+            check = check_deliveries(
+                self.ports.repository,
+                self.ports.sender,
+                self.clock(),
+                each=self.each,
+                flags=[kind.flag for kind in MessageKind],
+            )
+        except RepositoryError as exc:
+            self.report.errors.append(
+                CycleError(None, f"delivery results not checked; the next cycle tries: {exc}")
+            )
+            return
+        self.report.delivered += check.delivered
+        self.report.undelivered += check.undelivered
+        if check.records or check.lookups:
+            log.info(
+                "Delivery results checked",
+                operation="check_deliveries",
+                context={
+                    "records": check.records,
+                    "lookups": check.lookups,
+                    "lookups_failed": check.lookups_failed,
+                    "waiting": check.waiting,
+                    "conflicts": check.conflicts,
+                    "delivered": len(check.delivered),
+                    "undelivered": len(check.undelivered),
+                },
+            )
 
     # -------------------------------------------------------------- session
 
@@ -554,7 +597,8 @@ class Cycle:
                     again.append((due, message))
                 else:
                     found.append((due, request_id, message))
-        for due, request_id, error in self.each(lambda item: self._mark(item[0], item[1]), found):
+        marks = self.each(lambda item: self._mark(item[0], item[1], item[2]), found)
+        for due, request_id, error in marks:
             self._report_marked(due, request_id, error, earlier=True)
         return again, waiting
 
@@ -723,13 +767,13 @@ class Cycle:
                     error=str(result),
                 )
 
-    def _mark(self, due: Due, request_id: str) -> tuple[Due, str, str | None]:
+    def _mark(self, due: Due, request_id: str, message: Message) -> tuple[Due, str, str | None]:
         """(due, request id, error or None) once the accepted message is recorded as sent."""
         booking, flag = due.booking, due.flag
         context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
         self.forget_claim(due)  # accepted: never released, whatever the mark does
         try:
-            marked = self._mark_with_retries(due, request_id)
+            marked = self._mark_with_retries(due, request_id, message.type.value.lower())
         except RepositoryError as exc:
             # Accepted but not recorded: once the claim expires it may be sent again.
             # The request id in this line is how an operator finds such a twin.
@@ -739,12 +783,12 @@ class Cycle:
             log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
         return due, request_id, None
 
-    def _mark_with_retries(self, due: Due, request_id: str) -> bool:
+    def _mark_with_retries(self, due: Due, request_id: str, channel: str) -> bool:
         """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
         for attempt in range(MARK_ATTEMPTS):
             try:
                 return self.ports.repository.mark_sent(
-                    *due.key, due.flag, self.owner, request_id, self.clock()
+                    *due.key, due.flag, self.owner, request_id, self.clock(), channel=channel
                 )
             except exceptions.RepositoryDenied:
                 raise  # no retry makes a denied write allowed
@@ -791,7 +835,9 @@ class _Sending:
                     )
                     self.to_release.append(due)
                 else:
-                    self.marks.append(cycle.pool.submit(cycle._mark, due, result.request_id))
+                    self.marks.append(
+                        cycle.pool.submit(cycle._mark, due, result.request_id, result.message)
+                    )
                 continue
             if result.unclear:
                 unclear.append(due)
@@ -825,6 +871,6 @@ def _publish(ports: CyclePorts, report: CycleReport) -> None:
         duration_ms=report.duration_ms,
         sent_by_kind=report.sent_by_kind(),
     )
-    if report.sent or report.failed:
+    if report.sent or report.failed or report.undelivered:
         with suppress(Exception):  # the operator channel must never fail a cycle
             ports.notifier.summary(data)

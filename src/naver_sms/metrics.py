@@ -8,7 +8,8 @@ silences an alarm there (a test keeps the two in step).
 One cycle writes:
 
 - one line with the service dimension: `CyclesRun`, `CyclesSucceeded`,
-  `MessagesSent`, `SendFailures`, `InvalidBookings`, `LoginChallenges`,
+  `MessagesSent`, `SendFailures`, `MessagesDelivered`, `MessagesUndelivered`
+  (final delivery results that came in this cycle), `InvalidBookings`, `LoginChallenges`,
   `CycleErrors`, `BookingsSeen` (Count) and `CycleDuration` (Milliseconds);
 - one line per message kind with the dimensions service and kind:
   `MessagesSent` and `SendFailures` of that kind.
@@ -57,6 +58,8 @@ _CYCLE_METRICS: Final[dict[str, MetricUnit]] = {
     "CyclesSucceeded": MetricUnit.Count,
     "MessagesSent": MetricUnit.Count,
     "SendFailures": MetricUnit.Count,
+    "MessagesDelivered": MetricUnit.Count,
+    "MessagesUndelivered": MetricUnit.Count,
     "InvalidBookings": MetricUnit.Count,
     "LoginChallenges": MetricUnit.Count,
     "CycleErrors": MetricUnit.Count,
@@ -101,6 +104,8 @@ def cycle_metrics(report: Mapping[str, Any]) -> dict[str, float]:
         "CyclesSucceeded": 1 if succeeded else 0,
         "MessagesSent": _count(report, "sent"),
         "SendFailures": failed,
+        "MessagesDelivered": _count(report, "delivered"),
+        "MessagesUndelivered": _count(report, "undelivered"),
         "InvalidBookings": _count(report, "invalid"),
         "LoginChallenges": 1 if challenge else 0,
         "CycleErrors": errors,

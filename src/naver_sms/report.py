@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Final, Self
 
 from naver_sms.domain.booking import KST, Booking, mask_phone
+from naver_sms.domain.delivery import SentMessage
 from naver_sms.domain.messages import MessageKind
 from naver_sms.domain.rules import Decision
 from naver_sms.utils.scrub import scrub_data
@@ -150,6 +151,9 @@ class CycleReport:
     errors: list[CycleError] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     unclear: list[Unclear] = field(default_factory=list)
+    # Messages of this or earlier cycles whose final result came in this cycle.
+    delivered: list[SentMessage] = field(default_factory=list)
+    undelivered: list[SentMessage] = field(default_factory=list)
     dry_run: bool = False
     adopted: int = 0
     rescheduled: int = 0
@@ -188,6 +192,8 @@ class CycleReport:
                 "errors": [item.to_dict() for item in self.errors],
                 "held": [item.to_dict() for item in self.held],
                 "unclear": [item.to_dict() for item in self.unclear],
+                "delivered": [item.to_dict() for item in self.delivered],
+                "undelivered": [item.to_dict() for item in self.undelivered],
                 "created": self.created,
                 "adopted": self.adopted,
                 "rescheduled": self.rescheduled,

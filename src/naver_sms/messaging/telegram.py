@@ -58,6 +58,20 @@ def format_summary(report: Mapping[str, Any]) -> str:
         ]
         if len(failed) > MAX_LISTED:
             lines.append(f"- ... and {len(failed) - MAX_LISTED} more")
+    undelivered = list(report.get("undelivered") or [])
+    delivered = list(report.get("delivered") or [])
+    if undelivered:
+        # A text that never reached the phone: the owner may want to call the customer.
+        lines.append(f"not delivered {len(undelivered)}:")
+        lines += [
+            f"- {u.get('booking_num', '?')} {u.get('phone_masked', '')} "
+            f"{u.get('kind', '?')}: {u.get('result', '')}"
+            for u in undelivered[:MAX_LISTED]
+        ]
+        if len(undelivered) > MAX_LISTED:
+            lines.append(f"- ... and {len(undelivered) - MAX_LISTED} more")
+    if delivered:
+        lines.append(f"delivered {len(delivered)}")
     if invalid:
         lines.append(f"invalid bookings {len(invalid)}")
     if "stores" in report or "bookings" in report:
@@ -96,8 +110,9 @@ class TelegramNotifier(HttpAdapter):
         return f"TelegramNotifier(chat_id={self.chat_id!r}, base_url={self.base_url!r})"
 
     def summary(self, report: Mapping[str, Any]) -> bool:
-        """Posts the report when the cycle sent or failed anything; a quiet cycle stays quiet."""
-        if not report.get("sent") and not report.get("failed"):
+        """Posts the report when the cycle sent or failed anything, or a message was not
+        delivered; a quiet cycle stays quiet (deliveries alone do not post)."""
+        if not any(report.get(key) for key in ("sent", "failed", "undelivered")):
             return False
         return self.post(format_summary(report))
 

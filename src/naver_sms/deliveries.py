@@ -1,0 +1,207 @@
+"""Delivery checks: ask the provider what became of the messages it accepted.
+
+I/O only: `domain.delivery` decides (what is due, what a result means, when
+to look again, when to give up); this asks the store for the records whose
+check is due, asks the provider, and writes each record's update.
+
+Bounded: at most `LOOKUPS_PER_CYCLE` provider requests a cycle, records taken
+earliest due first, so a backlog (a provider outage, a burst of sends) costs
+each cycle the same few seconds and drains over the next ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from naver_sms.database.base import BookingRepositoryPort
+from naver_sms.database.exceptions import RepositoryError
+from naver_sms.domain.delivery import (
+    LOOKUPS_PER_CYCLE,
+    DeliveryResult,
+    DeliveryStatus,
+    Lookup,
+    SentMessage,
+    Settled,
+    sent_messages,
+    settle,
+)
+from naver_sms.messaging.base import SendError, SmsSender
+from naver_sms.utils.logger import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass
+class DeliveryCheck:
+    """What one cycle's delivery check found."""
+
+    delivered: list[SentMessage] = field(default_factory=list)
+    undelivered: list[SentMessage] = field(default_factory=list)
+    lookups: int = 0  # provider requests made
+    lookups_failed: int = 0
+    records: int = 0  # records whose check was due
+    waiting: int = 0  # due records left for the next cycle (the lookup bound)
+    conflicts: int = 0  # records another cycle changed meanwhile: looked at again next cycle
+
+
+@dataclass
+class _Record:
+    record: Mapping[str, Any]
+    messages: list[SentMessage]
+
+
+def _combine(results: Sequence[DeliveryResult]) -> DeliveryResult:
+    """One result for several messages to the same number in one request.
+
+    The provider lists them by number only, so which is which cannot be told:
+    said as one result when they agree, `unknown` when their final results differ.
+    """
+    if len(results) == 1:
+        return results[0]
+    statuses = {result.status for result in results}
+    words = "; ".join(dict.fromkeys(result.result for result in results))
+    if DeliveryStatus.ACCEPTED in statuses:
+        return DeliveryResult(DeliveryStatus.ACCEPTED, words)
+    if len(statuses) == 1:
+        return DeliveryResult(statuses.pop(), words)
+    return DeliveryResult(
+        DeliveryStatus.UNKNOWN,
+        f"{len(results)} messages to this number in one request, results differ: {words}",
+    )
+
+
+def check_deliveries(
+    repository: BookingRepositoryPort,
+    sender: SmsSender,
+    now: datetime,
+    *,
+    each: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]],
+    flags: Iterable[str],
+    budget: int = LOOKUPS_PER_CYCLE,
+) -> DeliveryCheck:
+    """Check the due records' messages at `now`; raises RepositoryError only when the
+    queue cannot be read (a record whose update fails is left for the next cycle).
+
+    `each(work, items)` runs work over items side by side (the cycle's pool).
+    """
+    return _Checker(repository, sender, now, each, tuple(flags), budget).run()
+
+
+class _Checker:
+    def __init__(
+        self,
+        repository: BookingRepositoryPort,
+        sender: SmsSender,
+        now: datetime,
+        each: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]],
+        flags: tuple[str, ...],
+        budget: int,
+    ) -> None:
+        self.repository = repository
+        self.sender = sender
+        self.now = now
+        self.each = each
+        self.flags = flags
+        self.budget = budget
+        self.check = DeliveryCheck()
+        self.listed: dict[str, dict[str, list[str]] | None] = {}
+        self.results: dict[str, DeliveryResult | None] = {}
+
+    def run(self) -> DeliveryCheck:
+        planned, request_ids = self._plan(self.repository.due_deliveries(self.now, self.budget))
+        self.listed = dict(self.each(self._list_ids, request_ids))
+        wanted = sorted({mid for item in planned for m in item.messages for mid in self._ids(m)})
+        self.results = dict(self.each(self._look, wanted))
+        check = self.check
+        check.lookups = len(self.listed) + len(self.results)
+        check.lookups_failed = sum(ids is None for ids in self.listed.values()) + sum(
+            result is None for result in self.results.values()
+        )
+        settled = [
+            settle(item.record, self._lookups(item), self.now, self.flags) for item in planned
+        ]
+        for outcome, written in zip(settled, self.each(self._write, settled), strict=True):
+            if isinstance(written, RepositoryError):
+                log.warning(
+                    "Delivery result not recorded; the next cycle looks again",
+                    operation="check_deliveries",
+                    context={"booking_num": outcome.update.booking_num},
+                    error=str(written),
+                )
+            elif not written:
+                check.conflicts += 1
+            else:
+                for message in outcome.final:
+                    delivered = message.status is DeliveryStatus.DELIVERED
+                    (check.delivered if delivered else check.undelivered).append(message)
+        return check
+
+    def _plan(self, due: list[dict[str, Any]]) -> tuple[list[_Record], list[str]]:
+        """The records this cycle checks, earliest due first, within the lookup budget."""
+        self.check.records = len(due)
+        planned: list[_Record] = []
+        request_ids: dict[str, None] = {}
+        spent = 0
+        for record in due:
+            messages = [m for m in sent_messages(record) if m.due_for_lookup(self.now)]
+            new_requests = {m.request_id for m in messages if not m.message_id} - set(request_ids)
+            # A message whose id is not known yet costs its request's listing
+            # (shared with the request's other messages) and its own lookup.
+            cost = len(new_requests) + len(messages)
+            if spent + cost > self.budget and planned:
+                self.check.waiting = len(due) - len(planned)
+                break
+            spent += cost
+            request_ids.update(dict.fromkeys(sorted(new_requests)))
+            planned.append(_Record(record, messages))
+        return planned, list(request_ids)
+
+    def _list_ids(self, request_id: str) -> tuple[str, dict[str, list[str]] | None]:
+        try:
+            return request_id, self.sender.message_ids(request_id)
+        except SendError as exc:
+            log.warning(
+                "Messages of a request not listed",
+                operation="check_deliveries",
+                context={"request_id": request_id},
+                error=str(exc),
+            )
+            return request_id, None
+
+    def _look(self, message_id: str) -> tuple[str, DeliveryResult | None]:
+        try:
+            return message_id, self.sender.delivery(message_id)
+        except SendError as exc:
+            log.warning(
+                "Delivery result not read",
+                operation="check_deliveries",
+                context={"message_id": message_id},
+                error=str(exc),
+            )
+            return message_id, None
+
+    def _ids(self, message: SentMessage) -> list[str]:
+        if message.message_id:
+            return [message.message_id]
+        return list((self.listed.get(message.request_id) or {}).get(message.phone, ()))
+
+    def _lookups(self, item: _Record) -> dict[str, Lookup]:
+        found = {}
+        for message in item.messages:
+            ids = self._ids(message)
+            known = [answer for answer in map(self.results.get, ids) if answer is not None]
+            found[message.flag] = Lookup(
+                # Kept only when it names this message alone: the next check asks it directly.
+                message_id=ids[0] if len(ids) == 1 else None,
+                result=_combine(known) if ids and len(known) == len(ids) else None,
+            )
+        return found
+
+    def _write(self, outcome: Settled) -> bool | RepositoryError:
+        try:
+            return self.repository.record_delivery(outcome.update)
+        except RepositoryError as exc:
+            return exc
