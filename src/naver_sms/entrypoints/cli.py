@@ -31,6 +31,7 @@ from naver_sms.cycle import run_cycle
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_messages import messages
 from naver_sms.entrypoints.cli_optouts import optouts
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
@@ -360,6 +361,7 @@ cli.add_command(templates)
 cli.add_command(login)
 cli.add_command(session)
 cli.add_command(optouts)
+cli.add_command(messages)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
