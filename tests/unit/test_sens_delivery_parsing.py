@@ -44,12 +44,12 @@ def result_of(entry: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": "202", "statusName": "success", "messages": [entry]}
 
 
-def completed(code: str = "0", **more: Any) -> dict[str, Any]:
+def completed(code: str | int = "0", **more: Any) -> dict[str, Any]:
     return {
         "messageId": "m-1",
         "status": "COMPLETED",
         "statusCode": code,
-        "statusName": "success" if code == "0" else "fail",
+        "statusName": "success" if str(code) == "0" else "fail",
         "telcoCode": "SKT",
         "completeTime": "2026-12-01 10:00:03",
         **more,
