@@ -20,10 +20,13 @@ from naver_sms.database.base import (
 )
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
 from naver_sms.domain.booking import Booking
+from naver_sms.domain.delivery import DeliveryResult
 from naver_sms.domain.messages import Message
 from naver_sms.domain.session import parse_cookies
 from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
+from naver_sms.messaging.sens import read_delivery
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
+from naver_sms.sandbox.sens import Outcome
 
 
 class MemorySessionRepository(SessionRepositoryBase):
@@ -357,6 +360,15 @@ class RecordingSender(SenderBase):
     `fail_next` fails the next request; `lose_next_answer` accepts the next
     request but answers SendUnclear, as when SENS's answer is lost. Accepted
     messages are kept with the real time, which `find_accepted` searches.
+
+    Delivery lookups answer as the sandbox SENS does, in the adapter's words:
+    every accepted message gets the id `{request_id}-m{n}`; `set_outcome(number,
+    "delivered" | "failed" | "processing" | "waiting", code=, message=, telco=)`
+    chooses what a recipient's messages report (delivered by default), read at
+    lookup time. `delivery_lookups` counts `message_ids` and `delivery` calls;
+    `lookups_fail = True` makes every lookup raise SendFailed (SENS cannot be
+    asked) and `fail_next_lookups(n)` only the next n. An id never given raises
+    SendFailed with status 404 (no result yet).
     """
 
     reaches_phones = True
@@ -375,6 +387,12 @@ class RecordingSender(SenderBase):
         self.opt_outs: dict[str, datetime | None] = {}
         self.opt_out_reads = 0
         self.opt_outs_fail = False
+        # Delivery lookups: outcomes by recipient digits, ids of every accepted message.
+        self.outcomes: dict[str, Outcome] = {}
+        self.delivery_lookups = 0
+        self.lookups_fail = False
+        self._lookup_failures = 0
+        self._message_ids: dict[str, list[tuple[str, Message, datetime]]] = {}
 
     @property
     def messages(self) -> list[Message]:
@@ -400,12 +418,53 @@ class RecordingSender(SenderBase):
             request_id = f"req-{len(self.batches)}"
             at = self.clock()
             self.accepted_log += [(at, request_id, m) for m in chunk]
+            self._message_ids[request_id] = [
+                (f"{request_id}-m{index}", m, at) for index, m in enumerate(chunk, 1)
+            ]
             if self.lost_answers:
                 self.lost_answers -= 1
                 lost = SendUnclear("no answer from the provider within 10 s")
                 yield [SendResult(m, error=lost) for m in chunk]
                 continue
             yield [SendResult(m, request_id=request_id) for m in chunk]
+
+    def set_outcome(
+        self,
+        number: str,
+        state: str = "delivered",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        telco: str = "SKT",
+    ) -> None:
+        """What lookups report from now on for the messages to `number` (as `FakeSens`)."""
+        self.outcomes[_digits(number)] = Outcome.of(state, code=code, message=message, telco=telco)
+
+    def fail_next_lookups(self, count: int = 1) -> None:
+        self._lookup_failures += count
+
+    def _lookup(self) -> None:
+        self.delivery_lookups += 1
+        if self.lookups_fail or self._lookup_failures:
+            self._lookup_failures = max(0, self._lookup_failures - 1)
+            raise SendFailed("SENS could not be asked for delivery results", status=503)
+
+    def message_ids(self, request_id: str) -> dict[str, list[str]]:
+        self._lookup()
+        found: dict[str, list[str]] = {}
+        for message_id, message, _at in self._message_ids.get(request_id, []):
+            found.setdefault(_digits(message.to), []).append(message_id)
+        return found
+
+    def delivery(self, message_id: str) -> DeliveryResult:
+        self._lookup()
+        for entries in self._message_ids.values():
+            for given, message, at in entries:
+                if given == message_id:
+                    outcome = self.outcomes.get(_digits(message.to), Outcome())
+                    # SENS's own fields, read by the adapter's reader: the same words.
+                    return read_delivery(outcome.fields(at + timedelta(seconds=3)))
+        raise SendFailed("SENS has no result for this message yet", status=404)
 
     def opted_out(self) -> dict[str, datetime | None]:
         self.opt_out_reads += 1
@@ -443,6 +502,10 @@ class RecordingSender(SenderBase):
                 pool.remove(match)
             found.append(match[0] if match else None)
         return found
+
+
+def _digits(number: str) -> str:
+    return "".join(character for character in number if character.isdigit())
 
 
 class RecordingNotifier:

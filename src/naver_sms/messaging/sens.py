@@ -18,6 +18,7 @@ import hmac
 import math
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from naver_sms.domain.booking import KST, BookingValidationError, mask_phone, normalize_phone
+from naver_sms.domain.delivery import DeliveryResult, DeliveryStatus
 from naver_sms.domain.messages import Message, MessageType
 from naver_sms.messaging.base import (
     SenderBase,
@@ -39,7 +41,7 @@ from naver_sms.messaging.base import (
 )
 from naver_sms.utils.http import HttpAdapter
 from naver_sms.utils.logger import get_logger, logged_operation
-from naver_sms.utils.scrub import register_secrets
+from naver_sms.utils.scrub import register_secrets, scrub
 
 DEFAULT_BASE_URL: Final = "https://sens.apigw.ntruss.com"
 MAX_RECIPIENTS: Final = 100
@@ -59,6 +61,20 @@ _LIST_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 # in one add or remove.
 MAX_OPTOUT_PAGES: Final = 200
 MAX_OPTOUT_CHANGE: Final = 1000
+_OPTOUTS_UNREACHABLE: Final = "SENS's opt-out list not reached"
+# A delivery lookup is a small read, and a cycle may make hundreds: one that
+# does not answer quickly fails (the message is asked about next cycle) rather
+# than hold the cycle up. Never longer than the adapter's own timeout.
+LOOKUP_TIMEOUT: Final = httpx.Timeout(3.0, connect=2.0)
+# SENS's words for one message's state (`status`), and its carriers (`telcoCode`).
+_PENDING_WORDS: Final = {"READY": "waiting", "PROCESSING": "processing"}
+_COMPLETED: Final = "COMPLETED"
+_DELIVERED_CODE: Final = "0"
+_TELCOS: Final = {"SKT": "SKT", "KT": "KT", "KTF": "KT", "LGT": "LG U+", "LGU": "LG U+"}
+# A status name that says no more than the status code does.
+_EMPTY_WORDS: Final = frozenset({"success", "fail", "failed", "failure", "completed"})
+_MAX_WORDS: Final = 80
+_NO_RESULT_YET: Final = "SENS has no result for this message yet"
 # Epoch values below this are seconds, not milliseconds (2001 in ms, 5138 in s).
 _EPOCH_MS_FLOOR: Final = 10**11
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -155,15 +171,20 @@ def accepted_request_id(response: httpx.Response) -> str | None:
     return request_id
 
 
-def _not_an_acceptance(response: httpx.Response) -> str:
+def _body_kind(response: httpx.Response, json_object: str) -> str:
+    """What an answer that is not the expected one holds, in words (never its text)."""
     if _looks_like_html(response):
-        what = "an HTML page"
-    elif not response.content.strip():
-        what = "an empty body"
-    elif isinstance(_json(response), dict):
-        what = "JSON without a requestId or with a failed status"
-    else:
-        what = "a body that is not JSON"
+        return "an HTML page"
+    if not response.content.strip():
+        return "an empty body"
+    data = _json(response)
+    if isinstance(data, dict):
+        return json_object
+    return "JSON that is not an object" if data is not None else "a body that is not JSON"
+
+
+def _not_an_acceptance(response: httpx.Response) -> str:
+    what = _body_kind(response, "JSON without a requestId or with a failed status")
     return (
         f"SENS answered HTTP {response.status_code} with {what}, not an acceptance: "
         "it may or may not have taken the request"
@@ -281,6 +302,7 @@ class SensSender(SenderBase, HttpAdapter):
         self.service_id = service_id
         super().__init__(base_url, client, timeout)
         self._timeouts = httpx.Timeout(timeout)
+        self._lookup_timeout = _at_most(self._timeouts, LOOKUP_TIMEOUT)
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -453,6 +475,33 @@ class SensSender(SenderBase, HttpAdapter):
         except httpx.TransportError as exc:  # proxy, protocol: refused before sending
             raise SendFailed(f"SENS not reached ({type(exc).__name__}): nothing was sent") from None
 
+    def _ask(self, request: httpx.Request, *, unreachable: str) -> httpx.Response:
+        """Signs and sends a request that is safe to repeat (every read, and the opt-out
+        list's changes): without an answer nothing is in doubt, the call simply failed.
+
+        Sends are not made here: a send without an answer may have been accepted
+        (`_post` sorts that out).
+        """
+        self._sign(request)
+        try:
+            return self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"{unreachable} ({type(exc).__name__})") from None
+
+    def _get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        unreachable: str,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """A signed GET: the signature covers the query string exactly as sent."""
+        request = self._client.build_request(
+            "GET", url, params=params, timeout=self._timeout if timeout is None else timeout
+        )
+        return self._ask(request, unreachable=unreachable)
+
     @staticmethod
     def _verdict(response: httpx.Response, *, sender: str) -> str:
         status = response.status_code
@@ -557,14 +606,9 @@ class SensSender(SenderBase, HttpAdapter):
         )
 
     def _list_page(self, params: Mapping[str, str]) -> dict[str, Any]:
-        request = self._client.build_request("GET", self.url, params=params, timeout=self._timeout)
-        self._sign(request)
-        try:
-            response = self._client.send(request)
-        except httpx.HTTPError as exc:
-            raise SendFailed(
-                f"SENS could not be asked which messages it accepted ({type(exc).__name__})"
-            ) from None
+        response = self._get(
+            self.url, params, unreachable="SENS could not be asked which messages it accepted"
+        )
         if not 200 <= response.status_code < 300:
             raise SendFailed(
                 f"SENS's message list: {_reason(response)}", status=response.status_code
@@ -575,6 +619,84 @@ class SensSender(SenderBase, HttpAdapter):
                 "SENS's message list could not be read (expected JSON with a messages list)",
                 status=response.status_code,
             )
+        return data
+
+    # --- delivery results ---------------------------------------------------------------
+
+    def message_ids(self, request_id: str) -> dict[str, list[str]]:
+        """The message ids of an accepted request, by recipient (`01000001234`), in SENS's order.
+
+        One GET (`messages?requestId=`). A recipient listed twice in one request
+        (never done by this adapter, possible by hand) has both ids. Entries of
+        another request are not ours and are left out. Raises `SendFailed` when
+        SENS cannot be asked, or answers with anything but the documented list.
+        """
+        if not request_id.strip():
+            raise ValueError("message_ids needs a request id")
+        data = self._lookup(self.url, {"requestId": request_id}, what="SENS's list of a request")
+        found: dict[str, list[str]] = {}
+        for index, entry in enumerate(data["messages"]):
+            if not isinstance(entry, dict):
+                raise SendFailed(f"SENS's list of a request: messages[{index}] is not an object")
+            message_id, to = entry.get("messageId"), entry.get("to")
+            if not isinstance(message_id, str) or not message_id.strip():
+                raise SendFailed(f"SENS's list of a request: messages[{index}] has no messageId")
+            if not isinstance(to, str) or not _digits(to):
+                raise SendFailed(f"SENS's list of a request: messages[{index}] has no `to` number")
+            if entry.get("requestId") not in (None, request_id):
+                continue
+            found.setdefault(_stored_digits(to), []).append(message_id)
+        return found
+
+    def delivery(self, message_id: str) -> DeliveryResult:
+        """What SENS says of one message now (`ACCEPTED` while READY or PROCESSING).
+
+        Raises `SendFailed` when SENS cannot be asked, has no result for the
+        message (an empty 404: not known yet, or older than its 90 days), or
+        answers with anything but the documented result.
+        """
+        if not message_id.strip():
+            raise ValueError("delivery needs a message id")
+        # An id is SENS's opaque text: quoted, so that it is one path segment whatever it holds.
+        url = f"{self.url}/{urllib.parse.quote(message_id, safe='')}"
+        data = self._lookup(url, None, what="SENS's result of a message")
+        entries = [e for e in data["messages"] if isinstance(e, dict)]
+        entry = next((e for e in entries if e.get("messageId") == message_id), None)
+        if entry is None and len(entries) == 1 and "messageId" not in entries[0]:
+            entry = entries[0]  # the message asked for, when SENS leaves its id out
+        if entry is None:
+            what = "no message" if not data["messages"] else "no entry for the message asked"
+            raise SendFailed(f"SENS's result of a message holds {what}")
+        try:
+            result = read_delivery(entry)
+        except ValueError as exc:
+            raise SendFailed(f"SENS's result of a message could not be read: {exc}") from None
+        log.debug(
+            "SENS delivery result read",
+            operation="sens_delivery",
+            context={"message_id": message_id, "status": result.status.value},
+        )
+        return result
+
+    def _lookup(self, url: str, params: Mapping[str, str] | None, *, what: str) -> dict[str, Any]:
+        """A lookup's JSON object with its `messages` list, or `SendFailed` saying what was wrong.
+
+        Every failure is `SendFailed`, a 4xx too: a lookup changes nothing, so
+        nothing is in doubt and nothing is refused for good; the message is
+        asked about again next cycle, until it is given up as unknown.
+        """
+        response = self._get(
+            url, params, unreachable=f"{what}: SENS not reached", timeout=self._lookup_timeout
+        )
+        status = response.status_code
+        if status == 404 and not response.content.strip():
+            raise SendFailed(_NO_RESULT_YET, status=status)
+        if not 200 <= status < 300:
+            raise SendFailed(f"{what}: {_reason(response)}", status=status)
+        data = _json(response)
+        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+            kind = _body_kind(response, "JSON without a messages list")
+            raise SendFailed(f"{what} could not be read: {kind}", status=status)
         return data
 
     # --- the 080 opt-out list -----------------------------------------------------------
@@ -639,7 +761,8 @@ class SensSender(SenderBase, HttpAdapter):
                     method, self.optouts_url, json=body, timeout=self._timeout
                 )
                 request.headers["Content-Type"] = "application/json; charset=utf-8"
-                response = self._optout_call(request)
+                # Adding or removing a number twice is harmless: a lost answer is a failure.
+                response = self._ask(request, unreachable=_OPTOUTS_UNREACHABLE)
                 ctx["status"] = response.status_code
                 if 200 <= response.status_code < 300:
                     continue
@@ -650,10 +773,7 @@ class SensSender(SenderBase, HttpAdapter):
 
     def _optout_page(self, page_index: int) -> list[object]:
         params = {"pageIndex": str(page_index), "pageSize": str(LIST_PAGE_SIZE)}
-        request = self._client.build_request(
-            "GET", self.optouts_url, params=params, timeout=self._timeout
-        )
-        response = self._optout_call(request)
+        response = self._get(self.optouts_url, params, unreachable=_OPTOUTS_UNREACHABLE)
         if not 200 <= response.status_code < 300:
             raise SendFailed(
                 f"SENS's opt-out list: {_reason(response)}", status=response.status_code
@@ -666,13 +786,89 @@ class SensSender(SenderBase, HttpAdapter):
             )
         return data
 
-    def _optout_call(self, request: httpx.Request) -> httpx.Response:
-        """Signs and sends; adding or removing a number twice is harmless, so no unclear case."""
-        self._sign(request)
-        try:
-            return self._client.send(request)
-        except httpx.HTTPError as exc:
-            raise SendFailed(f"SENS's opt-out list not reached ({type(exc).__name__})") from None
+
+def _at_most(timeout: httpx.Timeout, cap: httpx.Timeout) -> httpx.Timeout:
+    """Each of `timeout`'s limits, no longer than `cap`'s (None: no limit)."""
+
+    def least(a: float | None, b: float | None) -> float | None:
+        return b if a is None else a if b is None else min(a, b)
+
+    return httpx.Timeout(
+        connect=least(timeout.connect, cap.connect),
+        read=least(timeout.read, cap.read),
+        write=least(timeout.write, cap.write),
+        pool=least(timeout.pool, cap.pool),
+    )
+
+
+def _stored_digits(number: str) -> str:
+    """A recipient as the records keep it, in digits: `+82 10-...` becomes `010...`."""
+    try:
+        return _digits(normalize_phone(number))
+    except BookingValidationError:
+        return _digits(number)
+
+
+def _words(value: object) -> str:
+    """A provider's text made fit for a record and a shop owner: one short line, no
+    phone number, no secret."""
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    # Scrubbed whole before it is cut: half a number would no longer look like one.
+    text = scrub(" ".join(str(value).split()))
+    if len(text) > _MAX_WORDS:
+        text = text[: _MAX_WORDS - 1].rstrip() + "…"
+    return text
+
+
+def _clock_time(value: object) -> str:
+    """`HH:MM:SS` of SENS's `completeTime` (`YYYY-MM-DD HH:mm:ss` KST), or "" when unreadable."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip().replace("T", " ")
+    try:
+        moment = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=KST)
+    except ValueError:
+        return ""
+    return moment.strftime("%H:%M:%S")
+
+
+def read_delivery(entry: Mapping[str, Any]) -> DeliveryResult:
+    """One message's state in SENS's result, in words for the shop owner.
+
+    `status` READY or PROCESSING is not final (`ACCEPTED`: "waiting",
+    "processing"); COMPLETED with `statusCode` "0" is `DELIVERED` ("delivered
+    (SKT, 10:00:03)"), with any other code `FAILED` ("failed: 3018 <why> (KT)",
+    the code kept: it is what SENS's support asks for). Raises `ValueError`
+    naming what does not fit the documented result.
+    """
+    raw_status = entry.get("status")
+    if not isinstance(raw_status, str) or not raw_status.strip():
+        raise ValueError("no status")
+    status = raw_status.strip().upper()
+    name = _words(entry.get("statusName"))
+    why = _words(entry.get("statusMessage")) or (name if name.lower() not in _EMPTY_WORDS else "")
+    if status in _PENDING_WORDS:
+        word = _PENDING_WORDS[status]
+        said = why if why and why.lower() != word else ""
+        return DeliveryResult(DeliveryStatus.ACCEPTED, f"{word} ({said})" if said else word)
+    if status != _COMPLETED:
+        raise ValueError(f"status {_words(raw_status)!r} is none of READY, PROCESSING, COMPLETED")
+    code = entry.get("statusCode")
+    if isinstance(code, bool) or not isinstance(code, str | int) or not str(code).strip():
+        raise ValueError("COMPLETED without a statusCode")
+    code_text = _words(code)
+    telco_code = _words(entry.get("telcoCode"))
+    telco = _TELCOS.get(telco_code.upper(), telco_code)
+    if code_text == _DELIVERED_CODE:
+        details = ", ".join(
+            part for part in (telco, _clock_time(entry.get("completeTime"))) if part
+        )
+        return DeliveryResult(
+            DeliveryStatus.DELIVERED, f"delivered ({details})" if details else "delivered"
+        )
+    text = f"failed: {code_text}" + (f" {why}" if why else "") + (f" ({telco})" if telco else "")
+    return DeliveryResult(DeliveryStatus.FAILED, text)
 
 
 def _opted_out_entry(entry: object) -> tuple[str, datetime | None] | None:

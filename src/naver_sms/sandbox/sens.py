@@ -17,6 +17,17 @@ was accepted (the answer is what goes wrong):
     sens.html_next(1)                           # a proxy's HTML page with 200, nothing accepted
     sens.refuse_number("010-0000-0666")         # any request holding it is refused (400)
 
+Every accepted message gets a message id. The delivery lookups are served
+(`GET .../messages?requestId=` lists a request's ids, `GET .../messages/{id}`
+gives one message's result, an empty 404 for an id never given), each
+recipient's result chosen by the test, delivered by default; faults can aim
+at lookups alone:
+
+    sens.set_outcome("010-0000-0002", "failed", code="3018", message="결번")
+    sens.set_outcome("010-0000-0003", "processing")   # later: "delivered"
+    sens.fail_next(1, status=503, lookup=True)  # the next lookup only; sends go through
+    sens.lookup_requests                        # lookups received so far
+
 The 080 opt-out list (`GET`, `POST`, `DELETE .../unsubscribes`) is served too:
 
     sens.opt_out("010-0000-0001", at=datetime(2026, 5, 1, tzinfo=KST))  # as if by the 080 line
@@ -40,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.server import LoopbackHTTPServer, LoopbackServer
@@ -50,7 +61,8 @@ _HANG = object()  # answer nothing: the client's timeout is the fault under test
 _DROP = object()  # close the connection without an answer
 _DIGITS = re.compile(r"^[0-9]+$")
 _SENS_PATH = re.compile(
-    r"^/sms/v2/services/(?P<service>[^/?]+)/(?P<api>messages|unsubscribes)(?:\?(?P<query>.*))?$"
+    r"^/sms/v2/services/(?P<service>[^/?]+)/(?P<api>messages|unsubscribes)"
+    r"(?:/(?P<message_id>[^/?]+))?(?:\?(?P<query>.*))?$"
 )
 _MAX_OPTOUT_CHANGE: Final = 1000
 _SIZE_LIMITS = {"SMS": 90, "LMS": 2000}
@@ -176,9 +188,72 @@ class AcceptedMessage:
     request_time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+DELIVERY_STATES: Final = ("delivered", "failed", "processing", "waiting")
+_DELIVERY_DEFAULTS: Final = {
+    "delivered": ("0", "성공"),
+    "failed": ("3018", "전송 실패"),
+    "processing": ("", ""),
+    "waiting": ("", ""),
+}
+# How long after its request a message is delivered or fails, on the fake's clock.
+_DELIVERY_SECONDS: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What SENS reports of the messages to one recipient (see `FakeSens.set_outcome`).
+
+    `state` is one of `DELIVERY_STATES`: "delivered" (COMPLETED, code "0"),
+    "failed" (COMPLETED with `code`), "processing" (PROCESSING) or "waiting"
+    (READY). Build it with `Outcome.of`, which fills the defaults per state.
+    """
+
+    state: str = "delivered"
+    code: str = "0"
+    message: str = "성공"
+    telco: str = "SKT"
+
+    @classmethod
+    def of(
+        cls,
+        state: str = "delivered",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        telco: str = "SKT",
+    ) -> Outcome:
+        if state not in DELIVERY_STATES:
+            raise ValueError(f"outcome {state!r}: expected one of {', '.join(DELIVERY_STATES)}")
+        default_code, default_message = _DELIVERY_DEFAULTS[state]
+        code = default_code if code is None else code
+        if state == "failed" and code == "0":
+            raise ValueError('a failed outcome needs a code other than "0" (SENS\'s success)')
+        if state != "failed" and code != default_code:
+            raise ValueError(f"only a failed outcome takes a code, not {state!r}")
+        return cls(state, code, default_message if message is None else message, telco)
+
+    def fields(self, completed_at: datetime) -> dict[str, str]:
+        """The result fields of one message in SENS's shape (`status`, `statusCode`, ...);
+        `completed_at` is when it was delivered or failed."""
+        if self.state in ("processing", "waiting"):
+            fields = {"status": "PROCESSING" if self.state == "processing" else "READY"}
+            if self.message:
+                fields["statusMessage"] = self.message
+            return fields
+        return {
+            "status": "COMPLETED",
+            "statusCode": self.code,
+            "statusName": "success" if self.state == "delivered" else "fail",
+            "statusMessage": self.message,
+            "telcoCode": self.telco,
+            "completeTime": completed_at.astimezone(KST).strftime(_LIST_TIME_FORMAT),
+        }
+
+
 @dataclass(slots=True)
 class _Fault:
-    """What goes wrong for the next `count` send requests (holding `number`, if given)."""
+    """What goes wrong for the next `count` send requests, or delivery lookups with
+    `lookup` (holding or about `number`, if given)."""
 
     kind: str  # "status" | "late" | "drop" | "html"
     accept: bool
@@ -186,6 +261,7 @@ class _Fault:
     number: str | None = None
     status: int = 500
     seconds: float = 30.0
+    lookup: bool = False
 
 
 class _Refusal(Exception):
@@ -257,7 +333,8 @@ class OptOut:
 
 class FakeSens(_FaultyServer):
     """SENS v2 `POST` and `GET /sms/v2/services/{serviceId}/messages`, checked as SENS does,
-    and the service's 080 opt-out list (`.../unsubscribes`)."""
+    each message's result (`GET .../messages/{messageId}`), and the service's 080 opt-out
+    list (`.../unsubscribes`)."""
 
     def __init__(
         self,
@@ -281,6 +358,8 @@ class FakeSens(_FaultyServer):
         self._requests = 0
         self._send_requests = 0
         self._list_requests = 0
+        self._lookup_requests = 0
+        self._outcomes: dict[str, Outcome] = {}
         self._rules: list[_Fault] = []
         self._bad_numbers: set[str] = set()
         self._optouts: dict[str, OptOut] = {}
@@ -316,9 +395,36 @@ class FakeSens(_FaultyServer):
 
     @property
     def list_requests(self) -> int:
-        """The list requests (GET) received."""
+        """The requests for the list of a time window (GET) received."""
         with self._lock:
             return self._list_requests
+
+    @property
+    def lookup_requests(self) -> int:
+        """The delivery lookups received: a request's message ids (`GET messages?requestId=`)
+        and one message's result (`GET messages/{messageId}`)."""
+        with self._lock:
+            return self._lookup_requests
+
+    def set_outcome(
+        self,
+        number: str,
+        state: str = "delivered",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        telco: str = "SKT",
+    ) -> None:
+        """What lookups report from now on for the messages to `number` (already sent or not).
+
+        `state`: "delivered" (the default for every number), "failed" (`code`
+        "3018" unless given), "processing" or "waiting"; `message` is SENS's
+        `statusMessage`, `telco` its `telcoCode`. Set "processing" and later
+        "delivered" to play a message that takes a while.
+        """
+        outcome = Outcome.of(state, code=code, message=message, telco=telco)
+        with self._lock:
+            self._outcomes[_digits_of(number)] = outcome
 
     @property
     def optout_requests(self) -> int:
@@ -346,7 +452,8 @@ class FakeSens(_FaultyServer):
             self._refusals.clear()
             self._optouts.clear()
             self._requests = self._send_requests = self._list_requests = 0
-            self._optout_requests = 0
+            self._optout_requests = self._lookup_requests = 0
+            self._outcomes.clear()
             self._rules.clear()
             self._faults.clear()
 
@@ -365,11 +472,21 @@ class FakeSens(_FaultyServer):
             self._bad_numbers.add(_digits_of(number))
 
     def fail_next(
-        self, count: int = 1, status: int = 500, *, accept: bool = False, number: str | None = None
+        self,
+        count: int = 1,
+        status: int = 500,
+        *,
+        accept: bool = False,
+        number: str | None = None,
+        lookup: bool = False,
     ) -> None:
         """The next `count` requests are answered `status`. Without `accept`, before being
         looked at (any request, sends and lists); with it, a send is handled (and accepted,
-        if valid) first, as when a gateway fails after forwarding."""
+        if valid) first, as when a gateway fails after forwarding. With `lookup`, only
+        delivery lookups (about `number`, if given) fail; sends go through."""
+        if lookup:
+            self._add_rule(_Fault("status", accept, count, number, status=status, lookup=True))
+            return
         if not accept and number is None:
             payload = {"status": status, "statusName": "fail", "errorMessage": "Internal error"}
             self._queue_fault((status, payload), count)
@@ -383,26 +500,45 @@ class FakeSens(_FaultyServer):
         *,
         accept: bool = False,
         number: str | None = None,
+        lookup: bool = False,
     ) -> None:
         """The next `count` requests get no answer for `seconds` (or until stop()). With
-        `accept`, a send is accepted first and its answer comes after the wait."""
+        `accept`, a send is accepted first and its answer comes after the wait. With
+        `lookup`, only delivery lookups (about `number`, if given) hang."""
+        if lookup:
+            self._add_rule(_Fault("late", accept, count, number, seconds=seconds, lookup=True))
+            return
         if not accept and number is None:
             self.hang_seconds = seconds
             self._queue_fault(_HANG, count)
             return
         self._add_rule(_Fault("late", accept, count, number, seconds=seconds))
 
-    def drop_next(self, count: int = 1, *, accept: bool = True, number: str | None = None) -> None:
+    def drop_next(
+        self,
+        count: int = 1,
+        *,
+        accept: bool = True,
+        number: str | None = None,
+        lookup: bool = False,
+    ) -> None:
         """The next `count` sends close the connection without an answer (accepted first,
-        unless `accept=False`)."""
-        self._add_rule(_Fault("drop", accept, count, number))
+        unless `accept=False`); with `lookup`, the next delivery lookups instead."""
+        self._add_rule(_Fault("drop", accept, count, number, lookup=lookup))
 
     def html_next(
-        self, count: int = 1, *, accept: bool = False, status: int = 200, number: str | None = None
+        self,
+        count: int = 1,
+        *,
+        accept: bool = False,
+        status: int = 200,
+        number: str | None = None,
+        lookup: bool = False,
     ) -> None:
         """The next `count` sends get an HTML page with `status` (a proxy or captive portal),
-        without being accepted unless `accept=True`."""
-        self._add_rule(_Fault("html", accept, count, number, status=status))
+        without being accepted unless `accept=True`; with `lookup`, the next delivery
+        lookups instead."""
+        self._add_rule(_Fault("html", accept, count, number, status=status, lookup=lookup))
 
     def _add_rule(self, rule: _Fault) -> None:
         if rule.number is not None:
@@ -410,11 +546,10 @@ class FakeSens(_FaultyServer):
         with self._lock:
             self._rules.append(rule)
 
-    def _take_rule(self, body: bytes) -> _Fault | None:
-        recipients = _recipients(body)
+    def _take_rule(self, recipients: set[str], *, lookup: bool) -> _Fault | None:
         with self._lock:
             for rule in self._rules:
-                if rule.number is None or rule.number in recipients:
+                if rule.lookup is lookup and (rule.number is None or rule.number in recipients):
                     rule.count -= 1
                     if rule.count <= 0:
                         self._rules.remove(rule)
@@ -423,12 +558,15 @@ class FakeSens(_FaultyServer):
 
     def answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         messages = _is_messages(path)
+        looked_up = self._looked_up(path) if method == "GET" else None
         with self._lock:
             self._requests += 1
             if not messages:
                 self._optout_requests += 1
             elif method == "POST":
                 self._send_requests += 1
+            elif looked_up is not None:
+                self._lookup_requests += 1
             elif method == "GET":
                 self._list_requests += 1
         self.wait(self.latency)
@@ -436,7 +574,11 @@ class FakeSens(_FaultyServer):
         if fault is not None:
             return fault
         lowered = {k.lower(): v for k, v in headers.items()}
-        rule = self._take_rule(body) if method == "POST" and messages else None
+        rule = None
+        if method == "POST" and messages:
+            rule = self._take_rule(_recipients(body), lookup=False)
+        elif looked_up is not None:
+            rule = self._take_rule(looked_up, lookup=True)
         if rule is None:
             return self.handle(method, path, lowered, body)
         handled = self.handle(method, path, lowered, body) if rule.accept else None
@@ -457,6 +599,10 @@ class FakeSens(_FaultyServer):
                 raise _gateway_error(404, "300", "Not Found", f"no such API: {method} {path}")
             if match.group("service") != self.service_id:
                 raise _gateway_error(404, "300", "Not Found", "unknown serviceId")
+            if match["message_id"] is not None:
+                if match["api"] != "messages" or method != "GET":
+                    raise _gateway_error(404, "300", "Not Found", f"no such API: {method} {path}")
+                return self._result(unquote(match["message_id"]))
             if match.group("api") == "unsubscribes":
                 return self._unsubscribes(method, parse_qs(match.group("query") or ""), body)
             if method == "GET":
@@ -502,6 +648,44 @@ class FakeSens(_FaultyServer):
         ).decode()
         if not hmac.compare_digest(signature, expected):
             raise _gateway_error(401, "200", "Authentication Failed", "signature mismatch")
+
+    def _looked_up(self, path: str) -> set[str] | None:
+        """The recipients (digits) a delivery lookup asks about; None for any other request."""
+        match = _SENS_PATH.match(path)
+        if match is None or match["api"] != "messages":
+            return None
+        message_id = unquote(match["message_id"]) if match["message_id"] else None
+        request_ids = parse_qs(match["query"] or "").get("requestId", [])
+        if message_id is None and not request_ids:
+            return None
+        with self._lock:
+            return {
+                m.to
+                for m in self._accepted
+                if m.message_id == message_id or m.request_id in request_ids
+            }
+
+    def _result(self, message_id: str) -> Answer:
+        """One message's result (`GET messages/{messageId}`) per its recipient's outcome;
+        an empty 404 for an id SENS never gave, as SENS answers for no record."""
+        with self._lock:
+            found = next((m for m in self._accepted if m.message_id == message_id), None)
+            outcome = self._outcomes.get(found.to, Outcome()) if found is not None else None
+        if found is None or outcome is None:
+            return Raw(404, b"", "application/json; charset=utf-8")
+        requested = found.request_time.astimezone(KST)
+        entry = {
+            "requestId": found.request_id,
+            "messageId": found.message_id,
+            "requestTime": requested.strftime(_LIST_TIME_FORMAT),
+            "contentType": found.content_type,
+            "type": found.type,
+            "countryCode": "82",
+            "from": found.sender,
+            "to": found.to,
+            **outcome.fields(requested + timedelta(seconds=_DELIVERY_SECONDS)),
+        }
+        return 200, {"statusCode": "202", "statusName": "success", "messages": [entry]}
 
     def _list(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
         """The messages of a request id or of a request-time window, a page at a time.
@@ -563,6 +747,7 @@ class FakeSens(_FaultyServer):
                 selected.append(entry)
         page = selected[page_index * page_size : (page_index + 1) * page_size]
         return {
+            **({"requestId": request_id} if request_id is not None else {}),
             "statusCode": "200",
             "statusName": "success",
             "messages": page,
