@@ -19,7 +19,7 @@ from naver_sms.database.base import (
     unclear_attribute,
 )
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
-from naver_sms.domain.booking import Booking
+from naver_sms.domain.booking import Booking, normalize_phone
 from naver_sms.domain.delivery import DeliveryResult
 from naver_sms.domain.messages import Message
 from naver_sms.domain.session import parse_cookies
@@ -453,7 +453,7 @@ class RecordingSender(SenderBase):
         self._lookup()
         found: dict[str, list[str]] = {}
         for message_id, message, _at in self._message_ids.get(request_id, []):
-            found.setdefault(_digits(message.to), []).append(message_id)
+            found.setdefault(normalize_phone(message.to), []).append(message_id)
         return found
 
     def delivery(self, message_id: str) -> DeliveryResult:

@@ -11,10 +11,11 @@ each cycle the same few seconds and drains over the next ones.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from naver_sms.database.base import BookingRepositoryPort
 from naver_sms.database.exceptions import RepositoryError
@@ -32,6 +33,9 @@ from naver_sms.messaging.base import SendError, SmsSender
 from naver_sms.utils.logger import get_logger
 
 log = get_logger(__name__)
+
+_A = TypeVar("_A")
+NOT_FOUND: Final = 404
 
 
 @dataclass
@@ -109,6 +113,11 @@ class _Checker:
         self.check = DeliveryCheck()
         self.listed: dict[str, dict[str, list[str]] | None] = {}
         self.results: dict[str, DeliveryResult | None] = {}
+        # Set at the first failure that is not about one message (a timeout, a 5xx):
+        # the provider is unwell, and 300 lookups each waiting out a timeout would
+        # make this cycle slow. The rest waits for the next cycle.
+        self.unwell = threading.Event()
+        self._lock = threading.Lock()
 
     def run(self) -> DeliveryCheck:
         planned, request_ids = self._plan(self.repository.due_deliveries(self.now, self.budget))
@@ -116,10 +125,6 @@ class _Checker:
         wanted = sorted({mid for item in planned for m in item.messages for mid in self._ids(m)})
         self.results = dict(self.each(self._look, wanted))
         check = self.check
-        check.lookups = len(self.listed) + len(self.results)
-        check.lookups_failed = sum(ids is None for ids in self.listed.values()) + sum(
-            result is None for result in self.results.values()
-        )
         settled = [
             settle(item.record, self._lookups(item), self.now, self.flags) for item in planned
         ]
@@ -159,29 +164,35 @@ class _Checker:
             planned.append(_Record(record, messages))
         return planned, list(request_ids)
 
-    def _list_ids(self, request_id: str) -> tuple[str, dict[str, list[str]] | None]:
+    def _ask(self, ask: Callable[[], _A], what: str, context: dict[str, str]) -> _A | None:
+        """One provider request, counted; None when it failed or the provider is unwell."""
+        if self.unwell.is_set():
+            return None
+        with self._lock:
+            self.check.lookups += 1
         try:
-            return request_id, self.sender.message_ids(request_id)
+            return ask()
         except SendError as exc:
-            log.warning(
-                "Messages of a request not listed",
-                operation="check_deliveries",
-                context={"request_id": request_id},
-                error=str(exc),
-            )
-            return request_id, None
+            with self._lock:
+                self.check.lookups_failed += 1
+            if exc.status != NOT_FOUND:  # a 404 is about one message, not the provider
+                self.unwell.set()
+            log.warning(what, operation="check_deliveries", context=context, error=str(exc))
+            return None
+
+    def _list_ids(self, request_id: str) -> tuple[str, dict[str, list[str]] | None]:
+        return request_id, self._ask(
+            lambda: self.sender.message_ids(request_id),
+            "Messages of a request not listed",
+            {"request_id": request_id},
+        )
 
     def _look(self, message_id: str) -> tuple[str, DeliveryResult | None]:
-        try:
-            return message_id, self.sender.delivery(message_id)
-        except SendError as exc:
-            log.warning(
-                "Delivery result not read",
-                operation="check_deliveries",
-                context={"message_id": message_id},
-                error=str(exc),
-            )
-            return message_id, None
+        return message_id, self._ask(
+            lambda: self.sender.delivery(message_id),
+            "Delivery result not read",
+            {"message_id": message_id},
+        )
 
     def _ids(self, message: SentMessage) -> list[str]:
         if message.message_id:

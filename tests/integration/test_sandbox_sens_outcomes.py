@@ -49,7 +49,7 @@ def test_lookups_are_counted_apart_from_sends_and_window_lists(
 ) -> None:
     [result] = sender.send([confirmation(FIRST)])
     assert result.request_id is not None
-    [message_id] = sender.message_ids(result.request_id)["01000000001"]
+    [message_id] = sender.message_ids(result.request_id)["010-0000-0001"]
     sender.delivery(message_id)
     with pytest.raises(SendFailed):
         sender.delivery("sandbox-msg-unknown")  # a lookup too, answered 404
@@ -69,10 +69,10 @@ def test_a_lookup_fault_aimed_at_one_number_leaves_the_others_readable(
     ids = sender.message_ids(first.request_id)
     fake.fail_next(1, status=503, number=SECOND, lookup=True)
 
-    assert sender.delivery(ids["01000000001"][0]).status is DeliveryStatus.DELIVERED
+    assert sender.delivery(ids["010-0000-0001"][0]).status is DeliveryStatus.DELIVERED
     with pytest.raises(SendFailed):
-        sender.delivery(ids["01000000002"][0])
-    assert sender.delivery(ids["01000000002"][0]).status is DeliveryStatus.DELIVERED
+        sender.delivery(ids["010-0000-0002"][0])
+    assert sender.delivery(ids["010-0000-0002"][0]).status is DeliveryStatus.DELIVERED
 
 
 def test_a_send_fault_waits_for_its_send_while_lookups_pass(
@@ -126,7 +126,7 @@ def test_clear_forgets_the_outcomes_and_the_lookup_count(
     [result] = sender.send([confirmation(FIRST)])
     assert result.request_id is not None
 
-    [message_id] = sender.message_ids(result.request_id)["01000000001"]
+    [message_id] = sender.message_ids(result.request_id)["010-0000-0001"]
 
     assert sender.delivery(message_id).status is DeliveryStatus.DELIVERED
     assert fake.lookup_requests == 2

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from naver_sms.domain.booking import KST
+from naver_sms.domain.booking import KST, normalize_phone
 from naver_sms.domain.delivery import DeliveryStatus
 from naver_sms.domain.messages import Message, MessageKind
 from naver_sms.messaging.base import SendFailed
@@ -63,7 +63,7 @@ def sent(sender: SensSender, *numbers: str) -> str:
 
 
 def message_id(sender: SensSender, request_id: str, number: str) -> str:
-    [found] = sender.message_ids(request_id)[number.replace("-", "")]
+    [found] = sender.message_ids(request_id)[normalize_phone(number)]
     return found
 
 
@@ -75,9 +75,9 @@ def test_each_recipient_of_a_request_is_listed_with_its_message_id_in_one_lookup
 
     ids = sender.message_ids(request_id)
 
-    given = {m.to: [m.message_id] for m in fake.accepted}
+    given = {normalize_phone(m.to): [m.message_id] for m in fake.accepted}
     assert ids == given
-    assert set(ids) == {"01000000001", "01000000002", "01000000003"}
+    assert set(ids) == {"010-0000-0001", "010-0000-0002", "010-0000-0003"}
     assert fake.lookup_requests == 1
 
 
@@ -224,7 +224,7 @@ def test_no_phone_number_reaches_a_result_or_an_error_even_when_sens_echoes_one(
     number = canaries.phone
     sender = sender_for(fake, client)
     request_id = sent(sender, number)
-    [found] = sender.message_ids(request_id)[number]
+    [found] = sender.message_ids(request_id)[normalize_phone(number)]
     texts: dict[str, str] = {}
     for state in ("failed", "processing"):
         fake.set_outcome(number, state, message=f"수신번호 {number} 확인 필요 (+82 10-0000-1234)")

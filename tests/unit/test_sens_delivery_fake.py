@@ -33,13 +33,13 @@ def fixed_sender() -> RecordingSender:
     return sender
 
 
-def test_each_accepted_message_has_an_id_listed_under_its_recipient_digits() -> None:
+def test_each_accepted_message_has_an_id_listed_under_its_recipients_stored_form() -> None:
     sender = fixed_sender()
     request_id = sent(sender, FIRST, SECOND)
 
     assert sender.message_ids(request_id) == {
-        "01000000001": [f"{request_id}-m1"],
-        "01000000002": [f"{request_id}-m2"],
+        "010-0000-0001": [f"{request_id}-m1"],
+        "010-0000-0002": [f"{request_id}-m2"],
     }
     assert sender.message_ids("req-unknown") == {}
 
@@ -50,10 +50,10 @@ def test_outcomes_chosen_per_number_read_in_the_adapters_words() -> None:
     request_id = sent(sender, FIRST, SECOND)
     ids = sender.message_ids(request_id)
 
-    assert sender.delivery(ids["01000000001"][0]) == DeliveryResult(
+    assert sender.delivery(ids["010-0000-0001"][0]) == DeliveryResult(
         DeliveryStatus.DELIVERED, "delivered (SKT, 10:00:03)"
     )
-    assert sender.delivery(ids["01000000002"][0]) == DeliveryResult(
+    assert sender.delivery(ids["010-0000-0002"][0]) == DeliveryResult(
         DeliveryStatus.FAILED, "failed: 3018 결번 (KT)"
     )
 
@@ -61,7 +61,7 @@ def test_outcomes_chosen_per_number_read_in_the_adapters_words() -> None:
 def test_an_outcome_changed_later_is_what_the_next_lookup_reads() -> None:
     sender = fixed_sender()
     sender.set_outcome(FIRST, "processing")
-    [message_id] = sender.message_ids(sent(sender, FIRST))["01000000001"]
+    [message_id] = sender.message_ids(sent(sender, FIRST))["010-0000-0001"]
 
     before = sender.delivery(message_id)
     sender.set_outcome(FIRST, "delivered")
@@ -78,7 +78,7 @@ def test_lookups_can_be_made_to_fail_all_or_only_the_next_few() -> None:
 
     with pytest.raises(SendFailed):
         sender.message_ids(request_id)
-    [message_id] = sender.message_ids(request_id)["01000000001"]
+    [message_id] = sender.message_ids(request_id)["010-0000-0001"]
     sender.lookups_fail = True
     with pytest.raises(SendFailed):
         sender.delivery(message_id)

@@ -133,7 +133,7 @@ def test_long_provider_words_are_cut_to_one_short_line_without_the_number_they_e
 # --- the lookups over HTTP ----------------------------------------------------------
 
 
-def test_message_ids_are_keyed_by_the_recipient_in_digits_in_sens_order() -> None:
+def test_message_ids_are_keyed_by_the_recipients_stored_form_in_sens_order() -> None:
     body = {
         "requestId": "r-1",
         "statusCode": "202",
@@ -148,7 +148,7 @@ def test_message_ids_are_keyed_by_the_recipient_in_digits_in_sens_order() -> Non
 
     ids = sender_answering(answering(200, body)).message_ids("r-1")
 
-    assert ids == {"01000000001": ["m-1", "m-3"], "01000000002": ["m-2"]}
+    assert ids == {"010-0000-0001": ["m-1", "m-3"], "010-0000-0002": ["m-2"]}
 
 
 @pytest.mark.parametrize(

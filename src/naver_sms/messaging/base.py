@@ -138,8 +138,9 @@ class SmsSender(Protocol):
         ...
 
     def message_ids(self, request_id: str) -> dict[str, list[str]]:
-        """The provider's message ids of an accepted request, by recipient (stored form,
-        `01000001234`), in the provider's order. Raises SendFailed when it cannot be asked."""
+        """The provider's message ids of an accepted request, by recipient in the records'
+        stored form (`010-0000-1234`), in the provider's order. Raises SendFailed when it
+        cannot be asked."""
         ...
 
     def delivery(self, message_id: str) -> DeliveryResult:

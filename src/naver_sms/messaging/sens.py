@@ -624,7 +624,8 @@ class SensSender(SenderBase, HttpAdapter):
     # --- delivery results ---------------------------------------------------------------
 
     def message_ids(self, request_id: str) -> dict[str, list[str]]:
-        """The message ids of an accepted request, by recipient (`01000001234`), in SENS's order.
+        """The message ids of an accepted request, by recipient in the stored form
+        (`010-0000-1234`), in SENS's order.
 
         One GET (`messages?requestId=`). A recipient listed twice in one request
         (never done by this adapter, possible by hand) has both ids. Entries of
@@ -645,7 +646,7 @@ class SensSender(SenderBase, HttpAdapter):
                 raise SendFailed(f"SENS's list of a request: messages[{index}] has no `to` number")
             if entry.get("requestId") not in (None, request_id):
                 continue
-            found.setdefault(_stored_digits(to), []).append(message_id)
+            found.setdefault(_stored(to), []).append(message_id)
         return found
 
     def delivery(self, message_id: str) -> DeliveryResult:
@@ -801,10 +802,11 @@ def _at_most(timeout: httpx.Timeout, cap: httpx.Timeout) -> httpx.Timeout:
     )
 
 
-def _stored_digits(number: str) -> str:
-    """A recipient as the records keep it, in digits: `+82 10-...` becomes `010...`."""
+def _stored(number: str) -> str:
+    """A recipient as the records keep it: `01000001234` and `+82 10-...` become
+    `010-0000-1234`; a number that is not a mobile keeps its digits (it matches no record)."""
     try:
-        return _digits(normalize_phone(number))
+        return normalize_phone(number)
     except BookingValidationError:
         return _digits(number)
 
