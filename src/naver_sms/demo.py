@@ -20,7 +20,7 @@ from typing import Any, Final
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings
 from naver_sms.cycle import run_cycle
-from naver_sms.domain.booking import KST
+from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 
@@ -45,6 +45,29 @@ class DemoDay:
     accepted: int  # messages the fake SENS accepted
     sens_requests: int
     texts: list[tuple[str, str]]  # (kind, text) of the first message of each kind sent
+    unreachable: str  # the customer whose texts the carrier refuses (masked)
+    opted_out: str  # the customer who opted out of advertising by the 080 line (masked)
+
+    def items(self, key: str) -> list[dict[str, Any]]:
+        """Every cycle's report items under `key` (`sent`, `delivered`, ...), in order."""
+        return [item for cycle in self.cycles for item in cycle.report[key]]
+
+
+def _customers(naver: NaverSandbox, day: date, keywords: Sequence[str]) -> tuple[str, str]:
+    """(a customer visiting tomorrow, one visiting today with an event option): the demo
+    makes the first unreachable and has the second opt out of advertising."""
+    today, tomorrow = [], []
+    for biz_id in DEMO_STORES:
+        for raw in naver.bookings(biz_id):
+            if raw.get("bookingStatusCode") == "RC04":
+                continue
+            options = " ".join(str(o.get("name", "")) for o in raw.get("bookingOptionJson", []))
+            visit = str(raw.get("startDate", ""))
+            if visit == day.isoformat() and any(k in options for k in keywords):
+                today.append(str(raw["phone"]))
+            elif visit > day.isoformat():
+                tomorrow.append(str(raw["phone"]))
+    return tomorrow[0], today[0]
 
 
 @contextmanager
@@ -86,6 +109,11 @@ def run_demo(
             settings,
         ),
     ):
+        # One customer's number is no longer in service (every text to it fails at the
+        # carrier), and one called the store's 080 line: the day shows both.
+        unreachable, opted_out = _customers(naver, day, config.rules.event.keywords)
+        sens.set_outcome(unreachable, "failed", code="3018", message="결번")
+        sens.opt_out(opted_out, at=datetime.combine(day, time(8, 0), tzinfo=KST))
         bootstrap.create_tables(settings)
         with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(naver.issue_session()))
@@ -102,4 +130,12 @@ def run_demo(
         texts: dict[str, str] = {}
         for message in sens.accepted:
             texts.setdefault(kind_of.get(message.request_id, "?"), message.content)
-        return DemoDay(day, cycles, len(sens.accepted), sens.requests, list(texts.items()))
+        return DemoDay(
+            day,
+            cycles,
+            len(sens.accepted),
+            sens.send_requests,
+            list(texts.items()),
+            unreachable=mask_phone(unreachable),
+            opted_out=mask_phone(opted_out),
+        )

@@ -110,6 +110,22 @@ def demo(ctx: click.Context) -> None:
         f"requests ({', '.join(f'{k} {n}' for k, n in sorted(sent.items()))}); "
         "the repeated 20:10 cycle sent nothing."
     )
+    delivered, undelivered = day.items("delivered"), day.items("undelivered")
+    opted_out = [h for h in day.items("held") if "opted out" in h["why"]]
+    out.print(
+        f"delivery: {len(delivered)} delivered, {len(undelivered)} not delivered "
+        f"({day.unreachable}'s number is out of service: the carrier refused its texts, "
+        "which are never sent again for that), "
+        f"{day.accepted - len(delivered) - len(undelivered)} sent too recently to check.",
+        markup=False,
+        highlight=False,
+    )
+    out.print(
+        f"opt-out: {day.opted_out} called the store's 080 line, so its event message was "
+        f"held {len(opted_out)} times; its confirmation and guide went as usual.",
+        markup=False,
+        highlight=False,
+    )
     for kind, text in day.texts:
         out.print(f"[bold]{kind}[/bold] (sample):")
         out.print(text, markup=False, highlight=False)

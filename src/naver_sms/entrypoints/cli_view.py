@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from naver_sms.domain.booking import FLAGS, mask_phone
@@ -60,7 +61,7 @@ def report_summary(report: Mapping[str, Any], *, outbox: Path | None = None) -> 
     else:
         sent = f"sent: {by_kind}"
     parts = [f"{report['stores']} stores", f"{report['bookings']} bookings", sent]
-    for key in ("failed", "invalid", "errors"):
+    for key in ("failed", "invalid", "errors", "delivered", "undelivered"):
         if report.get(key):
             parts.append(f"{key}: {len(report[key])}")
     for key in ("created", "adopted", "rescheduled"):
@@ -86,6 +87,13 @@ def print_report(
         console.print(f"[red]error[/red] {where}{error['error']}")
     for item in report.get("invalid", []):
         console.print(f"[yellow]invalid[/yellow] {item['booking_num']}: {item['reason']}")
+    for item in report.get("undelivered", []):
+        # Sent earlier, and the carrier says it never reached the phone.
+        detail = (
+            f"{item['booking_num']} {item['phone_masked']} {item['kind']} "
+            f"(sent {item['sent_at'][11:16]}): {item['result']}"
+        )
+        console.print(f"[red]not delivered[/red] {escape(detail)}", highlight=False)
     console.print(report_summary(report, outbox=outbox), markup=False, highlight=False)
 
 
