@@ -159,12 +159,13 @@ class Backend:
 def _dynamodb_backend(name: str, client: Any) -> Backend:
     suffix = uuid.uuid4().hex[:8]
     bookings_table, session_table = f"sms_{suffix}", f"session_{suffix}"
-    create_tables(client, bookings_table=bookings_table, session_table=session_table)
+    sent_table = f"sms_sent_{suffix}"
+    create_tables(client, bookings_table, session_table, sent_table)
     return Backend(
         name=name,
-        repository=BookingRepository(bookings_table, client=client),
+        repository=BookingRepository(bookings_table, client=client, sent_table_name=sent_table),
         session_repository=SessionRepository(session_table, client=client),
-        reopen=lambda: BookingRepository(bookings_table, client=client),
+        reopen=lambda: BookingRepository(bookings_table, client=client, sent_table_name=sent_table),
         client=client,
     )
 

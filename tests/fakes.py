@@ -22,6 +22,7 @@ from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryB
 from naver_sms.domain.booking import Booking, normalize_phone
 from naver_sms.domain.delivery import DeliveryResult
 from naver_sms.domain.messages import Message
+from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_PENDING, DELIVERY_QUEUE
 from naver_sms.domain.session import parse_cookies
 from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
 from naver_sms.messaging.sens import read_delivery
@@ -172,19 +173,21 @@ class MemoryBookingRepository(BookingRepositoryBase):
     the contract suite runs on it too. One lock makes each primitive a
     conditional write, so racing threads see what DynamoDB or SQLite would.
 
-    `records` is keyed by (booking_num, phone); `calls` names each operation in
-    call order (what unit tests assert on).
+    `records` is keyed by (booking_num, phone); `sent` is the history index, the
+    (day, booking_num, phone) of each record with a message sent that day;
+    `calls` names each operation in call order (what unit tests assert on).
     """
 
     def __init__(self) -> None:
         self.records: dict[BookingKey, dict[str, Any]] = {}
+        self.sent: set[tuple[str, str, str]] = set()
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
     def reopened(self) -> MemoryBookingRepository:
         """Another repository object on the same records, as a second process would have."""
         other = MemoryBookingRepository()
-        other.records, other._lock = self.records, self._lock
+        other.records, other.sent, other._lock = self.records, self.sent, self._lock
         return other
 
     @contextmanager
@@ -273,7 +276,14 @@ class MemoryBookingRepository(BookingRepositoryBase):
             return True
 
     def _complete_claim(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        at: str,
+        life: Mapping[str, str | None],
     ) -> bool:
         request_attr, at_attr = sent_attributes(flag)
         with self._lock:
@@ -283,7 +293,52 @@ class MemoryBookingRepository(BookingRepositoryBase):
             record.update({flag: True, request_attr: request_id, at_attr: at})
             for name in claim_attributes(flag):
                 record.pop(name, None)
+            _change(record, life)
             return True
+
+    def _apply_delivery(
+        self,
+        booking_num: str,
+        phone: str,
+        changes: Mapping[str, str | None],
+        expected: Mapping[str, str | None],
+        days: frozenset[str],
+    ) -> bool:
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            if record is None or any(record.get(name) != value for name, value in expected.items()):
+                return False
+            _change(record, changes)
+            return True
+
+    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+        with self._lock:
+            self.sent.add((day, booking_num, phone))
+
+    def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            queued = sorted(
+                (
+                    record
+                    for record in self.records.values()
+                    if record.get(DELIVERY_QUEUE) == DELIVERY_PENDING
+                    and str(record.get(DELIVERY_DUE)) <= due
+                ),
+                key=lambda record: str(record[DELIVERY_DUE]),
+            )
+            found = [copy.deepcopy(record) for record in queued[:limit]]
+        yield from found
+
+    def _sent_on(self, day: str, biz_id: str | None) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            found = [
+                copy.deepcopy(self.records[(num, phone)])
+                for entry_day, num, phone in sorted(self.sent)
+                if entry_day == day
+                and (biz_id is None or num.startswith(f"{biz_id}_"))
+                and (num, phone) in self.records
+            ]
+        yield from found
 
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         with self._lock:
@@ -303,6 +358,15 @@ class MemoryBookingRepository(BookingRepositoryBase):
                 return False
             record[unclear_attribute(flag)] = window
             return True
+
+
+def _change(record: dict[str, Any], changes: Mapping[str, str | None]) -> None:
+    """Set each of `changes` on `record`, removing those that are None."""
+    for name, value in changes.items():
+        if value is None:
+            record.pop(name, None)
+        else:
+            record[name] = value
 
 
 class FakeBookingSource:

@@ -114,7 +114,9 @@ def _booking_repository(settings: Settings, stack: ExitStack) -> BookingReposito
         from naver_sms.database.dynamodb_client import BookingRepository  # noqa: PLC0415
 
         return BookingRepository(
-            table_name=settings.bookings_table, client=_dynamodb_client(settings, stack)
+            table_name=settings.bookings_table,
+            client=_dynamodb_client(settings, stack),
+            sent_table_name=settings.sent_table,
         )
     from naver_sms.database.sqlite_repository import SqliteBookingRepository  # noqa: PLC0415
 
@@ -159,6 +161,7 @@ def create_tables(settings: Settings) -> list[str]:
                 _dynamodb_client(settings, stack),
                 bookings_table=settings.bookings_table,
                 session_table=settings.session_table,
+                sent_table=settings.sent_table,
             )
     from naver_sms.database.sqlite_repository import create_schema  # noqa: PLC0415
 

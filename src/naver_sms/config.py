@@ -37,6 +37,7 @@ _ENV: dict[str, str] = {
     "NAVER_SMS_DB": "db_path",
     "NAVER_SMS_BOOKINGS_TABLE": "bookings_table",
     "NAVER_SMS_SESSION_TABLE": "session_table",
+    "NAVER_SMS_SENT_TABLE": "sent_table",
     "AWS_ENDPOINT_URL": "aws_endpoint_url",
     "AWS_DEFAULT_REGION": "aws_region",
     "NAVER_USERNAME": "naver_username",
@@ -90,6 +91,8 @@ class Settings(BaseModel):
     db_path: Path = Path("naver-sms.db")
     bookings_table: str = "sms"
     session_table: str = "session"
+    # DynamoDB only: the per-day index of sent messages (`naver-sms messages --date`).
+    sent_table: str = "sms_sent"
     aws_endpoint_url: str | None = None
     aws_region: str = "ap-northeast-2"
     naver_username: str | None = None

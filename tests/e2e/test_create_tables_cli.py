@@ -32,15 +32,20 @@ def test_create_tables_makes_the_sqlite_schema_and_can_run_again(tmp_path: Path)
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "sms, session" in second.stdout
+    assert "sms, session, sms_sent" in second.stdout
     with sqlite3.connect(tmp_path / "shop.db") as db:
-        tables = {
-            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        names = {
+            (kind, name) for (kind, name) in db.execute("SELECT type, name FROM sqlite_master")
         }
-    assert {"sms", "session"} <= tables
+    assert {
+        ("table", "sms"),
+        ("table", "session"),
+        ("table", "sms_sent"),
+        ("index", "sms_delivery_due"),
+    } <= names
 
 
-def test_create_tables_makes_the_seed_tables_on_a_dynamodb_api_server(
+def test_create_tables_makes_the_three_tables_on_a_dynamodb_api_server(
     dynalite_url: str, tmp_path: Path
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
@@ -49,6 +54,7 @@ def test_create_tables_makes_the_seed_tables_on_a_dynamodb_api_server(
         "AWS_ENDPOINT_URL": dynalite_url,
         "NAVER_SMS_BOOKINGS_TABLE": f"sms_{suffix}",
         "NAVER_SMS_SESSION_TABLE": f"session_{suffix}",
+        "NAVER_SMS_SENT_TABLE": f"sent_{suffix}",
     }
 
     for _ in range(2):
@@ -59,6 +65,17 @@ def test_create_tables_makes_the_seed_tables_on_a_dynamodb_api_server(
     session = client.describe_table(TableName=f"session_{suffix}")["Table"]
     assert session["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert session["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    bookings = client.describe_table(TableName=f"sms_{suffix}")["Table"]
+    assert [
+        (index["IndexName"], [key["AttributeName"] for key in index["KeySchema"]])
+        for index in bookings["GlobalSecondaryIndexes"]
+    ] == [("delivery", ["delivery_queue", "delivery_due"])]
+    sent = client.describe_table(TableName=f"sent_{suffix}")["Table"]
+    assert [(key["AttributeName"], key["KeyType"]) for key in sent["KeySchema"]] == [
+        ("day", "HASH"),
+        ("record", "RANGE"),
+    ]
+    assert sent["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
 def test_an_unreachable_dynamodb_is_one_line_and_exit_code_1(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from naver_sms.entrypoints.lambda_handler import CycleFailed, handler
 from tests.e2e.conftest import Shop, at
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "template.yaml"
-TABLES = {"BookingsTable": "bookings", "SessionTable": "session"}
+TABLES = {"BookingsTable": "bookings", "SessionTable": "session", "SentTable": "sent"}
 Calls = dict[str, set[str]]
 
 pytestmark = pytest.mark.parametrize("any_shop", ["dynalite"], indirect=True)

@@ -16,7 +16,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +96,9 @@ def test_the_schema_appears_on_first_use_without_create_tables(db_path: Path) ->
 
 
 def test_create_schema_is_idempotent_and_names_the_tables(db_path: Path) -> None:
-    assert create_schema(db_path) == ["sms", "session"]
+    assert create_schema(db_path) == ["sms", "session", "sms_sent"]
     assert SqliteBookingRepository(db_path).create_booking(booking())
-    assert create_schema(db_path) == ["sms", "session"]
+    assert create_schema(db_path) == ["sms", "session", "sms_sent"]
     assert SqliteBookingRepository(db_path).get_booking("1051707_1", "01012345678") is not None
 
 
@@ -109,6 +109,90 @@ def test_a_missing_directory_is_a_permission_error_that_names_the_path(tmp_path:
         create_schema(path)
     with pytest.raises(exceptions.RepositoryDenied, match=r"get_booking: .*no-such-dir"):
         SqliteBookingRepository(path).get_booking("1051707_1", "010-1234-5678")
+
+
+# The schema of the version before delivery checks: the file an upgrade opens.
+_PREVIOUS_SCHEMA = (
+    """CREATE TABLE sms (
+        booking_num TEXT NOT NULL, phone TEXT NOT NULL, name TEXT NOT NULL,
+        booking_time TEXT NOT NULL,
+        confirm_sms INTEGER NOT NULL DEFAULT 0, remind_sms INTEGER NOT NULL DEFAULT 0,
+        option_sms INTEGER NOT NULL DEFAULT 0, option_time TEXT NOT NULL DEFAULT '',
+        extra TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (booking_num, phone)
+    ) WITHOUT ROWID""",
+    "CREATE TABLE session (id TEXT NOT NULL PRIMARY KEY, cookies TEXT NOT NULL)",
+    "INSERT INTO sms (booking_num, phone, name, booking_time, confirm_sms, extra) VALUES "
+    "('1051707_1', '010-1234-5678', 'Kim Soo', '2025-10-20 14:30:00', 1, "
+    '\'{"confirm_sms_request_id":"req-old","confirm_sms_at":"2025-10-19T09:00:00+09:00"}\')',
+)
+
+
+def test_a_file_of_the_previous_version_gets_the_queue_and_the_history_on_open(
+    db_path: Path,
+) -> None:
+    with sqlite3.connect(db_path) as raw:
+        for statement in _PREVIOUS_SCHEMA:
+            raw.execute(statement)
+    raw.close()
+
+    store = SqliteBookingRepository(db_path)
+    old = store.get_booking("1051707_1", "010-1234-5678")
+    store.create_booking(booking(2))
+    store.claim("1051707_2", "010-1234-5678", "confirm_sms", "cycle", NOW)
+    marked = store.mark_sent(
+        "1051707_2", "010-1234-5678", "confirm_sms", "cycle", "req-new", NOW, channel="sms"
+    )
+
+    assert old is not None
+    assert old["confirm_sms_request_id"] == "req-old"
+    assert marked
+    assert [r["booking_num"] for r in store.sent_on("2025-10-20")] == ["1051707_2"]
+    assert [r["booking_num"] for r in store.due_deliveries(NOW + timedelta(minutes=1), 10)] == [
+        "1051707_2"
+    ]
+
+
+def test_the_due_checks_are_read_from_the_partial_index_in_order(
+    store: SqliteBookingRepository,
+) -> None:
+    store.get_booking("1051707_1", "010-1234-5678")  # the schema
+    captured: list[str] = []
+    connection = store._connection()
+    connection.set_trace_callback(captured.append)
+    store.due_deliveries(NOW, 300)
+    connection.set_trace_callback(None)
+    query = next(sql for sql in captured if "LIMIT" in sql)
+
+    plan = " | ".join(row[-1] for row in connection.execute("EXPLAIN QUERY PLAN " + query))
+
+    # The whole table is never read, and no sort is needed: a long history stays cheap.
+    assert "sms_delivery_due" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+def test_a_tracked_mark_and_its_history_entry_are_one_transaction(
+    store: SqliteBookingRepository, db_path: Path
+) -> None:
+    store.create_booking(booking())
+    store.claim("1051707_1", "010-1234-5678", "confirm_sms", "cycle", NOW)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            "CREATE TRIGGER history_down BEFORE INSERT ON sms_sent "
+            "BEGIN SELECT RAISE(ABORT, 'history unwritable'); END"
+        )
+    raw.close()
+
+    with pytest.raises(exceptions.RepositoryError, match="history unwritable"):
+        store.mark_sent(
+            "1051707_1", "010-1234-5678", "confirm_sms", "cycle", "req-1", NOW, channel="sms"
+        )
+
+    # Rolled back whole: the claim is still held, so the cycle's recovery applies.
+    stored = store.get_booking("1051707_1", "010-1234-5678")
+    assert stored is not None
+    assert stored["confirm_sms"] is False
+    assert stored["confirm_sms_claim"] == "cycle"
+    assert "delivery_queue" not in stored
 
 
 # -- races between processes

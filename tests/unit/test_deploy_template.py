@@ -26,7 +26,13 @@ from packaging.requirements import Requirement
 
 from naver_sms import config as config_module
 from naver_sms.database import dynamodb_client
-from naver_sms.database.dynamodb_client import BOOKINGS_TABLE, SESSION_TABLE, TableSpec
+from naver_sms.database.dynamodb_client import (
+    BOOKINGS_TABLE,
+    DELIVERY_INDEX,
+    SENT_TABLE,
+    SESSION_TABLE,
+    TableSpec,
+)
 from naver_sms.metrics import DEFAULT_NAMESPACE, METRIC_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,26 +107,38 @@ def _get_att(resource: Any) -> str | None:
 
 
 # table logical id -> the parameter naming it
-TABLE_PARAMETERS = {"BookingsTable": "BookingsTableName", "SessionTable": "SessionTableName"}
+TABLE_PARAMETERS = {
+    "BookingsTable": "BookingsTableName",
+    "SessionTable": "SessionTableName",
+    "SentTable": "SentTableName",
+}
+_INDEX_OF_CREATED = re.compile(r"\$\{(?P<table>\w+)\.Arn\}/index/(?P<index>[\w.-]+)")
 
 
 def _table(resource: Any) -> str:
-    """The table a policy resource designates: the stack's own, or the existing one by name.
+    """The table (or `Table/index/name`) a policy resource designates: the stack's own,
+    or the existing one by name.
 
-    `!If [CreateTables, !GetAtt T.Arn, !Sub "arn:...:table/${TName}"]`: both
-    branches must name the same table, the second exactly (no wildcard).
+    `!If [CreateTables, !GetAtt T.Arn, !Sub "arn:...:table/${TName}"]`, or for
+    an index `!If [CreateTables, !Sub "${T.Arn}/index/I", !Sub
+    "arn:...:table/${TName}/index/I"]`: both branches must name the same table
+    (and index), the second exactly (no wildcard).
     """
     assert isinstance(resource, dict)
     assert set(resource) == {"Fn::If"}, resource
     condition, created, existing = resource["Fn::If"]
     assert condition == "CreateTables"
-    table = _get_att(created)
+    table, index = _get_att(created), ""
+    if table is None:
+        match = _INDEX_OF_CREATED.fullmatch(created.get("Fn::Sub", ""))
+        assert match is not None, resource
+        table, index = match["table"], f"/index/{match['index']}"
     assert table in TABLE_PARAMETERS, resource
     assert existing == {
         "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
-        f"${{{TABLE_PARAMETERS[table]}}}"
+        f"${{{TABLE_PARAMETERS[table]}}}{index}"
     }
-    return table
+    return table + index
 
 
 # ------------------------------------------------------------------ cfn-lint
@@ -160,6 +178,7 @@ def test_cfn_lint_would_catch_a_broken_template(tmp_path: Path) -> None:
     [
         ("BookingsTable", BOOKINGS_TABLE, "BookingsTableName"),
         ("SessionTable", SESSION_TABLE, "SessionTableName"),
+        ("SentTable", SENT_TABLE, "SentTableName"),
     ],
 )
 def test_the_tables_are_the_ones_create_tables_makes(
@@ -174,11 +193,32 @@ def test_the_tables_are_the_ones_create_tables_makes(
     assert _default(template, parameter) == expected["TableName"] == spec.default_name
     for key in ("KeySchema", "AttributeDefinitions", "BillingMode"):
         assert properties[key] == expected[key], key
+    assert properties.get("GlobalSecondaryIndexes") == expected.get("GlobalSecondaryIndexes")
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     # The bookings table remembers what was sent; losing it re-sends everything.
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
-    assert "GlobalSecondaryIndexes" not in properties
+
+
+def test_the_bookings_table_has_the_sparse_delivery_index_and_nothing_else_does(
+    template: dict[str, Any],
+) -> None:
+    tables = _resources(template, "AWS::DynamoDB::Table")
+    indexed = {
+        name: [index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]]
+        for name, table in tables.items()
+        if "GlobalSecondaryIndexes" in table["Properties"]
+    }
+    assert indexed == {"BookingsTable": [DELIVERY_INDEX.name]}
+    (index,) = tables["BookingsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert [key["AttributeName"] for key in index["KeySchema"]] == [
+        "delivery_queue",
+        "delivery_due",
+    ]
+    # Every attribute: the cycle reads the records it checks from the index alone.
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    # On-demand tables take no throughput per index (CloudFormation refuses it).
+    assert "ProvisionedThroughput" not in index
 
 
 def test_ttl_is_a_parameter_and_off_by_default(template: dict[str, Any]) -> None:
@@ -256,12 +296,13 @@ def test_the_code_makes_exactly_the_dynamodb_calls_the_policy_lists() -> None:
         "update_item",
         "batch_get_item",
         "scan",
+        "query",
     }
     assert calls["SessionRepository"] == {"get_item", "put_item", "delete_item"}
     assert calls["_Repository"] == set()
     # create_table / describe_table belong to `naver-sms create-tables`, run by
     # an operator: the function never needs them.
-    assert _module_level_client_calls(source) == {"create_table", "describe_table"}
+    assert _module_level_client_calls(source) == {"create_table", "describe_table", "update_table"}
 
 
 def _dynamodb_grants(template: dict[str, Any], image: bool) -> dict[str, set[str]]:
@@ -285,8 +326,14 @@ def test_each_variant_gets_only_actions_its_repositories_have(
     source = Path(dynamodb_client.__file__).read_text(encoding="utf-8")
     calls = _calls_by_class(source)
     granted = _dynamodb_grants(template, image)
-    assert set(granted) == {"BookingsTable", "SessionTable"}
-    assert granted["BookingsTable"] <= {_action(op) for op in calls["BookingRepository"]}
+    assert set(granted) == {
+        "BookingsTable",
+        "BookingsTable/index/delivery",
+        "SentTable",
+        "SessionTable",
+    }
+    for target in ("BookingsTable", "BookingsTable/index/delivery", "SentTable"):
+        assert granted[target] <= {_action(op) for op in calls["BookingRepository"]}, target
     assert granted["SessionTable"] <= {_action(op) for op in calls["SessionRepository"]}
 
 
@@ -296,6 +343,11 @@ def test_no_variant_scans_and_only_the_image_variant_writes_the_session(
     zip_grants, image_grants = (_dynamodb_grants(template, image) for image in (False, True))
     for granted in (zip_grants, image_grants):
         assert "dynamodb:Scan" not in granted["BookingsTable"]  # only `naver-sms bookings` lists
+        # The queue is read with a Query on its index; the table itself is never queried.
+        assert "dynamodb:Query" not in granted["BookingsTable"]
+        assert granted["BookingsTable/index/delivery"] == {"dynamodb:Query"}
+        # The cycle writes the history's entries; only `naver-sms messages` reads them.
+        assert granted["SentTable"] == {"dynamodb:PutItem"}
     assert zip_grants["SessionTable"] == {"dynamodb:GetItem"}
     assert image_grants["SessionTable"] == {
         "dynamodb:GetItem",
@@ -437,6 +489,7 @@ def test_the_environment_is_what_config_py_reads(template: dict[str, Any]) -> No
     assert variables["NAVER_SMS_STORE"] == "dynamodb"
     assert variables["NAVER_SMS_BOOKINGS_TABLE"] == {"Ref": "BookingsTableName"}
     assert variables["NAVER_SMS_SESSION_TABLE"] == {"Ref": "SessionTableName"}
+    assert variables["NAVER_SMS_SENT_TABLE"] == {"Ref": "SentTableName"}
     assert variables["NAVER_SMS_CONFIG"] == {"Ref": "ConfigPath"}
     assert str(variables["NAVER_SMS_OUTBOX"]).startswith("/tmp/")  # noqa: S108 - Lambda's only writable dir
     for name in variables:

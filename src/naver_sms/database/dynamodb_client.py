@@ -1,7 +1,10 @@
 """The seed's data layer on DynamoDB: `BookingRepository` and `SessionRepository`.
 
-Tables and keys are exactly the seed's (`sms`: booking_num HASH + phone RANGE;
-`session`: id HASH; PAY_PER_REQUEST). The low-level client is used rather
+Tables and keys are the seed's (`sms`: booking_num HASH + phone RANGE;
+`session`: id HASH; PAY_PER_REQUEST), plus what delivery checks need: the
+sparse index `delivery` on `sms` (the records with a message not yet final,
+by when to look next) and the table `sms_sent` (which records sent something
+on which KST day). Nothing in a cycle's path scans. The low-level client is used rather
 than the resource API so that batch reads, conditional writes and error codes
 are explicit; values are converted so that both stores hand out plain Python
 (int and float, never Decimal).
@@ -43,6 +46,7 @@ from naver_sms.database.base import (
     unclear_attribute,
 )
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
+from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_PENDING, DELIVERY_QUEUE
 from naver_sms.domain.session import SESSION_ID
 from naver_sms.utils.logger import logged_operation
 
@@ -53,6 +57,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BOOKINGS_TABLE",
     "DEFAULT_CONFIG",
+    "DELIVERY_INDEX",
+    "SENT_TABLE",
     "SESSION_TABLE",
     "BookingRepository",
     "SessionRepository",
@@ -116,25 +122,59 @@ def make_client(
 
 
 @dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """A global secondary index: its name and keys, every attribute projected."""
+
+    name: str
+    keys: tuple[tuple[str, str], ...]  # (attribute, HASH | RANGE), all strings
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "IndexName": self.name,
+            "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in self.keys],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TableSpec:
     """A table's key schema: the one source of truth for create-tables and deployment."""
 
     default_name: str
     keys: tuple[tuple[str, str], ...]  # (attribute, HASH | RANGE), all strings
+    indexes: tuple[IndexSpec, ...] = ()
+
+    def attribute_definitions(self) -> list[dict[str, str]]:
+        names = dict.fromkeys(
+            [name for name, _ in self.keys]
+            + [name for index in self.indexes for name, _ in index.keys]
+        )
+        return [{"AttributeName": name, "AttributeType": "S"} for name in names]
 
     def create_table_request(self, table_name: str | None = None) -> dict[str, Any]:
-        return {
+        request: dict[str, Any] = {
             "TableName": table_name or self.default_name,
             "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in self.keys],
-            "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": "S"} for name, _ in self.keys
-            ],
+            "AttributeDefinitions": self.attribute_definitions(),
             "BillingMode": "PAY_PER_REQUEST",
         }
+        if self.indexes:
+            request["GlobalSecondaryIndexes"] = [index.request() for index in self.indexes]
+        return request
 
 
-BOOKINGS_TABLE: Final = TableSpec("sms", (("booking_num", "HASH"), ("phone", "RANGE")))
+# Sparse: only a record with a message not yet final has its keys (see
+# `domain.record.DELIVERY_QUEUE`), so one Query finds what is due, oldest first.
+DELIVERY_INDEX: Final = IndexSpec("delivery", ((DELIVERY_QUEUE, "HASH"), (DELIVERY_DUE, "RANGE")))
+BOOKINGS_TABLE: Final = TableSpec(
+    "sms", (("booking_num", "HASH"), ("phone", "RANGE")), (DELIVERY_INDEX,)
+)
 SESSION_TABLE: Final = TableSpec("session", (("id", "HASH"),))
+# The history's index: one item per record and KST day with a message sent. A
+# table, not an index of `sms`: an item sits under one key of an index, but a
+# record's messages go out on different days (the confirmation weeks before
+# the visit, the event message after it).
+SENT_TABLE: Final = TableSpec("sms_sent", (("day", "HASH"), ("record", "RANGE")))
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -239,6 +279,51 @@ def _key(booking_num: str, phone: str) -> dict[str, AttributeValueTypeDef]:
     return {"booking_num": {"S": booking_num}, "phone": {"S": phone}}
 
 
+def _history_entry(booking_num: str, phone: str) -> str:
+    """A history item's range key; booking numbers are digits and `_`, so `#` splits it."""
+    return f"{booking_num}#{phone}"
+
+
+class _Expression:
+    """Placeholders for an update or condition expression: every name and value bound."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, AttributeValueTypeDef] = {}
+
+    def name(self, attribute: str) -> str:
+        for placeholder, known in self.names.items():
+            if known == attribute:
+                return placeholder
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: AttributeValueTypeDef) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+    def changes(self, changes: Mapping[str, str | None]) -> tuple[list[str], list[str]]:
+        """(SET parts, REMOVE parts) of attribute changes, None meaning removed."""
+        sets = [
+            f"{self.name(name)} = {self.value({'S': value})}"
+            for name, value in changes.items()
+            if value is not None
+        ]
+        removes = [self.name(name) for name, value in changes.items() if value is None]
+        return sets, removes
+
+
+def _update_expression(sets: list[str], removes: list[str]) -> str:
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    return " ".join(parts)
+
+
 # -- repositories ---------------------------------------------------------------------------
 
 
@@ -270,19 +355,22 @@ class _Repository:
 
 
 class BookingRepository(_Repository, BookingRepositoryBase):
-    """The `sms` table: booking records and their sent flags (the seed's BookingRepository)."""
+    """The `sms` table: booking records and their sent flags (the seed's BookingRepository),
+    and `sms_sent`, the per-day index of the records' sent messages."""
 
     def __init__(
         self,
         table_name: str = BOOKINGS_TABLE.default_name,
         client: DynamoDBClient | None = None,
         *,
+        sent_table_name: str = SENT_TABLE.default_name,
         region_name: str | None = None,
         endpoint_url: str | None = None,
         batch_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(table_name, client, region_name, endpoint_url)
+        self.sent_table_name = sent_table_name
         self._batch_attempts = batch_attempts
         self._sleep = sleep
 
@@ -389,14 +477,27 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         )
 
     def _complete_claim(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        at: str,
+        life: Mapping[str, str | None],
     ) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
         request_attr, at_attr = sent_attributes(flag)
+        # The mark's own part first, as it always read (tools that watch the
+        # requests, such as the reliability suite's kill proxy, know it by it).
+        life_expression = _Expression()
+        life_sets, life_removes = life_expression.changes(life)
+        sets = ["#flag = :true", "#rid = :rid", "#at = :at", *life_sets]
+        removes = ["#claim", "#until", *life_removes]
         return self._conditional_update(
             booking_num,
             phone,
-            update="SET #flag = :true, #rid = :rid, #at = :at REMOVE #claim, #until",
+            update=_update_expression(sets, removes),
             condition="#claim = :owner",
             names={
                 "#flag": flag,
@@ -404,14 +505,97 @@ class BookingRepository(_Repository, BookingRepositoryBase):
                 "#at": at_attr,
                 "#claim": claim_attr,
                 "#until": until_attr,
+                **life_expression.names,
             },
             values={
                 ":true": {"BOOL": True},
                 ":rid": {"S": request_id},
                 ":at": {"S": at},
                 ":owner": {"S": owner},
+                **life_expression.values,
             },
         )
+
+    def _apply_delivery(
+        self,
+        booking_num: str,
+        phone: str,
+        changes: Mapping[str, str | None],
+        expected: Mapping[str, str | None],
+        days: frozenset[str],
+    ) -> bool:
+        expression = _Expression()
+        sets, removes = expression.changes(changes)
+        conditions = ["attribute_exists(booking_num)"]
+        for name, value in expected.items():
+            placeholder = expression.name(name)
+            conditions.append(
+                f"attribute_not_exists({placeholder})"
+                if value is None
+                else f"{placeholder} = {expression.value({'S': value})}"
+            )
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update=_update_expression(sets, removes),
+            condition=" AND ".join(conditions),
+            names=expression.names,
+            values=expression.values,
+        )
+
+    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+        # No condition: the entry is the same whoever writes it, however often.
+        with _translated("add_history", self.sent_table_name):
+            self.client.put_item(
+                TableName=self.sent_table_name,
+                Item={"day": {"S": day}, "record": {"S": _history_entry(booking_num, phone)}},
+            )
+
+    def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": DELIVERY_INDEX.name,
+            "KeyConditionExpression": "#queue = :pending AND #due <= :now",
+            "ExpressionAttributeNames": {"#queue": DELIVERY_QUEUE, "#due": DELIVERY_DUE},
+            "ExpressionAttributeValues": {
+                ":pending": {"S": DELIVERY_PENDING},
+                ":now": {"S": due},
+            },
+            "ScanIndexForward": True,
+        }
+        left = limit
+        while left > 0:
+            response = self.client.query(**request, Limit=left)
+            items = response.get("Items", [])
+            for raw in items[:left]:
+                yield _deserialize(raw)
+            left -= len(items)
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _sent_on(self, day: str, biz_id: str | None) -> Iterator[dict[str, Any]]:
+        condition = "#day = :day"
+        values: dict[str, AttributeValueTypeDef] = {":day": {"S": day}}
+        if biz_id is not None:
+            condition += " AND begins_with(#record, :store)"
+            values[":store"] = {"S": f"{biz_id}_"}
+        keys = []
+        with _translated("sent_on", self.sent_table_name):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.sent_table_name,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames={"#day": "day", "#record": "record"}
+                if biz_id is not None
+                else {"#day": "day"},
+                ExpressionAttributeValues=values,
+            )
+            for page in pages:
+                for raw in page.get("Items", []):
+                    booking_num, _, phone = str(raw["record"].get("S", "")).rpartition("#")
+                    keys.append(_key(booking_num, phone))
+        for start in range(0, len(keys), READ_BATCH_KEYS):
+            yield from self._batch_get(keys[start : start + READ_BATCH_KEYS])
 
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
@@ -447,15 +631,17 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         values: dict[str, AttributeValueTypeDef],
     ) -> bool:
         """True when the update was applied, False when its condition did not hold."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": _key(booking_num, phone),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:  # DynamoDB refuses an empty map
+            request["ExpressionAttributeValues"] = values
         try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_key(booking_num, phone),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            self.client.update_item(**request)
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
@@ -514,10 +700,20 @@ def create_tables(
     client: DynamoDBClient,
     bookings_table: str = BOOKINGS_TABLE.default_name,
     session_table: str = SESSION_TABLE.default_name,
+    sent_table: str = SENT_TABLE.default_name,
 ) -> list[str]:
-    """Create the seed's two tables if missing and wait until they are active (idempotent)."""
+    """Create the three tables if missing and wait until they are active (idempotent).
+
+    A bookings table made by an earlier version gets the indexes it lacks (the
+    `delivery` index), and this waits until they are ACTIVE too: until then a
+    cycle's Query on them fails.
+    """
     created = []
-    for spec, name in ((BOOKINGS_TABLE, bookings_table), (SESSION_TABLE, session_table)):
+    for spec, name in (
+        (BOOKINGS_TABLE, bookings_table),
+        (SESSION_TABLE, session_table),
+        (SENT_TABLE, sent_table),
+    ):
         with (
             logged_operation("create_table", "Table ready", table=name) as ctx,
             _translated("create_table", name),
@@ -530,19 +726,51 @@ def create_tables(
                     raise
                 ctx["created"] = False
             _wait_until_active(client, name)
+            added = _add_missing_indexes(client, spec, name)
+            if added:
+                ctx["indexes_added"] = added
         created.append(name)
     return created
 
 
-def _wait_until_active(client: DynamoDBClient, table: str, seconds: float = 120.0) -> None:
-    # Like boto3's `table_exists` waiter, but it polls from 0.1 s up, not every
-    # whole second: local servers are ready in milliseconds, AWS in seconds.
+def _add_missing_indexes(client: DynamoDBClient, spec: TableSpec, table: str) -> list[str]:
+    """Add `spec`'s indexes an existing table lacks, one per UpdateTable (DynamoDB's rule)."""
+    described = client.describe_table(TableName=table)["Table"]
+    present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in spec.indexes:
+        if index.name not in present:
+            client.update_table(
+                TableName=table,
+                AttributeDefinitions=spec.attribute_definitions(),  # type: ignore[arg-type]
+                GlobalSecondaryIndexUpdates=[{"Create": index.request()}],  # type: ignore[typeddict-item]
+            )
+            added.append(index.name)
+        _wait_until_active(client, table)
+    return added
+
+
+def _wait_until_active(client: DynamoDBClient, table: str, seconds: float = 600.0) -> None:
+    """Wait until the table and each of its indexes is ACTIVE.
+
+    Like boto3's `table_exists` waiter, but it polls from 0.1 s up, not every
+    whole second: local servers are ready in milliseconds, AWS in seconds. An
+    index added to a table with records backfills first (minutes on AWS).
+    """
     deadline = time.monotonic() + seconds
     delay = 0.1
-    while client.describe_table(TableName=table)["Table"].get("TableStatus") != "ACTIVE":
+    while not _active(client.describe_table(TableName=table)["Table"]):
         if time.monotonic() > deadline:
             raise exceptions.DynamoDBException(
-                f"table {table!r} is not ACTIVE after {seconds:.0f} s", "create_table"
+                f"table {table!r} or an index of it is not ACTIVE after {seconds:.0f} s",
+                "create_table",
             )
         time.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def _active(table: Mapping[str, Any]) -> bool:
+    return table.get("TableStatus") == "ACTIVE" and all(
+        index.get("IndexStatus", "ACTIVE") == "ACTIVE"
+        for index in table.get("GlobalSecondaryIndexes", [])
+    )

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from naver_sms.database.base import (
     DEFAULT_LEASE,
@@ -25,7 +25,10 @@ from naver_sms.database.base import (
     unclear_attribute,
     visit_order,
 )
+from naver_sms.database.exceptions import RepositoryError
+from naver_sms.domain import delivery
 from naver_sms.domain.booking import (
+    FLAGS,
     KST,
     Booking,
     BookingValidationError,
@@ -36,6 +39,13 @@ from naver_sms.domain.booking import (
     validate_booking_time,
     validate_day,
     validate_flag_name,
+)
+from naver_sms.domain.delivery import DeliveryStatus, DeliveryUpdate
+from naver_sms.domain.record import (
+    DELIVERY_DUE,
+    DELIVERY_PENDING,
+    DELIVERY_QUEUE,
+    delivery_attributes,
 )
 from naver_sms.domain.session import (
     Session,
@@ -50,6 +60,63 @@ from naver_sms.utils.scrub import register_secrets
 
 log = get_logger(__name__)
 _UNCLEAR_WINDOW = re.compile(r"[0-9]{1,15}-[0-9]{1,15}")
+# The channels a sender may report for an accepted message.
+CHANNELS: Final = frozenset({"sms", "lms", "alimtalk"})
+# Every delivery attribute name a check may write, and the flag it belongs to.
+_DELIVERY_NAMES: Final = {
+    name: flag
+    for flag in FLAGS
+    for name in (
+        delivery_attributes(flag).message_id,
+        delivery_attributes(flag).channel,
+        delivery_attributes(flag).status,
+        delivery_attributes(flag).result,
+        delivery_attributes(flag).checked_at,
+    )
+}
+_STATUS_NAMES: Final = frozenset(delivery_attributes(flag).status for flag in FLAGS)
+
+
+def kst_seconds(moment: datetime) -> str:
+    """An aware instant as the stores keep times: KST ISO to the second (lexical = time order)."""
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
+    return moment.astimezone(KST).isoformat(timespec="seconds")
+
+
+def _validated_due(due: object) -> str:
+    """A `delivery_due` as the queue compares them: KST ISO seconds, or it would sort wrong."""
+    try:
+        moment = datetime.fromisoformat(str(due))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or kst_seconds(moment) != due:
+        raise ValueError(f"record_delivery: due must be KST ISO seconds, got {due!r}")
+    return str(due)
+
+
+def _validated_update(update: DeliveryUpdate) -> dict[str, str | None]:
+    """The attribute changes of a check's update (None: removed), every name and value checked."""
+    changes: dict[str, str | None] = {}
+    for name, value in update.set.items():
+        if name not in _DELIVERY_NAMES:
+            raise ValueError(f"record_delivery: {name!r} is not a delivery attribute")
+        if not isinstance(value, str):
+            raise TypeError(f"record_delivery: {name} must be a string")
+        changes[name] = value
+    for name, expected in update.expected.items():
+        if name not in _STATUS_NAMES:
+            raise ValueError(f"record_delivery: {name!r} is not a delivery status attribute")
+        if expected is not None and not isinstance(expected, str):
+            raise TypeError(f"record_delivery: the expected {name} must be a string or None")
+    for day in update.days:
+        validate_day(day)
+    if update.due is None:
+        changes.update({DELIVERY_QUEUE: None, DELIVERY_DUE: None})
+    else:
+        # The queue too: a due without it would never be looked at again.
+        changes.update({DELIVERY_QUEUE: DELIVERY_PENDING, DELIVERY_DUE: _validated_due(update.due)})
+    return changes
 
 
 def epoch(moment: datetime) -> int:
@@ -57,6 +124,15 @@ def epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("now must be an aware datetime (Asia/Seoul or UTC)")
     return int(moment.timestamp())
+
+
+def _sent_that_day(record: Mapping[str, Any], day: str) -> bool:
+    """Whether a message of `record` (a flag with a request id) was sent on KST `day`."""
+    for flag in FLAGS:
+        request_attr, at_attr = sent_attributes(flag)
+        if record.get(request_attr) and str(record.get(at_attr, "")).startswith(day):
+            return True
+    return False
 
 
 class OptionWindows:
@@ -151,9 +227,42 @@ class BookingRepositoryBase(LoggedRepository):
 
     @abstractmethod
     def _complete_claim(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        at: str,
+        life: Mapping[str, str | None],
     ) -> bool:
-        """If `owner` holds the claim: flag true, request id and time set, claim removed."""
+        """If `owner` holds the claim: flag true, request id and time set, claim removed,
+        and each of `life` set (None: removed), all in one conditional write."""
+
+    @abstractmethod
+    def _apply_delivery(
+        self,
+        booking_num: str,
+        phone: str,
+        changes: Mapping[str, str | None],
+        expected: Mapping[str, str | None],
+        days: frozenset[str],
+    ) -> bool:
+        """If the record exists and each `expected` attribute holds its value (absent for
+        None): each of `changes` set (None: removed), in one conditional write."""
+
+    @abstractmethod
+    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+        """Write the (idempotent) history entry of a record with a message sent on `day`,
+        unless the store writes it in the same transaction as the mark or the check."""
+
+    @abstractmethod
+    def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
+        """Queued records whose `delivery_due` <= `due`, ascending by it, at most `limit`."""
+
+    @abstractmethod
+    def _sent_on(self, day: str, biz_id: str | None) -> Iterator[dict[str, Any]]:
+        """The records whose history has an entry on `day` (of `{biz_id}_` bookings if given)."""
 
     @abstractmethod
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
@@ -287,8 +396,18 @@ class BookingRepositoryBase(LoggedRepository):
         return won
 
     def mark_sent(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, now: datetime
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        now: datetime,
+        *,
+        channel: str | None = None,
     ) -> bool:
+        if channel is not None and channel not in CHANNELS:
+            raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
         with self._on_record(
             "mark_sent",
             "Marked as sent",
@@ -297,9 +416,31 @@ class BookingRepositoryBase(LoggedRepository):
             flag=flag,
             owner=owner,
             request_id=request_id,
+            **({} if channel is None else {"channel": channel}),
         ) as (stored_phone, ctx):
-            at = now.astimezone(KST).isoformat(timespec="seconds")
-            marked = self._complete_claim(booking_num, stored_phone, flag, owner, request_id, at)
+            at = kst_seconds(now)
+            life: dict[str, str | None] = {}
+            if channel is not None:
+                names = delivery_attributes(flag)
+                life = {
+                    names.channel: channel,
+                    names.status: DeliveryStatus.ACCEPTED.value,
+                    # A flag sent again (a rescheduled visit's reminder) is a new
+                    # message: the old one's id would be looked up in its place.
+                    names.message_id: None,
+                    names.result: None,
+                    names.checked_at: None,
+                    DELIVERY_QUEUE: DELIVERY_PENDING,
+                    # A plain SET, though the record may be queued for an older
+                    # message already: that one's next check is due no later than
+                    # a minute after it was sent, this one's a minute after now, so
+                    # the record is looked at no later than it should for either
+                    # (the check then sets the due of what is left).
+                    DELIVERY_DUE: delivery.first_check(now),
+                }
+            marked = self._complete_claim(
+                booking_num, stored_phone, flag, owner, request_id, at, life
+            )
             if not marked:
                 # The same mark applied before (its answer lost) counts as done.
                 record = self._get(booking_num, stored_phone) or {}
@@ -307,7 +448,91 @@ class BookingRepositoryBase(LoggedRepository):
                 marked = record.get(flag) is True and record.get(request_attr) == request_id
                 ctx["recovered"] = marked
             ctx["marked"] = marked
+        if marked and channel is not None:
+            self._write_history("mark_sent", {at[:10]}, booking_num, stored_phone)
         return marked
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("due_deliveries: limit must be a whole number of at least 1")
+        due = kst_seconds(now)
+        with self._operation(
+            "due_deliveries", "Due deliveries listed", due=due, limit=limit
+        ) as ctx:
+            records = list(self._due(due, limit))[:limit]
+            ctx["found"] = len(records)
+        return records
+
+    def record_delivery(self, update: DeliveryUpdate) -> bool:
+        changes = _validated_update(update)
+        with self._on_record(
+            "record_delivery",
+            "Delivery recorded",
+            update.booking_num,
+            update.phone,
+            attributes=sorted(update.set),
+            due=update.due,
+        ) as (stored_phone, ctx):
+            applied = self._apply_delivery(
+                update.booking_num, stored_phone, changes, update.expected, update.days
+            )
+            if not applied:
+                # A retried write can fail on its own success (applied, answer
+                # lost). Applied, it left every value asked for; refused (a status
+                # changed meanwhile), it left at least one of them unwritten: a
+                # statused attribute it set differs, or the queue it would drop is
+                # still there, or its due is not the one another write set. Values
+                # equal by coincidence are the state asked for, so True is right.
+                record = self._get(booking_num=update.booking_num, phone=stored_phone)
+                applied = record is not None and all(
+                    record.get(name) == value for name, value in changes.items()
+                )
+                ctx["recovered"] = applied
+            ctx["applied"] = applied
+        if applied:
+            self._write_history("record_delivery", update.days, update.booking_num, stored_phone)
+        return applied
+
+    def sent_on(self, day: str, biz_id: str | None = None) -> list[dict[str, Any]]:
+        validate_day(day)
+        with self._operation(
+            "sent_on", "Sent messages' records listed", day=day, store=biz_id
+        ) as ctx:
+            records = [
+                record
+                for record in self._sent_on(day, biz_id)
+                if (biz_id is None or str(record.get("booking_num", "")).startswith(f"{biz_id}_"))
+                and _sent_that_day(record, day)
+            ]
+            records.sort(key=visit_order)
+            ctx["found"] = len(records)
+        return records
+
+    def _write_history(
+        self, operation: str, days: Iterable[str], booking_num: str, phone: str
+    ) -> None:
+        """The history entries of a write that succeeded: best effort.
+
+        The message is sent and its record says so; an entry missing only keeps
+        it out of `naver-sms messages` until its check settles and writes the
+        entry again. Failing the mark for it would make the cycle release a
+        claim on a message already sent.
+        """
+        for day in sorted(days):
+            try:
+                with self._translated(operation):
+                    self._add_history(day, booking_num, phone)
+            except RepositoryError as exc:
+                log.warning(
+                    "History entry not written; the delivery check writes it again",
+                    operation=operation,
+                    context={
+                        "booking_num": booking_num,
+                        "phone_masked": mask_phone(phone),
+                        "day": day,
+                    },
+                    error=str(exc),
+                )
 
     def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         with self._on_record(

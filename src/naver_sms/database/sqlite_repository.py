@@ -20,7 +20,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -42,12 +42,14 @@ from naver_sms.domain.booking import (
     FLAGS,
     BookingValidationError,
 )
+from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_PENDING, DELIVERY_QUEUE
 from naver_sms.domain.session import SESSION_ID
 from naver_sms.utils.logger import get_logger
 
 __all__ = [
     "BOOKINGS_TABLE",
     "DEFAULT_BUSY_TIMEOUT",
+    "SENT_TABLE",
     "SESSION_TABLE",
     "SqliteBookingRepository",
     "SqliteSessionRepository",
@@ -56,10 +58,15 @@ __all__ = [
 
 BOOKINGS_TABLE: Final = "sms"
 SESSION_TABLE: Final = "session"
+SENT_TABLE: Final = "sms_sent"
+DELIVERY_INDEX: Final = "sms_delivery_due"
 DEFAULT_BUSY_TIMEOUT: Final = 10.0  # seconds a write waits for another writer's lock
 # Keys per batch query: two variables each, under the 999-variable limit of
 # SQLite builds older than 3.32.
 _KEYS_PER_QUERY: Final = 400
+
+_QUEUE_EXPRESSION: Final = f"json_extract(extra, '$.{DELIVERY_QUEUE}')"
+_DUE_EXPRESSION: Final = f"json_extract(extra, '$.{DELIVERY_DUE}')"
 
 _SCHEMA: Final = (
     # Flags are 0/1 (SQLite has no boolean); extra is the JSON object of all
@@ -80,7 +87,24 @@ _SCHEMA: Final = (
         id      TEXT NOT NULL PRIMARY KEY,
         cookies TEXT NOT NULL
     )""",
+    # The delivery queue: only records with a message not yet final are in this
+    # partial index, by when to look next, so a cycle's lookup reads just them.
+    # `_due` repeats these expressions word for word: SQLite uses an expression
+    # index only for the very same expression.
+    f"""CREATE INDEX IF NOT EXISTS {DELIVERY_INDEX}
+        ON {BOOKINGS_TABLE} ({_DUE_EXPRESSION})
+        WHERE {_QUEUE_EXPRESSION} IS NOT NULL""",
+    # The history's index: which records sent something on which KST day (a
+    # record's messages go out on different days). Written in the same
+    # transaction as the mark, so on SQLite it is never missing.
+    f"""CREATE TABLE IF NOT EXISTS {SENT_TABLE} (
+        day         TEXT NOT NULL,
+        booking_num TEXT NOT NULL,
+        phone       TEXT NOT NULL,
+        PRIMARY KEY (day, booking_num, phone)
+    ) WITHOUT ROWID""",
 )
+_SCHEMA_NAMES: Final = (BOOKINGS_TABLE, SESSION_TABLE, DELIVERY_INDEX, SENT_TABLE)
 _COLUMNS: Final = ", ".join((*CORE_FIELDS, "extra"))
 _JOINED_COLUMNS: Final = ", ".join(f"s.{name}" for name in (*CORE_FIELDS, "extra"))
 
@@ -156,6 +180,23 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
 def _path(attribute: str) -> str:
     """The JSON path of a top-level attribute of `extra`."""
     return f'$."{attribute}"'
+
+
+def _extra_changes(
+    changes: Mapping[str, Any], removed: Iterable[str] = ()
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL expression (and its arguments) of `extra` with `changes` set, None ones and
+    `removed` removed."""
+    sets = [(name, value) for name, value in changes.items() if value is not None]
+    drops = [*(name for name, value in changes.items() if value is None), *removed]
+    expression, args = "extra", []
+    if sets:
+        expression = f"json_set({expression}{', ?, ?' * len(sets)})"
+        args += [part for name, value in sets for part in (_path(name), value)]
+    if drops:
+        expression = f"json_remove({expression}{', ?' * len(drops)})"
+        args += [_path(name) for name in drops]
+    return expression, tuple(args)
 
 
 # -- connections ------------------------------------------------------------------------------
@@ -270,14 +311,18 @@ def _prepare(connection: sqlite3.Connection) -> None:
     # synchronous is per connection: FULL makes a commit durable once it returns,
     # so a "sent" mark survives a power cut.
     connection.execute("PRAGMA synchronous=FULL")
+    # A file made by an earlier version lacks the later tables and indexes: one
+    # cheap look at the catalogue tells, and the CREATE ... IF NOT EXISTS below
+    # adds just those (indexing the records once, under the writer lock).
     present = {
         name
         for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-            (BOOKINGS_TABLE, SESSION_TABLE),
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') "  # noqa: S608 - placeholders
+            f"AND name IN ({', '.join('?' * len(_SCHEMA_NAMES))})",
+            _SCHEMA_NAMES,
         )
     }
-    if present == {BOOKINGS_TABLE, SESSION_TABLE}:
+    if present == set(_SCHEMA_NAMES):
         return
     connection.execute("BEGIN IMMEDIATE")
     try:
@@ -401,25 +446,117 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
         )
 
     def _complete_claim(
-        self, booking_num: str, phone: str, flag: str, owner: str, request_id: str, at: str
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        at: str,
+        life: Mapping[str, str | None],
     ) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
         request_attr, at_attr = sent_attributes(flag)
-        return self._update(
-            booking_num,
-            phone,
-            f"{flag} = 1, extra = json_remove(json_set(extra, ?, ?, ?, ?), ?, ?)",
-            (
-                _path(request_attr),
-                request_id,
-                _path(at_attr),
-                at,
-                _path(claim_attr),
-                _path(until_attr),
-            ),
-            condition="json_extract(extra, ?) = ?",
-            condition_args=(_path(claim_attr), owner),
+        extra, extra_args = _extra_changes(
+            {request_attr: request_id, at_attr: at, **life}, (claim_attr, until_attr)
         )
+
+        def mark() -> bool:
+            return self._update(
+                booking_num,
+                phone,
+                f"{flag} = 1, extra = {extra}",
+                extra_args,
+                condition="json_extract(extra, ?) = ?",
+                condition_args=(_path(claim_attr), owner),
+            )
+
+        if not life:
+            return mark()  # untracked: one statement, as before delivery checks
+        with self._transaction():
+            marked = mark()
+            if marked:
+                self._insert_history((at[:10],), booking_num, phone)
+        return marked
+
+    def _apply_delivery(
+        self,
+        booking_num: str,
+        phone: str,
+        changes: Mapping[str, str | None],
+        expected: Mapping[str, str | None],
+        days: frozenset[str],
+    ) -> bool:
+        extra, extra_args = _extra_changes(changes)
+        conditions, condition_args = ["1"], []
+        for name, value in expected.items():
+            if value is None:
+                conditions.append("json_extract(extra, ?) IS NULL")
+                condition_args.append(_path(name))
+            else:
+                conditions.append("json_extract(extra, ?) = ?")
+                condition_args += [_path(name), value]
+        with self._transaction():
+            applied = self._update(
+                booking_num,
+                phone,
+                f"extra = {extra}",
+                extra_args,
+                condition=" AND ".join(conditions),
+                condition_args=tuple(condition_args),
+            )
+            if applied:
+                self._insert_history(sorted(days), booking_num, phone)
+        return applied
+
+    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+        """Nothing: the mark's and the check's own transactions wrote the entry."""
+
+    def _insert_history(self, days: Iterable[str], booking_num: str, phone: str) -> None:
+        self._connection().executemany(
+            f"INSERT OR IGNORE INTO {SENT_TABLE} (day, booking_num, phone) "  # noqa: S608 - constant
+            "VALUES (?, ?, ?)",
+            [(day, booking_num, phone) for day in days],
+        )
+
+    def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
+        # The expressions are the index's own, so SQLite reads the partial index
+        # in order and stops at `limit` (no sort, no scan of the records).
+        rows = self._connection().execute(
+            f"SELECT {_COLUMNS} FROM {BOOKINGS_TABLE} "  # noqa: S608 - constant names
+            f"WHERE {_QUEUE_EXPRESSION} = ? AND {_DUE_EXPRESSION} <= ? "
+            f"ORDER BY {_DUE_EXPRESSION} LIMIT ?",
+            (DELIVERY_PENDING, due, limit),
+        )
+        yield from (_record(row) for row in rows.fetchall())
+
+    def _sent_on(self, day: str, biz_id: str | None) -> Iterator[dict[str, Any]]:
+        condition = "h.day = ?"
+        args: list[object] = [day]
+        if biz_id is not None:
+            condition += " AND substr(h.booking_num, 1, ?) = ?"
+            args += [len(biz_id) + 1, f"{biz_id}_"]
+        rows = self._connection().execute(
+            f"SELECT {_JOINED_COLUMNS} FROM {SENT_TABLE} AS h "  # noqa: S608 - constant names
+            f"JOIN {BOOKINGS_TABLE} AS s "
+            "ON s.booking_num = h.booking_num AND s.phone = h.phone "
+            f"WHERE {condition}",
+            args,
+        )
+        yield from (_record(row) for row in rows.fetchall())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: the writer lock taken first, so nothing slips in between."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
@@ -499,7 +636,8 @@ class SqliteSessionRepository(_SqliteFile, SessionRepositoryBase):
 def create_schema(
     path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 ) -> list[str]:
-    """Create the `sms` and `session` tables in the file if missing (idempotent); their names.
+    """Create the `sms`, `session` and `sms_sent` tables (and the delivery queue's index)
+    in the file if missing (idempotent); the tables' names.
 
     The stores do this on first use anyway; this is `naver-sms create-tables`.
     """
@@ -507,4 +645,4 @@ def create_schema(
     with database._operation("create_schema", "Schema ready", path=str(database.path)):
         database._connection()
         database.close()
-    return [BOOKINGS_TABLE, SESSION_TABLE]
+    return [BOOKINGS_TABLE, SESSION_TABLE, SENT_TABLE]
