@@ -128,6 +128,7 @@ def any_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
             "AWS_ENDPOINT_URL": url,
             "NAVER_SMS_BOOKINGS_TABLE": f"sms_{suffix}",
             "NAVER_SMS_SESSION_TABLE": f"session_{suffix}",
+            "NAVER_SMS_SENT_TABLE": f"sms_sent_{suffix}",
         }
     for shop in _shop(tmp_path, store_env):
         created = CliRunner().invoke(cli, ["create-tables"], env=shop.env)

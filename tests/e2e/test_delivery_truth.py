@@ -62,7 +62,7 @@ def test_results_are_recorded_and_the_history_lists_exactly_what_was_sent(
     assert "failed 2" in table.stdout
 
     # Telegram hears of the two texts that did not reach the phone.
-    assert "not delivered 2" in shop.telegram.messages[-1]
+    assert "not delivered 2" in shop.telegram.messages[-1].text
 
 
 def test_a_message_stuck_in_processing_becomes_unknown_after_72_hours(any_shop: Shop) -> None:

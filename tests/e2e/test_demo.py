@@ -18,10 +18,18 @@ def test_the_demo_day_sends_every_kind_once_and_the_rerun_nothing() -> None:
     config = AppConfig.model_validate(yaml.safe_load(example_config()))
     day = run_demo(config, day=date(2026, 11, 25))
     sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
-    assert sent == {"confirmation": 19, "reminder": 7, "event": 3}
-    assert day.accepted == 29
+    # One customer opted out by the 080 line: its event message is held, not sent.
+    assert sent == {"confirmation": 19, "reminder": 7, "event": 2}
+    assert day.accepted == 28
     assert day.cycles[-1].report["sent"] == []
     assert all(c.report["failed"] == [] and c.report["errors"] == [] for c in day.cycles)
+    opted_out = {h["phone_masked"] for h in day.items("held") if "opted out" in h["why"]}
+    assert opted_out == {day.opted_out}
+    # One customer's number is out of service: the carrier refuses its confirmation.
+    [undelivered] = day.items("undelivered")
+    assert (undelivered["phone_masked"], undelivered["status"]) == (day.unreachable, "failed")
+    assert "3018" in undelivered["result"]
+    assert len(day.items("delivered")) >= 20
     assert {kind for kind, _text in day.texts} == {"confirmation", "reminder", "event"}
 
 
@@ -33,4 +41,6 @@ def test_naver_sms_demo_shows_the_day_in_well_under_30_seconds() -> None:
     for word in ("09:00 KST", "20:10 KST", "confirmation", "reminder", "event", "(광고)"):
         assert word in result.stdout
     assert "the repeated 20:10 cycle sent nothing" in result.stdout
+    assert "not delivered" in result.stdout
+    assert "opted out on" in result.stdout
     assert '"level"' not in result.stdout

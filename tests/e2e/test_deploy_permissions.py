@@ -43,6 +43,15 @@ def _resolve(node: Any, conditions: dict[str, bool]) -> Any:
     return node
 
 
+def _resource(resource: dict[str, Any]) -> str:
+    """`bookings`, `session`, `sent`, or an index as `bookings/index/NAME`."""
+    if "Fn::GetAtt" in resource:
+        return TABLES[resource["Fn::GetAtt"][0]]
+    # An index: !Sub "${BookingsTable.Arn}/index/NAME"
+    table, _, index = str(resource["Fn::Sub"]).partition(".Arn}/index/")
+    return f"{TABLES[table.removeprefix('${')]}/index/{index}"
+
+
 def granted(image: bool) -> Calls:
     """table -> the DynamoDB actions the variant's role allows on it (stack-made tables)."""
     template, errors = decode(str(TEMPLATE))
@@ -56,8 +65,9 @@ def granted(image: bool) -> Calls:
             actions = actions if isinstance(actions, list) else [actions]
             if not str(actions[0]).startswith("dynamodb:"):
                 continue
-            table = TABLES[statement["Resource"]["Fn::GetAtt"][0]]
-            found[table].update(action.removeprefix("dynamodb:") for action in actions)
+            found[_resource(statement["Resource"])].update(
+                action.removeprefix("dynamodb:") for action in actions
+            )
     return dict(found)
 
 
@@ -75,8 +85,8 @@ def lambda_shop(any_shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Shop:
 class Recorder:
     """table -> the DynamoDB operations made (bookings or session), unless paused."""
 
-    def __init__(self, bookings_table: str, session_table: str) -> None:
-        self.names = {bookings_table: "bookings", session_table: "session"}
+    def __init__(self, bookings_table: str, session_table: str, sent_table: str) -> None:
+        self.names = {bookings_table: "bookings", session_table: "session", sent_table: "sent"}
         self.made: Calls = defaultdict(set)
         self.paused = False
 
@@ -85,7 +95,10 @@ class Recorder:
             return
         tables = [params["TableName"]] if "TableName" in params else []
         for table in [*tables, *params.get("RequestItems", {})]:
-            self.made[self.names[table]].add(operation)
+            name = self.names[table]
+            if "IndexName" in params:
+                name = f"{name}/index/{params['IndexName']}"
+            self.made[name].add(operation)
 
     @contextmanager
     def pause(self) -> Iterator[None]:
@@ -99,7 +112,9 @@ class Recorder:
 @pytest.fixture
 def calls(lambda_shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     env = lambda_shop.env
-    recorder = Recorder(env["NAVER_SMS_BOOKINGS_TABLE"], env["NAVER_SMS_SESSION_TABLE"])
+    recorder = Recorder(
+        env["NAVER_SMS_BOOKINGS_TABLE"], env["NAVER_SMS_SESSION_TABLE"], env["NAVER_SMS_SENT_TABLE"]
+    )
     real = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, not in the stubs
 
     def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:

@@ -163,7 +163,12 @@ def test_a_missing_table_is_a_dynamodb_exception_that_says_to_create_it(
 
 def test_create_tables_twice_is_harmless_and_keeps_the_records(dynalite_url: str) -> None:
     client = make_client(endpoint_url=dynalite_url)
-    names = {"bookings_table": f"sms_{uuid.uuid4().hex[:8]}", "session_table": "session_x"}
+    suffix = uuid.uuid4().hex[:8]
+    names = {
+        "bookings_table": f"sms_{suffix}",
+        "session_table": "session_x",
+        "sent_table": f"sms_sent_{suffix}",
+    }
     create_tables(client, **names)
     BookingRepository(names["bookings_table"], client=client).create_booking(BOOKING)
 

@@ -53,9 +53,9 @@ class FlakyRepository(MemoryBookingRepository):
         self._maybe_fail("claim", booking_num)
         return super().claim(booking_num, *args, **kwargs)
 
-    def mark_sent(self, booking_num: str, *args: Any) -> bool:
+    def mark_sent(self, booking_num: str, *args: Any, **kwargs: Any) -> bool:
         self._maybe_fail("mark_sent", booking_num)
-        return super().mark_sent(booking_num, *args)
+        return super().mark_sent(booking_num, *args, **kwargs)
 
     def release(self, booking_num: str, *args: Any) -> bool:
         self._maybe_fail("release", booking_num)

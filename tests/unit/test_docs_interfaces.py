@@ -9,6 +9,7 @@ their script.
 from __future__ import annotations
 
 import re
+from dataclasses import astuple
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import click
 from naver_sms.config import _ENV, _SECRET_FIELDS, SECRET_VARIABLES, Settings
 from naver_sms.database.base import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.booking import CORE_FIELDS, KST
+from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_QUEUE, delivery_attributes
 from naver_sms.entrypoints.cli import cli
 from naver_sms.metrics import METRIC_NAMES
 from naver_sms.report import CycleReport
@@ -133,6 +135,9 @@ def test_every_record_attribute_the_stores_write_is_documented() -> None:
         *claim_attributes("{flag}"),
         *sent_attributes("{flag}"),
         unclear_attribute("{flag}"),
+        *astuple(delivery_attributes("{flag}")),
+        DELIVERY_QUEUE,
+        DELIVERY_DUE,
     }
     assert written <= documented
 

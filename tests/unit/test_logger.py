@@ -70,6 +70,18 @@ def test_a_full_phone_number_anywhere_in_a_line_is_masked(
     assert output.count("010-****-5432") == 4
 
 
+def test_a_number_inside_an_identifier_is_left_whole_and_one_next_to_a_name_is_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    request_id = "sandbox-a01000005432f2b6c9d0e1f2"  # hex that happens to hold a number
+    get_logger().info("Sent", context={"request_id": request_id, "name": "김민지01000005432"})
+
+    output = capsys.readouterr().err
+
+    assert request_id in output
+    assert "김민지010-****-5432" in output
+
+
 def test_values_under_secret_names_are_replaced(capsys: pytest.CaptureFixture[str]) -> None:
     get_logger().info("login", password="hunter2", context={"NID_SES_cookie": "abc", "token": "t"})
 

@@ -34,9 +34,13 @@ __all__ = [
 REDACTED: Final = "***"
 _MIN_SECRET_LENGTH: Final = 6
 
-# A Korean mobile number anywhere in a text, with or without separators or +82.
+# A Korean mobile number anywhere in a text, with or without separators or +82. Not
+# inside a run of ASCII letters and digits: that is an identifier (a provider's
+# hexadecimal request id can hold "01012345678"), and masking it would break the
+# trace from a report to the provider. Next to Hangul (a name) it is still masked.
 _PHONE_IN_TEXT: Final = re.compile(
-    r"(?<![0-9])(?:\+?82[\s\-.]?0?|0)1[016789][\s\-.]?[0-9]{3,4}[\s\-.]?[0-9]{4}(?![0-9])"
+    r"(?<![0-9A-Za-z])(?:\+?82[\s\-.]?0?|0)1[016789][\s\-.]?[0-9]{3,4}[\s\-.]?[0-9]{4}"
+    r"(?![0-9A-Za-z])"
 )
 
 # The Bot API puts the token in the URL path (`/bot123456:AA.../sendMessage`), so any
