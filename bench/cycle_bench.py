@@ -1,4 +1,4 @@
-"""One cycle of `naver-sms run`, cold (every booking new) and warm (nothing due).
+"""Cycles of `naver-sms run`: cold (every booking new), delivery checks, warm (nothing due).
 
 Workload W: 8 stores x (50 confirmed visits in the coming days + 10 completed
 today, each with a review option), at 20:30 KST so the cold cycle sends 400
@@ -6,8 +6,11 @@ confirmations and 80 post-visit events. Latency is added on loopback: sandbox
 Naver 50 ms per request, the DynamoDB-API server 10 ms (a proxy in front of
 dynalite, or moto_server), the fake SENS 100 ms.
 
-Each cycle is a fresh `naver-sms run --json` process (as cron or a Lambda
-cold start would run it). Printed: the cycle's own duration (the report's
+The cycles: cold at 20:30 (everything sent), then 20:35 and 20:40 (the 480
+delivery results are due: at most 300 SENS lookups a cycle, the rest next
+cycle), then warm at 21:30 (nothing due, nothing to check). Each cycle is a
+fresh `naver-sms run --json` process (as cron or a Lambda cold start would
+run it). Printed: the cycle's own duration (the report's
 duration_ms), the process's wall time, calls per remote service against the
 minimum a cycle could make, and the process's peak RSS.
 
@@ -97,7 +100,8 @@ def minimum_calls(*, cold: bool) -> dict[str, int]:
     pages = math.ceil(CONFIRMED / PAGE) + math.ceil(COMPLETED / PAGE)
     naver = 1 + len(STORES) * (2 + pages)  # session check + per store: 2 counts + pages
     keys = len(STORES) * (CONFIRMED + COMPLETED)
-    dynamodb = 1 + math.ceil(keys / 100)  # the session, then BatchGetItem of 100 keys
+    # The session, BatchGetItem of 100 keys, one Query of the delivery queue.
+    dynamodb = 1 + math.ceil(keys / 100) + 1
     if cold:
         sends = len(STORES) * (CONFIRMED + COMPLETED)
         dynamodb += keys + 2 * sends  # create each record; claim and mark each message
@@ -159,6 +163,7 @@ def main() -> None:
             "AWS_ENDPOINT_URL": proxy.url,
             "NAVER_SMS_BOOKINGS_TABLE": f"sms_{suffix}",
             "NAVER_SMS_SESSION_TABLE": f"session_{suffix}",
+            "NAVER_SMS_SENT_TABLE": f"sms_sent_{suffix}",
             **naver.environment(),
             "SENS_ACCESS_KEY": sens.access_key,
             "SENS_SECRET_KEY": sens.secret_key,
@@ -171,7 +176,13 @@ def main() -> None:
             sessions.save_session(json.dumps(naver.issue_session()))
 
         rows = []
-        for name, now in (("cold", NOW), ("warm", NOW + timedelta(minutes=1))):
+        cycles = (
+            ("cold", NOW),
+            ("checks", NOW + timedelta(minutes=5)),
+            ("checks 2", NOW + timedelta(minutes=10)),
+            ("warm", NOW + timedelta(hours=1)),
+        )
+        for name, now in cycles:
             naver.reset_counters()
             proxy.clear()
             sens.clear()
@@ -182,6 +193,8 @@ def main() -> None:
                 "sens": sens.requests,
             }
             kinds = Counter(item["kind"] for item in report["sent"])
+            kinds["delivered"] = len(report["delivered"])
+            kinds["lookups"] = sens.lookup_requests
             rows.append((name, report, wall, rss, calls, minimum_calls(cold=name == "cold"), kinds))
 
     print(
@@ -190,16 +203,17 @@ def main() -> None:
         f"{DYNAMODB_LATENCY * 1000:.0f} ms, sens {SENS_LATENCY * 1000:.0f} ms"
     )
     for name, report, wall, rss, calls, minimum, kinds in rows:
-        sent = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "nothing"
+        sent = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n) or "nothing"
         print(
             f"{name}: cycle {report['duration_ms'] / 1000:.2f} s, process {wall:.2f} s, "
-            f"peak RSS {rss:.0f} MB, sent {sent}"
+            f"peak RSS {rss:.0f} MB: {sent}"
         )
         for service in ("naver", "dynamodb", "sens"):
+            checking = name.startswith("checks")
             ratio = calls[service] / minimum[service] if minimum[service] else float("nan")
-            shown = f"{ratio:.2f}x" if minimum[service] else "-"
+            shown = f"{ratio:.2f}x" if minimum[service] and not checking else "-"
             print(f"  {service:<9} {calls[service]:>5} calls (minimum {minimum[service]}, {shown})")
-    _name, warm, _wall, warm_rss, warm_calls, warm_min, _kinds = rows[1]
+    _name, warm, _wall, warm_rss, warm_calls, warm_min, _kinds = rows[-1]
     print(
         f"warm targets: cycle <= {TARGET_WARM_S} s: {warm['duration_ms'] / 1000:.2f} s; "
         f"calls <= {TARGET_CALLS}x minimum: "

@@ -147,6 +147,8 @@ def test_a_file_of_the_previous_version_gets_the_queue_and_the_history_on_open(
     assert old["confirm_sms_request_id"] == "req-old"
     assert marked
     assert [r["booking_num"] for r in store.sent_on("2025-10-20")] == ["1051707_2"]
+    # The messages sent before the upgrade are in the history too.
+    assert [r["booking_num"] for r in store.sent_on("2025-10-19")] == ["1051707_1"]
     assert [r["booking_num"] for r in store.due_deliveries(NOW + timedelta(minutes=1), 10)] == [
         "1051707_2"
     ]

@@ -64,6 +64,16 @@ def test_an_adopted_message_is_not_listed_as_sent() -> None:
     assert [m.flag for m in sent_messages(adopted)] == ["confirm_sms"]
 
 
+def test_a_reminder_sent_before_the_visit_moved_is_still_listed_as_sent() -> None:
+    moved = record(
+        remind_sms=False,  # reset by the reschedule: the new time gets its own
+        remind_sms_request_id="req-2",
+        remind_sms_at=SENT.isoformat(),
+        remind_sms_status="delivered",
+    )
+    assert [m.kind for m in sent_messages(moved)] == ["confirmation", "reminder"]
+
+
 def test_a_message_sent_before_delivery_checks_reads_as_unknown_and_says_why() -> None:
     old = record()
     for name in ("confirm_sms_status", "confirm_sms_channel", "delivery_queue", "delivery_due"):

@@ -626,9 +626,15 @@ def test_every_custom_alarm_reads_a_metric_the_code_writes(template: dict[str, A
         assert alarm["Dimensions"] == [{"Name": "service", "Value": {"Ref": "AWS::StackName"}}]
 
 
-def test_the_four_alarms_notify_the_topic(template: dict[str, Any]) -> None:
+def test_the_five_alarms_notify_the_topic(template: dict[str, Any]) -> None:
     alarms = {a["MetricName"]: a for a in _alarms(template).values()}
-    assert set(alarms) == {"Errors", "LoginChallenges", "SendFailures", "CyclesSucceeded"}
+    assert set(alarms) == {
+        "Errors",
+        "LoginChallenges",
+        "SendFailures",
+        "MessagesUndelivered",
+        "CyclesSucceeded",
+    }
     errors = alarms["Errors"]
     assert errors["Namespace"] == "AWS/Lambda"
     assert errors["Dimensions"] == [
@@ -639,7 +645,7 @@ def test_the_four_alarms_notify_the_topic(template: dict[str, Any]) -> None:
             },
         }
     ]
-    for name in ("Errors", "LoginChallenges", "SendFailures"):
+    for name in ("Errors", "LoginChallenges", "SendFailures", "MessagesUndelivered"):
         assert alarms[name]["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarms[name]["Threshold"] == 0
         assert alarms[name]["TreatMissingData"] == "notBreaching"

@@ -105,6 +105,16 @@ _SCHEMA: Final = (
     ) WITHOUT ROWID""",
 )
 _SCHEMA_NAMES: Final = (BOOKINGS_TABLE, SESSION_TABLE, DELIVERY_INDEX, SENT_TABLE)
+# A file made before the history existed: its records' sent messages (a `{flag}_at`
+# next to a `{flag}_request_id`) get their entries once, as the table is created,
+# so `naver-sms messages` lists the days before the upgrade too.
+_FILL_HISTORY: Final = (
+    f"INSERT OR IGNORE INTO {SENT_TABLE} (day, booking_num, phone) "  # noqa: S608 - constants
+    "SELECT DISTINCT substr(j.value, 1, 10), s.booking_num, s.phone "
+    f"FROM {BOOKINGS_TABLE} AS s, json_each(s.extra) AS j "
+    "WHERE j.key GLOB '*_at' AND j.type = 'text' AND json_type(s.extra, "
+    "'$.\"' || substr(j.key, 1, length(j.key) - 3) || '_request_id\"') = 'text'"
+)
 _COLUMNS: Final = ", ".join((*CORE_FIELDS, "extra"))
 _JOINED_COLUMNS: Final = ", ".join(f"s.{name}" for name in (*CORE_FIELDS, "extra"))
 
@@ -326,13 +336,25 @@ def _prepare(connection: sqlite3.Connection) -> None:
         return
     connection.execute("BEGIN IMMEDIATE")
     try:
+        fill_history = BOOKINGS_TABLE in present and SENT_TABLE not in _tables(connection)
         for statement in _SCHEMA:
             connection.execute(statement)
+        if fill_history:
+            connection.execute(_FILL_HISTORY)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+
+
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    """The tables in the file now (read under the writer lock: another process may
+    have just upgraded it)."""
+    return {
+        name
+        for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
 
 
 # -- stores -----------------------------------------------------------------------------------

@@ -148,11 +148,13 @@ def _text(value: object) -> str | None:
 
 
 def sent_messages(record: Mapping[str, Any]) -> list[SentMessage]:
-    """Every message `record` says was sent (its flag true, with a request id), by flag.
+    """Every message `record` says was sent (a request id and a time), by flag.
 
     A message adopted (`run --adopt`) has no request id: nothing was sent, so
-    it is not listed. One sent before delivery checks began has no status: it
-    is listed as `unknown`, said so in words.
+    it is not listed. A reminder sent for a visit that then moved is listed
+    although its flag is false again (the new time gets its own): it was sent.
+    One sent before delivery checks began has no status: it is listed as
+    `unknown`, said so in words.
     """
     found = []
     for attribute in sorted(record):
@@ -163,7 +165,7 @@ def sent_messages(record: Mapping[str, Any]) -> list[SentMessage]:
         request_attr, at_attr = sent_attributes(flag)
         request_id = _text(record.get(request_attr))
         sent_at = _moment(record.get(at_attr))
-        if record.get(flag) is not True or request_id is None or sent_at is None:
+        if request_id is None or sent_at is None:
             continue
         names = delivery_attributes(flag)
         raw_status = record.get(names.status)
