@@ -257,7 +257,10 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
         from naver_sms.messaging.outbox import OutboxSender  # noqa: PLC0415
 
         check_outbox(settings.outbox_path)
-        return OutboxSender(settings.outbox_path)
+        # With the keys, a rehearsal reads the real 080 list (it sends nothing).
+        return OutboxSender(
+            settings.outbox_path, opt_outs_from=_sens_sender(settings) if all(keys) else None
+        )
     return _sens_sender(settings)
 
 

@@ -107,3 +107,14 @@ def test_an_unreadable_opt_out_list_holds_advertising_only(any_shop: Shop) -> No
     assert "opt-out list" in held["why"]
     shop.sens.fail_optouts = False
     assert [s["kind"] for s in shop.run(at(20, 15)).report["sent"]] == ["event"]
+
+
+def test_a_rehearsal_honours_the_opt_out_list_like_the_real_cycle(shop: Shop) -> None:
+    shop.sens.opt_out(phone(1))
+    shop.run(at(9))
+    rehearsal = shop.run(at(20, 10), "--dry-run")
+    assert rehearsal.report["dry_run"] is True
+    assert [s["kind"] for s in rehearsal.report["sent"]] == []
+    [held] = [h for h in rehearsal.report["held"] if h["kind"] == "event"]
+    assert "opted out" in held["why"]
+    assert shop.sens.send_requests == 2  # the morning's two requests; nothing since

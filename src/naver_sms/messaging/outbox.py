@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message
-from naver_sms.messaging.base import SenderBase, SendFailed, SendResult
+from naver_sms.messaging.base import SenderBase, SendFailed, SendResult, SmsSender
 from naver_sms.utils.logger import get_logger, logged_operation
 from naver_sms.utils.scrub import scrub_data
 
@@ -43,10 +43,29 @@ class OutboxSender(SenderBase):
 
     reaches_phones = False
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = _now_kst) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = _now_kst,
+        opt_outs_from: SmsSender | None = None,
+    ) -> None:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
+        # The provider whose 080 list a rehearsal honours like the real cycle does,
+        # so it never shows "would send" for advertising a real run would hold.
+        self._opt_outs_from = opt_outs_from
+
+    def opted_out(self) -> dict[str, datetime | None]:
+        if self._opt_outs_from is None:
+            return {}
+        return self._opt_outs_from.opted_out()
+
+    def close(self) -> None:
+        close = getattr(self._opt_outs_from, "close", None)
+        if callable(close):
+            close()
 
     def __repr__(self) -> str:
         return f"OutboxSender(path={str(self.path)!r})"
