@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar
 
 from naver_sms.database.base import BookingRepositoryPort
 from naver_sms.database.exceptions import RepositoryError
+from naver_sms.domain.booking import KST
 from naver_sms.domain.delivery import (
     LOOKUPS_PER_CYCLE,
     DeliveryResult,
@@ -117,6 +118,9 @@ class _Checker:
         # the provider is unwell, and 300 lookups each waiting out a timeout would
         # make this cycle slow. The rest waits for the next cycle.
         self.unwell = threading.Event()
+        # A record nothing was learned of (the provider not asked, or not answering)
+        # is due again at once: it is due already, so it is not written at all.
+        self._now_iso = now.astimezone(KST).isoformat(timespec="seconds")
         self._lock = threading.Lock()
 
     def run(self) -> DeliveryCheck:
@@ -126,7 +130,13 @@ class _Checker:
         self.results = dict(self.each(self._look, wanted))
         check = self.check
         settled = [
-            settle(item.record, self._lookups(item), self.now, self.flags) for item in planned
+            outcome
+            for item in planned
+            if (
+                outcome := settle(item.record, self._lookups(item), self.now, self.flags)
+            ).update.set
+            or outcome.update.due is None
+            or outcome.update.due > self._now_iso
         ]
         for outcome, written in zip(settled, self.each(self._write, settled), strict=True):
             if isinstance(written, RepositoryError):

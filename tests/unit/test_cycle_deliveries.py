@@ -8,6 +8,7 @@ from typing import Any
 
 from naver_sms.deliveries import check_deliveries
 from naver_sms.domain.booking import KST
+from naver_sms.domain.delivery import DeliveryUpdate
 from naver_sms.domain.messages import MessageKind
 from naver_sms.messaging.telegram import format_summary
 from naver_sms.naver.errors import NaverError
@@ -102,8 +103,17 @@ def test_an_unwell_provider_ends_the_checks_at_its_first_failure_and_nothing_is_
     bookings = [world.add("2026-11-27 14:00:00") for _ in range(5)]
     world.run(at(9))
     world.sender.lookups_fail = True
+    writes: list[DeliveryUpdate] = []
+    record_delivery = world.repository.record_delivery
+
+    def counted(update: DeliveryUpdate) -> bool:
+        writes.append(update)
+        return record_delivery(update)
+
+    world.repository.record_delivery = counted  # type: ignore[method-assign]
     report = world.run(at(9, 5))
     assert world.sender.delivery_lookups == 1  # not 300 timeouts in a row
+    assert writes == []  # nothing learned: the records stay due as they are
     assert report.delivered == report.undelivered == []
     assert report.errors == []
     world.sender.lookups_fail = False
