@@ -773,7 +773,7 @@ class Cycle:
         context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
         self.forget_claim(due)  # accepted: never released, whatever the mark does
         try:
-            marked = self._mark_with_retries(due, request_id, message.type.value.lower())
+            marked = self._mark_with_retries(due, request_id, message.channel.value)
         except RepositoryError as exc:
             # Accepted but not recorded: once the claim expires it may be sent again.
             # The request id in this line is how an operator finds such a twin.

@@ -290,6 +290,46 @@ def may_send_advertising(now: datetime) -> bool:
     return advertising_decision(now).may_send
 
 
+ALIMTALK_MAX_CHARS: Final = 1000
+
+
+class Channel(StrEnum):
+    """How a message reaches the phone: the record's `{flag}_channel`."""
+
+    SMS = "sms"
+    LMS = "lms"
+    ALIMTALK = "alimtalk"
+
+
+@dataclass(frozen=True, slots=True)
+class AlimTalkButton:
+    """A button as approved with the template (SENS's `buttons[]`)."""
+
+    type: str  # DS, WL, AL, BK, MD, AC
+    name: str
+    link_mobile: str = ""
+    link_pc: str = ""
+    scheme_ios: str = ""
+    scheme_android: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlimTalk:
+    """The KakaoTalk AlimTalk form of a message: an approved template, filled in.
+
+    Kakao compares `content` with the approved template, so it is the template's
+    text with each `#{variable}` replaced, nothing else. The message's own text
+    (SMS or LMS by its size) is the failover the provider sends from the store's
+    number when the customer cannot receive AlimTalk.
+    """
+
+    plus_friend_id: str  # the Kakao channel, e.g. "@sample-studio"
+    template_code: str
+    content: str
+    buttons: tuple[AlimTalkButton, ...] = ()
+    failover: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One text to one recipient, checked: encodable, sized, typed, labelled if advertising.
@@ -311,6 +351,15 @@ class Message:
     # (a character EUC-KR cannot carry replaced, a long name shortened); the
     # cycle's report says it next to the sent message.
     adjusted: tuple[str, ...] = ()
+    # Set when the message goes as AlimTalk first; `text` is then its SMS failover.
+    alimtalk: AlimTalk | None = None
+
+    @property
+    def channel(self) -> Channel:
+        """AlimTalk when it goes as one, else SMS or LMS by the text's size."""
+        if self.alimtalk is not None:
+            return Channel.ALIMTALK
+        return Channel.LMS if self.type is MessageType.LMS else Channel.SMS
 
     @property
     def content_type(self) -> str:
