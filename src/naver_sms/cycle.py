@@ -34,7 +34,7 @@ from naver_sms.database.base import (
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.deliveries import check_deliveries
 from naver_sms.domain.booking import KST, Booking
-from naver_sms.domain.messages import Message, MessageError, MessageKind
+from naver_sms.domain.messages import Channel, Message, MessageError, MessageKind
 from naver_sms.domain.plan import (
     Due,
     Plan,
@@ -50,6 +50,7 @@ from naver_sms.messaging.base import (
     Notifier,
     SenderRefused,
     SendError,
+    SendFailed,
     SendResult,
     SmsSender,
 )
@@ -80,6 +81,12 @@ THROTTLED: Final = "Naver throttled the account; the next cycle tries again"
 log = get_logger(__name__)
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+NO_ALIMTALK_SENDER: Final = (
+    "this message goes as KakaoTalk AlimTalk but no AlimTalk sender is set up "
+    "(SENS_ALIMTALK_SERVICE_ID); it waits, unsent"
+)
+# What a mark returns: (due, request id, channel, error or None).
+_Marked = tuple[Due, str, str, str | None]
 
 
 class BookingApiPort(Protocol):
@@ -102,6 +109,9 @@ class CyclePorts:
     authenticator: AuthenticatorPort
     sender: SmsSender
     notifier: Notifier
+    # The messages that go as KakaoTalk AlimTalk first (None: the config uses none).
+    # In a dry run the outbox (`sender`) takes them too.
+    alimtalk: SmsSender | None = None
     # A dry run writes its messages to the outbox and records none of them as
     # sent (nor adopts): the next real cycle must still send every one.
     dry_run: bool = False
@@ -189,6 +199,12 @@ class Cycle:
                 f"{ports.sender!r} does not reach phones: "
                 "set the SENS keys, or rehearse with --dry-run"
             )
+        if (
+            not ports.dry_run
+            and ports.alimtalk is not None
+            and not getattr(ports.alimtalk, "reaches_phones", False)
+        ):
+            raise ConfigError(f"{ports.alimtalk!r} does not reach phones")
         self.ports = ports
         self.now = now
         self.adopt = adopt
@@ -330,9 +346,12 @@ class Cycle:
         if not self.records_sends:
             return
         try:
+            senders = {Channel.SMS.value: self.ports.sender}
+            if self.ports.alimtalk is not None:
+                senders[Channel.ALIMTALK.value] = self.ports.alimtalk
             check = check_deliveries(
                 self.ports.repository,
-                self.ports.sender,
+                senders,
                 self.clock(),
                 each=self.each,
                 flags=[kind.flag for kind in MessageKind],
@@ -555,7 +574,20 @@ class Cycle:
             again, unresolved = self._reconcile(doubtful)
             fresh += again
             not_sent |= unresolved
-        return not_sent | self._transmit(fresh, claimed_at)
+        # A store's kind goes by one channel, so this is one group but for a config
+        # changed between a lost answer and its reconciliation.
+        for group in (
+            [(p, m) for p, m in fresh if m.alimtalk is None],
+            [(p, m) for p, m in fresh if m.alimtalk is not None],
+        ):
+            not_sent |= self._transmit(group, claimed_at)
+        return not_sent
+
+    def sender_for(self, message: Message) -> SmsSender | None:
+        """Who sends `message`: SENS's SMS API, its AlimTalk API, or in a dry run the outbox."""
+        if message.alimtalk is None or self.ports.dry_run:
+            return self.ports.sender
+        return self.ports.alimtalk
 
     def _reconcile(
         self, doubtful: Sequence[tuple[Due, Message]]
@@ -565,20 +597,24 @@ class Cycle:
         Returns the messages SENS does not list (to be sent now) and the keys of
         those that wait because SENS could not be asked.
         """
-        windows: dict[str, list[tuple[Due, Message]]] = {}
+        windows: dict[tuple[str, bool], list[tuple[Due, Message]]] = {}
         for due, message in doubtful:
-            windows.setdefault(due.unclear or "", []).append((due, message))
+            key = (due.unclear or "", message.alimtalk is not None)
+            windows.setdefault(key, []).append((due, message))
         again: list[tuple[Due, Message]] = []
         waiting: set[BookingKey] = set()
         found: list[tuple[Due, str, Message]] = []
-        for window, items in windows.items():
+        for (window, _alimtalk), items in windows.items():
             start, end = search_window(window)
+            sender = self.sender_for(items[0][1])
             # The same customer's other messages of the window (a confirmation a
             # minute before the reminder) look alike to SENS's list: their recorded
             # requests are left out, so a lost reminder is never taken for them.
             exclude = {rid for p, _m in items for rid in self.recorded.get(p.booking.phone, ())}
             try:
-                request_ids = self.ports.sender.find_accepted(
+                if sender is None:
+                    raise SendFailed(NO_ALIMTALK_SENDER)
+                request_ids = sender.find_accepted(
                     [m for _p, m in items], start, end, exclude=exclude
                 )
             except SendError as exc:
@@ -597,9 +633,8 @@ class Cycle:
                     again.append((due, message))
                 else:
                     found.append((due, request_id, message))
-        marks = self.each(lambda item: self._mark(item[0], item[1], item[2]), found)
-        for due, request_id, error in marks:
-            self._report_marked(due, request_id, error, earlier=True)
+        for due, request_id, channel, error in self.each(lambda item: self._mark(*item), found):
+            self._report_marked(due, request_id, channel, error, earlier=True)
         return again, waiting
 
     def _stop_reason(self, kind: MessageKind, claimed_at: datetime) -> str | None:
@@ -612,9 +647,15 @@ class Cycle:
         """Send request by request; each request's messages are marked as soon as it returns."""
         if not items:
             return set()
+        sender = self.sender_for(items[0][1])
+        if sender is None:
+            for due, _message in items:
+                self._failed(due, NO_ALIMTALK_SENDER)
+            self._release([due for due, _message in items])
+            return {due.key for due, _message in items}
         sending = _Sending(self, items)
         kind = items[0][0].decision.kind
-        requests = self.ports.sender.send_requests([message for _pending, message in items])
+        requests = sender.send_requests([message for _pending, message in items])
         stopped: str | None = None
         try:
             while sending.unanswered:
@@ -657,6 +698,7 @@ class Cycle:
         self,
         due: Due,
         request_id: str,
+        channel: str,
         error: str | None,
         *,
         earlier: bool = False,
@@ -676,6 +718,7 @@ class Cycle:
                 due.decision,
                 store=due.shop,
                 request_id=request_id,
+                channel=channel,
                 adjusted=adjusted,
                 note=note,
             )
@@ -767,21 +810,22 @@ class Cycle:
                     error=str(result),
                 )
 
-    def _mark(self, due: Due, request_id: str, message: Message) -> tuple[Due, str, str | None]:
-        """(due, request id, error or None) once the accepted message is recorded as sent."""
+    def _mark(self, due: Due, request_id: str, message: Message) -> _Marked:
+        """(due, request id, channel, error or None) once the accepted message is recorded."""
+        channel = message.channel.value
         booking, flag = due.booking, due.flag
         context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
         self.forget_claim(due)  # accepted: never released, whatever the mark does
         try:
-            marked = self._mark_with_retries(due, request_id, message.channel.value)
+            marked = self._mark_with_retries(due, request_id, channel)
         except RepositoryError as exc:
             # Accepted but not recorded: once the claim expires it may be sent again.
             # The request id in this line is how an operator finds such a twin.
             log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
-            return due, request_id, f"sent (request {request_id}) but not recorded: {exc}"
+            return due, request_id, channel, f"sent (request {request_id}) but not recorded: {exc}"
         if not marked:
             log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
-        return due, request_id, None
+        return due, request_id, channel, None
 
     def _mark_with_retries(self, due: Due, request_id: str, channel: str) -> bool:
         """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
@@ -813,7 +857,7 @@ class _Sending:
         self.unanswered = {id(message): due for due, message in items}
         self.adjusted = {(*p.key, p.flag): m.adjusted for p, m in items if m.adjusted}
         self.not_sent: set[BookingKey] = set()
-        self.marks: list[Future[tuple[Due, str, str | None]]] = []
+        self.marks: list[Future[_Marked]] = []
         self.to_release: list[Due] = []
 
     def answered(self, results: Sequence[SendResult], started: datetime, end: datetime) -> None:
@@ -829,6 +873,7 @@ class _Sending:
                             due.decision,
                             store=due.shop,
                             request_id=result.request_id,
+                            channel=result.message.channel.value,
                             dry_run=True,
                             adjusted=result.message.adjusted,
                         )
@@ -853,9 +898,9 @@ class _Sending:
 
     def report_marks(self) -> None:
         for future in self.marks:
-            due, request_id, error = future.result()
+            due, request_id, channel, error = future.result()
             notes = self.adjusted.get((*due.key, due.flag), ())
-            self.cycle._report_marked(due, request_id, error, adjusted=notes)
+            self.cycle._report_marked(due, request_id, channel, error, adjusted=notes)
         self.marks.clear()
 
 

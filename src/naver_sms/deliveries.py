@@ -30,6 +30,7 @@ from naver_sms.domain.delivery import (
     sent_messages,
     settle,
 )
+from naver_sms.domain.messages import Channel
 from naver_sms.messaging.base import SendError, SmsSender
 from naver_sms.utils.logger import get_logger
 
@@ -80,7 +81,7 @@ def _combine(results: Sequence[DeliveryResult]) -> DeliveryResult:
 
 def check_deliveries(
     repository: BookingRepositoryPort,
-    sender: SmsSender,
+    senders: Mapping[str, SmsSender],
     now: datetime,
     *,
     each: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]],
@@ -90,23 +91,34 @@ def check_deliveries(
     """Check the due records' messages at `now`; raises RepositoryError only when the
     queue cannot be read (a record whose update fails is left for the next cycle).
 
+    `senders` by channel: `sms` (SMS and LMS) and `alimtalk`; a message whose
+    channel has no sender is not asked about (it becomes `unknown` after 72 hours).
     `each(work, items)` runs work over items side by side (the cycle's pool).
     """
-    return _Checker(repository, sender, now, each, tuple(flags), budget).run()
+    return _Checker(repository, senders, now, each, tuple(flags), budget).run()
+
+
+def _channel(message: SentMessage) -> str:
+    """The API a message was sent through: SMS and LMS share one; before channels
+    were recorded every message went by SMS."""
+    channel = message.channel or Channel.SMS.value
+    return Channel.SMS.value if channel == Channel.LMS.value else channel
 
 
 class _Checker:
     def __init__(
         self,
         repository: BookingRepositoryPort,
-        sender: SmsSender,
+        senders: Mapping[str, SmsSender],
         now: datetime,
         each: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]],
         flags: tuple[str, ...],
         budget: int,
     ) -> None:
         self.repository = repository
-        self.sender = sender
+        self.senders = senders
+        # Which API an id belongs to (SMS or AlimTalk): each is asked where it was sent.
+        self.channel_of: dict[str, str] = {}
         self.now = now
         self.each = each
         self.flags = flags
@@ -114,10 +126,10 @@ class _Checker:
         self.check = DeliveryCheck()
         self.listed: dict[str, dict[str, list[str]] | None] = {}
         self.results: dict[str, DeliveryResult | None] = {}
-        # Set at the first failure that is not about one message (a timeout, a 5xx):
-        # the provider is unwell, and 300 lookups each waiting out a timeout would
-        # make this cycle slow. The rest waits for the next cycle.
-        self.unwell = threading.Event()
+        # A channel's API joins at its first failure that is not about one message (a
+        # timeout, a 5xx): it is unwell, and 300 lookups each waiting out a timeout
+        # would make this cycle slow. The rest waits for the next cycle.
+        self.unwell: set[str] = set()
         # A record nothing was learned of (the provider not asked, or not answering)
         # is due again at once: it is due already, so it is not written at all.
         self._now_iso = now.astimezone(KST).isoformat(timespec="seconds")
@@ -126,7 +138,10 @@ class _Checker:
     def run(self) -> DeliveryCheck:
         planned, request_ids = self._plan(self.repository.due_deliveries(self.now, self.budget))
         self.listed = dict(self.each(self._list_ids, request_ids))
-        wanted = sorted({mid for item in planned for m in item.messages for mid in self._ids(m)})
+        for item in planned:
+            for message in item.messages:
+                self.channel_of.update(dict.fromkeys(self._ids(message), _channel(message)))
+        wanted = sorted(mid for mid in self.channel_of if mid not in self.listed)
         self.results = dict(self.each(self._look, wanted))
         check = self.check
         settled = [
@@ -161,7 +176,11 @@ class _Checker:
         request_ids: dict[str, None] = {}
         spent = 0
         for record in due:
-            messages = [m for m in sent_messages(record) if m.due_for_lookup(self.now)]
+            messages = [
+                m
+                for m in sent_messages(record)
+                if m.due_for_lookup(self.now) and _channel(m) in self.senders
+            ]
             new_requests = {m.request_id for m in messages if not m.message_id} - set(request_ids)
             # A message whose id is not known yet costs its request's listing
             # (shared with the request's other messages) and its own lookup.
@@ -171,35 +190,42 @@ class _Checker:
                 break
             spent += cost
             request_ids.update(dict.fromkeys(sorted(new_requests)))
+            self.channel_of.update({m.request_id: _channel(m) for m in messages})
             planned.append(_Record(record, messages))
         return planned, list(request_ids)
 
-    def _ask(self, ask: Callable[[], _A], what: str, context: dict[str, str]) -> _A | None:
-        """One provider request, counted; None when it failed or the provider is unwell."""
-        if self.unwell.is_set():
-            return None
+    def _ask(
+        self, key: str, ask: Callable[[SmsSender], _A], what: str, context: dict[str, str]
+    ) -> _A | None:
+        """One provider request about `key` (an id), counted, to the API it belongs to;
+        None when it failed or that API is unwell."""
+        channel = self.channel_of[key]
         with self._lock:
+            if channel in self.unwell:
+                return None
             self.check.lookups += 1
         try:
-            return ask()
+            return ask(self.senders[channel])
         except SendError as exc:
             with self._lock:
                 self.check.lookups_failed += 1
-            if exc.status != NOT_FOUND:  # a 404 is about one message, not the provider
-                self.unwell.set()
+                if exc.status != NOT_FOUND:  # a 404 is about one message, not the provider
+                    self.unwell.add(channel)
             log.warning(what, operation="check_deliveries", context=context, error=str(exc))
             return None
 
     def _list_ids(self, request_id: str) -> tuple[str, dict[str, list[str]] | None]:
         return request_id, self._ask(
-            lambda: self.sender.message_ids(request_id),
+            request_id,
+            lambda sender: sender.message_ids(request_id),
             "Messages of a request not listed",
             {"request_id": request_id},
         )
 
     def _look(self, message_id: str) -> tuple[str, DeliveryResult | None]:
         return message_id, self._ask(
-            lambda: self.sender.delivery(message_id),
+            message_id,
+            lambda sender: sender.delivery(message_id),
             "Delivery result not read",
             {"message_id": message_id},
         )

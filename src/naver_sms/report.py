@@ -14,7 +14,7 @@ from typing import Any, Final, Self
 
 from naver_sms.domain.booking import KST, Booking, mask_phone
 from naver_sms.domain.delivery import SentMessage
-from naver_sms.domain.messages import MessageKind
+from naver_sms.domain.messages import Channel, MessageKind
 from naver_sms.domain.rules import Decision
 from naver_sms.utils.scrub import scrub_data
 
@@ -67,6 +67,7 @@ class Sent(Item):
     """Accepted by the provider (recorded, or in a dry run only written to the outbox)."""
 
     request_id: str = ""
+    channel: str = ""  # sms, lms or alimtalk
     dry_run: bool = False
     # What had to change in Naver's values for the text to go.
     adjusted: tuple[str, ...] = ()
@@ -74,6 +75,8 @@ class Sent(Item):
 
     def _more(self) -> dict[str, Any]:
         more: dict[str, Any] = {"request_id": self.request_id}
+        if self.channel:
+            more["channel"] = self.channel
         if self.dry_run:
             more["dry_run"] = True
         if self.adjusted:
@@ -169,6 +172,15 @@ class CycleReport:
         # operator should know SENS's answers are getting lost.
         return EXIT_FAILURE if self.failed or self.errors or self.unclear else EXIT_OK
 
+    def sent_by_channel(self) -> dict[str, int]:
+        """How many went by each channel (every channel present, zeros included):
+        what the cycle cost depends on it."""
+        counts = {channel.value: 0 for channel in Channel}
+        for item in self.sent:
+            if item.channel in counts:
+                counts[item.channel] += 1
+        return counts
+
     def sent_by_kind(self) -> dict[str, int]:
         """How many of each kind were sent (every kind present, zeros included)."""
         counts = {kind.value: 0 for kind in MessageKind}
@@ -194,6 +206,7 @@ class CycleReport:
                 "unclear": [item.to_dict() for item in self.unclear],
                 "delivered": [item.to_dict() for item in self.delivered],
                 "undelivered": [item.to_dict() for item in self.undelivered],
+                "sent_by_channel": self.sent_by_channel(),
                 "created": self.created,
                 "adopted": self.adopted,
                 "rescheduled": self.rescheduled,

@@ -60,6 +60,7 @@ def test_results_are_recorded_and_the_history_lists_exactly_what_was_sent(
         assert number not in table.stdout
         assert number not in json.dumps(rows)
     assert "failed 2" in table.stdout
+    assert "by channel: sms 8, lms 2" in table.stdout
 
     # Telegram hears of the two texts that did not reach the phone.
     assert "not delivered 2" in shop.telegram.messages[-1].text

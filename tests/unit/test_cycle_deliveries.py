@@ -84,14 +84,14 @@ def test_lookups_are_bounded_and_the_backlog_drains_earliest_first() -> None:
     world.run(at(9))  # 12 confirmations in one request
     now = at(9, 5).astimezone(KST)
     first = check_deliveries(
-        world.repository, world.sender, now, each=serially, flags=FLAGS, budget=6
+        world.repository, {"sms": world.sender}, now, each=serially, flags=FLAGS, budget=6
     )
     # One listing of the request's message ids, then one lookup per message.
     assert first.lookups == 6
     assert len(first.delivered) == 5
     assert first.waiting == 1  # read from the queue, left for lack of lookups
     second = check_deliveries(
-        world.repository, world.sender, now, each=serially, flags=FLAGS, budget=300
+        world.repository, {"sms": world.sender}, now, each=serially, flags=FLAGS, budget=300
     )
     assert len(second.delivered) == 7
     statuses = {world.record(b)["confirm_sms_status"] for b in bookings}

@@ -19,6 +19,7 @@ from naver_sms import bootstrap
 from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, BookingValidationError, validate_day
 from naver_sms.domain.delivery import DeliveryStatus, SentMessage, history
+from naver_sms.domain.messages import Channel
 from naver_sms.entrypoints.cli_view import console
 
 __all__ = ["messages"]
@@ -117,7 +118,8 @@ def messages(
         return
     console().print(messages_table(rows))
     counts = Counter(row.status.value for row in rows)
-    by_status = ", ".join(
-        f"{name.value} {counts[name.value]}" for name in DeliveryStatus if counts[name.value]
-    )
-    click.echo(f"{len(rows)} messages on {day}: {by_status}")
+    by_status = ", ".join(f"{s.value} {counts[s.value]}" for s in DeliveryStatus if counts[s.value])
+    # What the day cost depends on the channel (an AlimTalk is cheaper than a text).
+    channels = Counter(row.channel or "sms" for row in rows)
+    by_channel = ", ".join(f"{c.value} {channels[c.value]}" for c in Channel if channels[c.value])
+    click.echo(f"{len(rows)} messages on {day}: {by_status}; by channel: {by_channel}")

@@ -127,7 +127,7 @@ class OutboxSender(SenderBase):
     @staticmethod
     def entry(message: Message, request_id: str, at: str) -> dict[str, Any]:
         """The message's line, before scrubbing (the store's name may hold a number too)."""
-        return {
+        line: dict[str, Any] = {
             "request_id": request_id,
             "at": at,
             "booking_num": message.booking_num,
@@ -141,4 +141,15 @@ class OutboxSender(SenderBase):
             "subject": message.subject,
             "content": message.text,
             "adjusted": list(message.adjusted),
+            "channel": message.channel.value,
         }
+        if message.alimtalk is not None:
+            # The AlimTalk the customer would get; `content` above is its SMS failover.
+            line["alimtalk"] = {
+                "plus_friend_id": message.alimtalk.plus_friend_id,
+                "template_code": message.alimtalk.template_code,
+                "content": message.alimtalk.content,
+                "buttons": [button.name for button in message.alimtalk.buttons],
+                "failover": message.alimtalk.failover,
+            }
+        return line
