@@ -310,3 +310,22 @@ def test_preview_of_a_broken_alimtalk_variable_is_one_line_and_exit_1(tmp_path: 
 
     assert result.exit_code == 1
     assert "error: AlimTalk template GUIDE01 (reminder)" in result.output
+
+
+def test_the_commented_alimtalk_example_works_once_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "config" / "example.yaml").read_text(
+        encoding="utf-8"
+    )
+    head, commented = example.split("\n# alimtalk:\n")
+    # A newcomer's `naver-sms init` needs no Kakao channel: the section is off.
+    assert "\nalimtalk:" not in head
+    lines = [
+        "alimtalk:",
+        *(line.removeprefix("#").removeprefix(" ") for line in commented.splitlines()),
+    ]
+    path = write(tmp_path, head + "\n" + "\n".join(lines) + "\n")
+
+    result = CliRunner().invoke(cli, ["templates", "check", "--config", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "4 as AlimTalk first" in result.output
