@@ -11,16 +11,27 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from naver_sms.domain import alimtalk
 from naver_sms.domain.booking import KST
-from naver_sms.domain.messages import AD_HOURS, MessageKind
+from naver_sms.domain.messages import AD_HOURS, AlimTalkButton, MessageKind
 from naver_sms.domain.rules import DEFAULT_KEYWORDS
 from naver_sms.domain.session import is_loopback_host
 from naver_sms.utils.scrub import register_secrets
@@ -49,6 +60,7 @@ _ENV: dict[str, str] = {
     "SENS_ACCESS_KEY": "sens_access_key",
     "SENS_SECRET_KEY": "sens_secret_key",
     "SENS_SERVICE_ID": "sens_service_id",
+    "SENS_ALIMTALK_SERVICE_ID": "sens_alimtalk_service_id",
     "SENS_URL": "sens_url",
     "NAVER_SMS_OUTBOX": "outbox_path",
     "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
@@ -106,6 +118,9 @@ class Settings(BaseModel):
     sens_access_key: SecretStr | None = None
     sens_secret_key: SecretStr | None = None
     sens_service_id: str | None = None
+    # The Biz Message (KakaoTalk) project's own service id: AlimTalk is not
+    # sent through the SMS service. Needed only when the config uses AlimTalk.
+    sens_alimtalk_service_id: str | None = None
     sens_url: str = "https://sens.apigw.ntruss.com"
     outbox_path: Path = Path("outbox.jsonl")
     telegram_bot_token: SecretStr | None = None
@@ -140,6 +155,7 @@ SECRET_VARIABLES: Final = (
     "SENS_ACCESS_KEY",
     "SENS_SECRET_KEY",
     "SENS_SERVICE_ID",
+    "SENS_ALIMTALK_SERVICE_ID",
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_CHAT_ID",
 )
@@ -222,6 +238,20 @@ def _secret_values(secret_id: str, text: str) -> dict[str, str]:
         if value.strip():
             values[key] = value
     return values
+
+
+def require_alimtalk_service(settings: Settings, config: AppConfig) -> None:
+    """ConfigError when `config` sends AlimTalk and SENS_ALIMTALK_SERVICE_ID is not set.
+
+    Without it every AlimTalk would fail at SENS, every cycle; the owner
+    learns it at start-up instead, in one line saying where to find the id.
+    """
+    if config.uses_alimtalk() and not settings.sens_alimtalk_service_id:
+        raise ConfigError(
+            "environment variable SENS_ALIMTALK_SERVICE_ID: expected the Biz Message "
+            "project's service id (SENS console, Project): the config sends AlimTalk "
+            "(alimtalk.templates)"
+        )
 
 
 # --- The clock override (`run --now`, the Lambda event's `now`) ---
@@ -319,12 +349,134 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The error type of an AlimTalk mistake whose message is whole already (no "expected: ").
+_WHOLE: Final = "naver_sms_whole"
+
+
+class AlimTalkButtonConfig(_Strict):
+    """A button exactly as approved with the template (SENS's `buttons[]`)."""
+
+    type: str
+    name: str
+    link_mobile: str = ""
+    link_pc: str = ""
+    scheme_ios: str = ""
+    scheme_android: str = ""
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def button(self) -> AlimTalkButton:
+        return AlimTalkButton(
+            type=self.type,
+            name=self.name,
+            link_mobile=self.link_mobile,
+            link_pc=self.link_pc,
+            scheme_ios=self.scheme_ios,
+            scheme_android=self.scheme_android,
+        )
+
+
+class AlimTalkTemplate(_Strict):
+    """One approved AlimTalk template: its code, its text, and a Jinja2 value per `#{name}`."""
+
+    code: str = Field(min_length=1)
+    content: str
+    variables: dict[str, str] = Field(default_factory=dict)
+    buttons: list[AlimTalkButtonConfig] = Field(default_factory=list)
+    # Whether the provider sends the kind's SMS when the AlimTalk cannot be delivered.
+    failover: bool = True
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content(cls, value: Any) -> Any:
+        # A YAML `|` block ends in a line break the approved text does not have;
+        # Kakao compares the text with the template, so it must not be sent.
+        return value.rstrip() if isinstance(value, str) else value
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, expression in value.items():
+            if not expression.strip():
+                raise ValueError(
+                    f'expected a Jinja2 expression for {name} like "{{{{ customer }}}}", got ""'
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _approvable(self) -> AlimTalkTemplate:
+        problems = alimtalk.template_problems(self.content, self.variables, self.button_list())
+        if problems:
+            raise PydanticCustomError(_WHOLE, f"template {self.code}: {problems[0]}")
+        return self
+
+    def button_list(self) -> tuple[AlimTalkButton, ...]:
+        return tuple(button.button() for button in self.buttons)
+
+
+def _alimtalk_kind_keyed(value: Any) -> Any:
+    """AlimTalk templates keyed by kind; the advertising kind is refused, naming why."""
+    kinds = _kind_keyed(value)
+    if isinstance(kinds, dict):
+        for kind in kinds:
+            problem = alimtalk.kind_problem(kind)
+            if problem:
+                raise PydanticCustomError(_WHOLE, problem)
+    return kinds
+
+
+class AlimTalkConfig(_Strict):
+    """`alimtalk:` at the top (every store) or in a store (its own channel and templates).
+
+    A kind listed goes as AlimTalk first, its SMS template as the failover; in
+    a store, `<kind>: null` sends that kind as SMS although the top lists it.
+    """
+
+    plus_friend_id: str | None = None
+    templates: dict[MessageKind, AlimTalkTemplate | None] = Field(default_factory=dict)
+
+    @field_validator("plus_friend_id", mode="before")
+    @classmethod
+    def _plus_friend_id(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value or any(character.isspace() for character in value):
+                raise ValueError(
+                    'expected the Kakao channel\'s id as SENS shows it (e.g. "@sample-studio"), '
+                    f"got {value!r}"
+                )
+        return value
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _templates(cls, value: Any) -> Any:
+        return _alimtalk_kind_keyed(value)
+
+
+@dataclass(frozen=True, slots=True)
+class AlimTalkChoice:
+    """How one store sends one kind as AlimTalk: its channel and the approved template."""
+
+    plus_friend_id: str
+    template: AlimTalkTemplate
+    origin: Literal["store", "config"]
+
+
 class StoreConfig(_Strict):
     id: str
     name: str = Field(min_length=1)
     sender: str
     opt_out: str | None = None
     templates: dict[MessageKind, str] = Field(default_factory=dict)
+    alimtalk: AlimTalkConfig | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -427,6 +579,7 @@ class AppConfig(_Strict):
     stores: list[StoreConfig]
     rules: RulesConfig = Field(default_factory=RulesConfig)
     templates: dict[MessageKind, str] = Field(default_factory=dict)
+    alimtalk: AlimTalkConfig = Field(default_factory=AlimTalkConfig)
 
     @field_validator("templates", mode="before")
     @classmethod
@@ -444,6 +597,55 @@ class AppConfig(_Strict):
                 raise ValueError(f"expected each store id once, {store.id} is given twice")
             seen.add(store.id)
         return stores
+
+    @model_validator(mode="after")
+    def _alimtalk_channels(self) -> AppConfig:
+        for store in self.stores:
+            for kind in MessageKind:
+                if self._alimtalk_entry(store, kind) is not None and not self._channel(store):
+                    raise PydanticCustomError(
+                        _WHOLE,
+                        "alimtalk.plus_friend_id: expected the Kakao channel's id "
+                        f'(e.g. "@sample-studio"): store {store.id} ({store.name}) sends '
+                        f"{kind.value} as AlimTalk (set it under alimtalk: or the store's "
+                        "alimtalk:)",
+                    )
+        return self
+
+    def _alimtalk_entry(
+        self, store: StoreConfig, kind: MessageKind
+    ) -> tuple[AlimTalkTemplate, Literal["store", "config"]] | None:
+        if store.alimtalk is not None and kind in store.alimtalk.templates:
+            template = store.alimtalk.templates[kind]
+            return None if template is None else (template, "store")
+        template = self.alimtalk.templates.get(kind)
+        return None if template is None else (template, "config")
+
+    def _channel(self, store: StoreConfig) -> str | None:
+        if store.alimtalk is not None and store.alimtalk.plus_friend_id:
+            return store.alimtalk.plus_friend_id
+        return self.alimtalk.plus_friend_id
+
+    def alimtalk_template(self, store: StoreConfig, kind: MessageKind) -> AlimTalkChoice | None:
+        """How `store` sends `kind` as AlimTalk, or None when it goes as SMS.
+
+        The store's own entry wins (its `null` means SMS), then the top's; the
+        channel is the store's `plus_friend_id`, else the top's.
+        """
+        entry = self._alimtalk_entry(store, kind)
+        channel = self._channel(store)
+        if entry is None or channel is None:  # no channel: refused when the config loaded
+            return None
+        template, origin = entry
+        return AlimTalkChoice(channel, template, origin)
+
+    def uses_alimtalk(self) -> bool:
+        """Whether any store sends any kind as AlimTalk: then SENS_ALIMTALK_SERVICE_ID is needed."""
+        return any(
+            self.alimtalk_template(store, kind) is not None
+            for store in self.stores
+            for kind in MessageKind
+        )
 
     def warnings(self) -> list[str]:
         """Settings that are valid but hold messages back; worth one log line at start-up."""
@@ -479,7 +681,7 @@ def _expected(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see config/example.yaml)"
-    if kind == "guess":
+    if kind in ("guess", _WHOLE):
         return message
     if kind == "missing":
         return "a value (the field is required)"
@@ -530,6 +732,9 @@ def load_app_config(path: Path | str) -> AppConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if "'@'" in problem:
+            # `plus_friend_id: @shop`: YAML reserves @, the Kakao channel id starts with it.
+            problem += '; quote a value that starts with @, e.g. "@sample-studio"'
         raise ConfigError(f"config file {path}:{where}: expected valid YAML ({problem})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping with stores, rules, templates")
@@ -537,6 +742,10 @@ def load_app_config(path: Path | str) -> AppConfig:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
         error = _first_error(exc.errors())
+        if not error["loc"] and error.get("type") == _WHOLE:
+            # A mistake across fields (an AlimTalk template without a channel)
+            # names its fields itself.
+            raise ConfigError(f"config file {path}: {_expected(error)}") from None
         raise ConfigError(
             f"config file {path}: {_field_path(error['loc'])}: {_expected(error)}"
         ) from None

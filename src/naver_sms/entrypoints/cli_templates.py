@@ -11,9 +11,18 @@ from rich.text import Text
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings, load_app_config
-from naver_sms.domain.messages import SMS_MAX_BYTES, MessageError, MessageKind
+from naver_sms.domain.messages import (
+    ALIMTALK_MAX_CHARS,
+    SMS_MAX_BYTES,
+    AlimTalk,
+    AlimTalkButton,
+    Channel,
+    MessageError,
+    MessageKind,
+)
 from naver_sms.messaging.templates import (
     VARIABLES,
+    CheckRow,
     TemplateRenderer,
     check_templates,
     sample_booking,
@@ -70,7 +79,9 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
 
     Shows each text's EUC-KR size and whether it goes as SMS (<= 90 bytes) or
     LMS (<= 2,000), and what is wrong: undefined variables, characters EUC-KR
-    cannot encode (emoji), missing advertising labels.
+    cannot encode (emoji), missing advertising labels. A kind that goes as
+    KakaoTalk AlimTalk has two rows: the AlimTalk (its template code and
+    characters, <= 1,000) and the SMS failover.
 
     \b
     Example:
@@ -79,8 +90,8 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     config = _load(ctx, config_path)
     rows = check_templates(config)
     table = Table(title="Templates rendered with a sample booking", show_lines=True)
-    for column in ("store", "kind", "template", "type", "bytes", "problems"):
-        table.add_column(column, justify="right" if column == "bytes" else "left")
+    for column in ("store", "kind", "template", "channel", "size", "problems"):
+        table.add_column(column, justify="right" if column == "size" else "left")
     problems = 0
     for row in rows:
         notes = Text()
@@ -93,20 +104,57 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
         table.add_row(
             f"{row.store.id}\n{row.store.name}",
             row.kind.value,
-            row.origin,
-            row.type.value if row.type else "-",
-            str(row.size) if row.size is not None else "-",
+            _template_cell(row),
+            _channel_cell(row),
+            _size_cell(row),
             notes if notes.plain else Text("ok", style="green"),
         )
     console = _console()
     console.print(table)
+    # An AlimTalk and its failover are one message to the customer.
+    messages = sum(1 for row in rows if row.channel is not Channel.ALIMTALK)
     if problems:
-        console.print(f"{problems} problem(s) in {len(rows)} messages", style="bold red")
+        console.print(f"{problems} problem(s) in {messages} messages", style="bold red")
         ctx.exit(EXIT_PROBLEMS)
+    alimtalks = len(rows) - messages
     console.print(
-        f"{len(rows)} messages ok (SMS up to {SMS_MAX_BYTES} EUC-KR bytes, then LMS)",
+        f"{messages} messages ok (SMS up to {SMS_MAX_BYTES} EUC-KR bytes, then LMS"
+        + (
+            f"; {alimtalks} as AlimTalk first, up to {ALIMTALK_MAX_CHARS:,} characters"
+            if alimtalks
+            else ""
+        )
+        + ")",
         style="green",
     )
+
+
+def _template_cell(row: CheckRow) -> str:
+    if row.channel is Channel.ALIMTALK:
+        return f"{row.template_code} ({row.origin})"
+    return row.origin
+
+
+def _channel_cell(row: CheckRow) -> str:
+    if row.channel is Channel.ALIMTALK:
+        return "AlimTalk"
+    shown = row.type.value if row.type else "-"
+    return f"{shown} failover" if row.failover else shown
+
+
+def _size_cell(row: CheckRow) -> str:
+    if row.size is None:
+        return "-"
+    return f"{row.size} chars" if row.channel is Channel.ALIMTALK else f"{row.size} bytes"
+
+
+def _button_line(button: AlimTalkButton) -> str:
+    links = [
+        link
+        for link in (button.link_mobile, button.link_pc, button.scheme_ios, button.scheme_android)
+        if link
+    ]
+    return f"button: [{button.type}] {button.name}" + (f" -> {' | '.join(links)}" if links else "")
 
 
 @templates.command("preview")
@@ -121,7 +169,8 @@ def preview(
     """Print one store's message of KIND as a customer would get it.
 
     STORE is a store id or name; KIND is confirmation (or confirm), reminder
-    (or guide) or event.
+    (or guide) or event. A kind that goes as AlimTalk shows the AlimTalk
+    (template code, channel, buttons), then the SMS failover.
 
     \b
     Examples:
@@ -141,11 +190,20 @@ def preview(
     if customer:
         booking = type(booking).from_dict({**booking.to_item(), "name": customer})
     renderer = TemplateRenderer(config)
+    choice = config.alimtalk_template(store_config, message_kind)
     try:
+        alimtalk = renderer.alimtalk(store_config, message_kind, booking)
         rendered = renderer.render(store_config, message_kind, booking)
     except MessageError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_PROBLEMS)
+    if alimtalk is not None and choice is not None:
+        _echo_alimtalk(store_config.name, store_config.id, message_kind, choice.origin, alimtalk)
+        if not alimtalk.failover:
+            click.echo("failover: off (a customer who cannot receive AlimTalk gets no message)")
+            return
+        click.echo("")
+        click.echo("failover (sent as a text when the AlimTalk cannot be delivered):")
     header = (
         f"{store_config.name} ({store_config.id}) · {message_kind.value} · "
         f"{rendered.origin} template · {rendered.type.value} · {rendered.size} bytes"
@@ -160,3 +218,16 @@ def preview(
     click.echo(rendered.text)
     if message_kind.is_advertising and not store_config.opt_out:
         click.echo("warning: no opt_out for this store: event messages are not sent", err=True)
+
+
+def _echo_alimtalk(
+    store_name: str, store_id: str, kind: MessageKind, origin: str, alimtalk: AlimTalk
+) -> None:
+    click.echo(
+        f"{store_name} ({store_id}) · {kind.value} · AlimTalk template {alimtalk.template_code} "
+        f"({origin}) · {alimtalk.plus_friend_id} · {len(alimtalk.content)} characters"
+    )
+    for button in alimtalk.buttons:
+        click.echo(_button_line(button))
+    click.echo("-" * 40)
+    click.echo(alimtalk.content)

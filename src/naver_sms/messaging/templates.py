@@ -15,6 +15,7 @@ values shortened to fit an LMS, and `Message.adjusted` says what was done.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import string
@@ -32,13 +33,17 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
-from naver_sms.config import AppConfig, StoreConfig
+from naver_sms.config import AlimTalkChoice, AppConfig, StoreConfig
+from naver_sms.domain import alimtalk as alimtalk_rules
 from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.messages import (
     AD_PREFIX,
     ELLIPSIS,
     ENCODING,
     LMS_MAX_BYTES,
+    AlimTalk,
+    AlimTalkButton,
+    Channel,
     Message,
     MessageError,
     MessageKind,
@@ -473,6 +478,8 @@ class TemplateRenderer:
             lstrip_blocks=True,
         )
         self._compiled: dict[tuple[str, MessageKind], jinja2.Template] = {}
+        # Each AlimTalk variable's expression, per store, kind and name.
+        self._alimtalk_compiled: dict[tuple[str, MessageKind, str], jinja2.Template] = {}
         # The variables each template uses: only what reaches the text is reported adjusted.
         self._uses: dict[tuple[str, MessageKind], frozenset[str]] = {}
 
@@ -535,17 +542,7 @@ class TemplateRenderer:
         template = self._template(store, kind)
         origin, _ = self.source(store, kind)
         where = f"template {self.label(kind, origin)} of store {store.name!r}"
-        token = _budget.set(_Budget())
-        try:
-            text = _collect(template.generate(**variables)).strip()
-        except _TooLarge as exc:
-            raise TemplateTooLargeError(f"{where}: {exc.message}") from None
-        except jinja2.TemplateError as exc:
-            raise TemplateError(f"{where}: {exc.message or type(exc).__name__}") from None
-        except Exception as exc:  # 1/0, a TypeError, a RecursionError: this message only
-            raise TemplateError(f"{where}: {_describe(exc)}") from None
-        finally:
-            _budget.reset(token)
+        text = _generate(template, variables, where)
         if not text:
             raise TemplateError(f"{where}: renders empty text")
         if kind.is_advertising and store.opt_out:
@@ -662,10 +659,13 @@ class TemplateRenderer:
                 f"{kind.value} of store {store.name!r}: the store has no opt_out number, "
                 "so it gets no advertising messages"
             )
+        # Rendered first: a kind that goes as AlimTalk fails on its own
+        # template's mistake before its failover is looked at.
+        alimtalk = self.alimtalk(store, kind, booking, item=item, options=options)
         rendered = self.render(store, kind, booking, item=item, options=options)
         # One check of the message: its size was measured by render, and
         # Message.build checks advertising in full with the store's number.
-        return Message.build(
+        message = Message.build(
             to=booking.phone,
             sender=store.sender,
             text=rendered.text,
@@ -679,6 +679,114 @@ class TemplateRenderer:
             opt_out=store.opt_out,
             size=rendered.size,
         )
+        # The SMS just built is the failover the provider sends when the
+        # customer cannot receive the AlimTalk.
+        return message if alimtalk is None else dataclasses.replace(message, alimtalk=alimtalk)
+
+    def alimtalk(
+        self,
+        store: StoreConfig,
+        kind: MessageKind,
+        booking: Booking,
+        *,
+        item: str | None = None,
+        options: Sequence[str] | None = None,
+    ) -> AlimTalk | None:
+        """The AlimTalk of `booking` when `store` sends `kind` as one, else None.
+
+        Each `#{name}` of the approved text gets its variable, a Jinja2
+        expression rendered with the SMS templates' variables and the same
+        cleaned values from Naver (the failover shows the same name). Raises
+        `MessageError` (a `TemplateError` naming the variable, a value that
+        renders empty, a text over 1,000 characters) and nothing else.
+        """
+        choice = self.config.alimtalk_template(store, kind)
+        if choice is None:
+            return None
+        return self.filled_alimtalk(choice, store, kind, booking, item=item, options=options)
+
+    def filled_alimtalk(
+        self,
+        choice: AlimTalkChoice,
+        store: StoreConfig,
+        kind: MessageKind,
+        booking: Booking,
+        *,
+        item: str | None = None,
+        options: Sequence[str] | None = None,
+    ) -> AlimTalk:
+        """`choice`'s approved text filled in for `booking` (see `alimtalk`)."""
+        where = alimtalk_label(choice, kind, store)
+        try:
+            variables = template_variables(booking, store, item=item, options=options)
+            values = {
+                name: self._alimtalk_value(store, kind, choice, name, variables)
+                for name in choice.template.variables
+            }
+            content = alimtalk_rules.fill(choice.template.content, values)
+        except MessageError:
+            raise
+        except Exception as exc:  # nothing about one booking may stop the cycle
+            raise TemplateError(f"{where}: {_describe(exc)}") from None
+        problems = alimtalk_rules.filled_problems(content)
+        if problems:
+            raise MessageTooLongError(f"{where}: {problems[0]}")
+        return AlimTalk(
+            plus_friend_id=choice.plus_friend_id,
+            template_code=choice.template.code,
+            content=content,
+            buttons=choice.template.button_list(),
+            failover=choice.template.failover,
+        )
+
+    def _alimtalk_value(
+        self,
+        store: StoreConfig,
+        kind: MessageKind,
+        choice: AlimTalkChoice,
+        name: str,
+        variables: Mapping[str, Any],
+    ) -> str:
+        where = f"{alimtalk_label(choice, kind, store)}, variable {name}"
+        key = (store.id, kind, name)
+        if key not in self._alimtalk_compiled:
+            expression = choice.template.variables[name]
+            try:
+                self._alimtalk_compiled[key], _ = self._compile(expression, where)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"{where}: {exc.message}") from None
+        # The values the SMS would carry: characters EUC-KR cannot carry
+        # replaced, none longer than a whole LMS.
+        cleaned, _ = _NaverValues.of(variables).sendable(frozenset())
+        value = _generate(
+            self._alimtalk_compiled[key],
+            {**variables, **cleaned.capped(LMS_MAX_BYTES).variables()},
+            where,
+        )
+        if not value:
+            # Kakao would refuse (or show) a hole in the approved text.
+            raise TemplateError(f"{where}: renders empty text")
+        return value
+
+
+def alimtalk_label(choice: AlimTalkChoice, kind: MessageKind, store: StoreConfig) -> str:
+    """`AlimTalk template CONFIRM01 (confirmation) of store '...'`: where a problem is."""
+    return f"AlimTalk template {choice.template.code} ({kind.value}) of store {store.name!r}"
+
+
+def _generate(template: jinja2.Template, variables: Mapping[str, Any], where: str) -> str:
+    """The template's text, stripped, within the sandbox's budget; only `TemplateError`s."""
+    token = _budget.set(_Budget())
+    try:
+        return _collect(template.generate(**variables)).strip()
+    except _TooLarge as exc:
+        raise TemplateTooLargeError(f"{where}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{where}: {exc.message or type(exc).__name__}") from None
+    except Exception as exc:  # 1/0, a TypeError, a RecursionError: this message only
+        raise TemplateError(f"{where}: {_describe(exc)}") from None
+    finally:
+        _budget.reset(token)
 
 
 def _collect(chunks: Iterable[str]) -> str:
@@ -703,7 +811,12 @@ def _describe(exc: BaseException) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CheckRow:
-    """One store x kind of `templates check`: what it renders to and what is wrong with it."""
+    """One text of `templates check`: what it renders to and what is wrong with it.
+
+    A store x kind is one row, or two when it goes as AlimTalk: the AlimTalk
+    (`channel` alimtalk, `size` in characters, `template_code`), then its SMS
+    failover (`failover`, `size` in EUC-KR bytes).
+    """
 
     store: StoreConfig
     kind: MessageKind
@@ -713,6 +826,11 @@ class CheckRow:
     type: MessageType | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # alimtalk, or sms/lms by the text's size; None when the SMS text cannot render.
+    channel: Channel | None = None
+    failover: bool = False
+    template_code: str = ""
+    buttons: tuple[AlimTalkButton, ...] = ()
 
 
 def check_templates(config: AppConfig) -> list[CheckRow]:
@@ -724,13 +842,49 @@ def check_templates(config: AppConfig) -> list[CheckRow]:
     rows = []
     for store in config.stores:
         for kind in MessageKind:
+            choice = config.alimtalk_template(store, kind)
+            if choice is not None:
+                rows.append(_alimtalk_row(renderer, store, kind, choice))
             origin, _ = renderer.source(store, kind)
             try:
-                rows.append(_check_row(config, renderer, store, kind))
+                row = _check_row(config, renderer, store, kind)
             except Exception as exc:  # a check must report every row, whatever happens
                 problem = str(exc) if isinstance(exc, MessageError) else _describe(exc)
-                rows.append(CheckRow(store, kind, origin, problems=[problem]))
+                row = CheckRow(store, kind, origin, problems=[problem])
+            rows.append(dataclasses.replace(row, failover=choice is not None))
     return rows
+
+
+def _alimtalk_row(
+    renderer: TemplateRenderer, store: StoreConfig, kind: MessageKind, choice: AlimTalkChoice
+) -> CheckRow:
+    template = choice.template
+    row = CheckRow(
+        store,
+        kind,
+        choice.origin,
+        channel=Channel.ALIMTALK,
+        template_code=template.code,
+        buttons=template.button_list(),
+        warnings=[]
+        if template.failover
+        else ["failover off: a customer who cannot receive AlimTalk gets no message"],
+    )
+    try:
+        # The config refused what Kakao would; these are the shared rules again
+        # for a config built without loading it.
+        problems = alimtalk_rules.template_problems(
+            template.content, template.variables, template.button_list()
+        )
+        if problems:
+            return dataclasses.replace(
+                row, problems=[f"{alimtalk_label(choice, kind, store)}: {p}" for p in problems]
+            )
+        sent = renderer.filled_alimtalk(choice, store, kind, sample_booking(store))
+    except Exception as exc:  # a check must report every row, whatever happens
+        problem = str(exc) if isinstance(exc, MessageError) else _describe(exc)
+        return dataclasses.replace(row, problems=[problem])
+    return dataclasses.replace(row, text=sent.content, size=len(sent.content))
 
 
 def _check_row(
@@ -755,4 +909,5 @@ def _check_row(
         rendered.type,
         problems,
         warnings,
+        channel=Channel.LMS if rendered.type is MessageType.LMS else Channel.SMS,
     )
