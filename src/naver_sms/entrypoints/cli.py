@@ -30,6 +30,7 @@ from naver_sms.config import (
 from naver_sms.cycle import run_cycle
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
+from naver_sms.domain.messages import Channel
 from naver_sms.domain.session import SessionValidationError
 from naver_sms.entrypoints.cli_messages import messages
 from naver_sms.entrypoints.cli_optouts import optouts
@@ -186,7 +187,10 @@ def _failure_lines(report: CycleReport) -> list[str]:
 def _check_templates_or_exit(ctx: click.Context, config: AppConfig) -> None:
     """Refuse to start when a template cannot become a message: every cycle would fail on it."""
     problems = [
-        f"template {row.kind.value} of store {row.store.id} ({row.store.name}): {problem}"
+        # An AlimTalk row's problems name their template and store already.
+        problem
+        if row.channel is Channel.ALIMTALK
+        else f"template {row.kind.value} of store {row.store.id} ({row.store.name}): {problem}"
         for row in check_templates(config)
         for problem in row.problems
     ]
