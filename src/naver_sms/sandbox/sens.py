@@ -285,6 +285,47 @@ class KakaoOutcome:
     code: str = KAKAO_DELIVERED
     message: str = "성공"
 
+    @classmethod
+    def of(
+        cls, state: str = "delivered", *, code: str | None = None, message: str | None = None
+    ) -> KakaoOutcome:
+        """ "delivered", "failed" (`code` "3019" unless given) or "processing", checked."""
+        if state not in KAKAO_STATES:
+            raise ValueError(f"outcome {state!r}: expected one of {', '.join(KAKAO_STATES)}")
+        if state == "failed":
+            code = KAKAO_NOT_A_USER if code is None else code
+            if code == KAKAO_DELIVERED:
+                raise ValueError(f'a failed AlimTalk needs a code other than "{KAKAO_DELIVERED}"')
+            return cls(state, code, "failed" if message is None else message)
+        if code is not None:
+            raise ValueError(f"only a failed AlimTalk takes a code, not {state!r}")
+        if state == "delivered":
+            return cls(state, KAKAO_DELIVERED, "성공" if message is None else message)
+        return cls(state, "", message or "")
+
+    def fields(
+        self, requested: datetime, *, failover: FailoverConfig | None, sms: Outcome
+    ) -> dict[str, Any]:
+        """The result fields of one accepted AlimTalk in SENS's shape (`messageStatusCode`,
+        ..., `failoverInfo`), with `sms` the failover's outcome when it went. The
+        failover's fields are this fake's guess: an SMS result's (see messaging.alimtalk)."""
+        if self.state == "processing":
+            return {"messageStatusName": "processing"}
+        completed = requested + timedelta(seconds=_DELIVERY_SECONDS)
+        fields: dict[str, Any] = {
+            "completeTime": completed.astimezone(KST).strftime(_LIST_TIME_FORMAT),
+            "messageStatusCode": self.code,
+            "messageStatusName": "success" if self.state == "delivered" else "fail",
+            "messageStatusDesc": self.message,
+        }
+        if self.state == "failed" and failover is not None:
+            fields["failoverInfo"] = {
+                "type": failover.type,
+                "from": failover.sender,
+                **sms.fields(completed + timedelta(seconds=_DELIVERY_SECONDS)),
+            }
+        return fields
+
 
 @dataclass(frozen=True, slots=True)
 class FailoverConfig:
@@ -318,7 +359,7 @@ class AcceptedAlimTalk:
         return self.status_code == "A000"
 
 
-def _template_pattern(content: str) -> re.Pattern[str]:
+def template_pattern(content: str) -> re.Pattern[str]:
     """The approved text with each `#{variable}` standing for any non-empty text."""
     parts = re.split(r"#\{[^}]*\}", content)
     return re.compile("(?:.+?)".join(re.escape(part) for part in parts), re.DOTALL)
@@ -1027,7 +1068,7 @@ class FakeSens(_FaultyServer):
         `content` with each `#{variable}` filled in by some non-empty text."""
         with self._lock:
             self._channels.add(plus_friend_id)
-            self._templates[(plus_friend_id, code)] = _template_pattern(content)
+            self._templates[(plus_friend_id, code)] = template_pattern(content)
 
     def no_kakao(
         self, number: str, *, code: str = KAKAO_NOT_A_USER, message: str = "not a KakaoTalk user"
@@ -1047,18 +1088,7 @@ class FakeSens(_FaultyServer):
     ) -> None:
         """What Kakao reports from now on of the AlimTalk to `number`: "delivered" (the
         default for every number), "failed" (`code` "3019" unless given) or "processing"."""
-        if state not in KAKAO_STATES:
-            raise ValueError(f"outcome {state!r}: expected one of {', '.join(KAKAO_STATES)}")
-        if state == "failed":
-            code = KAKAO_NOT_A_USER if code is None else code
-            if code == KAKAO_DELIVERED:
-                raise ValueError(f'a failed AlimTalk needs a code other than "{KAKAO_DELIVERED}"')
-            outcome = KakaoOutcome(state, code, "failed" if message is None else message)
-        elif code is not None:
-            raise ValueError(f"only a failed AlimTalk takes a code, not {state!r}")
-        else:
-            default = "성공" if state == "delivered" else ""
-            outcome = KakaoOutcome(state, KAKAO_DELIVERED if state == "delivered" else "", default)
+        outcome = KakaoOutcome.of(state, code=code, message=message)
         with self._lock:
             self._kakao[_digits_of(number)] = outcome
 
@@ -1297,25 +1327,8 @@ class FakeSens(_FaultyServer):
         with self._lock:
             kakao = self._kakao.get(message.to, KakaoOutcome())
             sms = self._outcomes.get(message.to, Outcome())
-        if kakao.state == "processing":
-            entry["messageStatusName"] = "processing"
-            return entry
-        completed = requested + timedelta(seconds=_DELIVERY_SECONDS)
-        entry.update(
-            completeTime=completed.strftime(_LIST_TIME_FORMAT),
-            messageStatusCode=kakao.code,
-            messageStatusName="success" if kakao.state == "delivered" else "fail",
-            messageStatusDesc=kakao.message,
-        )
-        if kakao.state == "failed" and message.use_sms_failover and message.failover is not None:
-            # The failover's fields are this fake's: SMS result fields (see messaging.alimtalk).
-            entry["failoverInfo"] = {
-                "type": message.failover.type,
-                "from": message.failover.sender,
-                "to": message.to,
-                **sms.fields(completed + timedelta(seconds=_DELIVERY_SECONDS)),
-            }
-        return entry
+        failover = message.failover if message.use_sms_failover else None
+        return {**entry, **kakao.fields(requested, failover=failover, sms=sms)}
 
     def _alimtalk_result(self, message_id: str) -> Answer:
         """One message's result (`GET messages/{messageId}`): the message's object itself;
