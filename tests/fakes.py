@@ -6,6 +6,7 @@ Keep this a plain module of small classes; add a fake next to the others.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -24,10 +25,26 @@ from naver_sms.domain.delivery import DeliveryResult
 from naver_sms.domain.messages import Message
 from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_PENDING, DELIVERY_QUEUE
 from naver_sms.domain.session import parse_cookies
-from naver_sms.messaging.base import SenderBase, SendError, SendFailed, SendResult, SendUnclear
+from naver_sms.messaging.alimtalk import read_alimtalk_delivery
+from naver_sms.messaging.base import (
+    SenderBase,
+    SendError,
+    SendFailed,
+    SendRejected,
+    SendResult,
+    SendUnclear,
+)
 from naver_sms.messaging.sens import read_delivery
 from naver_sms.naver.booking_api import FetchResult, UnusableEntry
-from naver_sms.sandbox.sens import Outcome
+from naver_sms.sandbox.sens import (
+    KAKAO_NOT_A_USER,
+    KAKAO_TEMPLATE_MISMATCH,
+    KAKAO_TEMPLATE_NOT_FOUND,
+    FailoverConfig,
+    KakaoOutcome,
+    Outcome,
+    template_pattern,
+)
 
 
 class MemorySessionRepository(SessionRepositoryBase):
@@ -559,6 +576,153 @@ class RecordingSender(SenderBase):
                     # What SENS's list can tell apart: not the text, nor the kind.
                     if (m.to, m.sender, m.type, m.content_type)
                     == (message.to, message.sender, message.type, message.content_type)
+                ),
+                None,
+            )
+            if match is not None:
+                pool.remove(match)
+            found.append(match[0] if match else None)
+        return found
+
+
+class RecordingAlimTalkSender(RecordingSender):
+    """A RecordingSender for messages sent as AlimTalk, in the vocabulary of `FakeSens`.
+
+    Requests go per channel and template (up to `max_per_request` each), in
+    the order given; a message without `alimtalk` raises ValueError. Once a
+    template is approved (`approve_template`), a message must fill in an
+    approved one or it is refused alone (SendRejected, Kakao's code 3015 or
+    3016, as the adapter says it); before any approval every template passes.
+    `no_kakao(number)` makes that customer's AlimTalk fail (3019) so its SMS
+    failover goes (`failovers`; its result per `set_outcome`); lookups answer
+    in the adapter's words ("delivered by SMS failover (AlimTalk 3019: ...)").
+    `find_accepted` matches recipient, template and content, as the adapter.
+    `fail_next`, `lose_next_answer`, the lookup failures and `before_request`
+    work as for SMS. `opted_out()` is empty: AlimTalk never carries advertising.
+    """
+
+    def __init__(self, *, max_per_request: int = 100) -> None:
+        super().__init__(max_per_request=max_per_request)
+        self.kakao: dict[str, KakaoOutcome] = {}
+        self.templates: dict[tuple[str, str], re.Pattern[str]] = {}
+        self.refused: list[Message] = []
+
+    def approve_template(self, plus_friend_id: str, code: str, content: str) -> None:
+        self.templates[(plus_friend_id, code)] = template_pattern(content)
+
+    def no_kakao(
+        self, number: str, *, code: str = KAKAO_NOT_A_USER, message: str = "not a KakaoTalk user"
+    ) -> None:
+        self.set_alimtalk_outcome(number, "failed", code=code, message=message)
+
+    def set_alimtalk_outcome(
+        self,
+        number: str,
+        state: str = "delivered",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.kakao[_digits(number)] = KakaoOutcome.of(state, code=code, message=message)
+
+    @property
+    def failovers(self) -> list[Message]:
+        """The accepted messages whose SMS failover went (their customer has no KakaoTalk)."""
+        return [
+            m
+            for m in self.messages
+            if m.alimtalk is not None
+            and m.alimtalk.failover
+            and self.kakao.get(_digits(m.to), KakaoOutcome()).state == "failed"
+        ]
+
+    def _refusal(self, message: Message) -> SendRejected | None:
+        alimtalk = message.alimtalk
+        if alimtalk is None or not self.templates:
+            return None
+        pattern = self.templates.get((alimtalk.plus_friend_id, alimtalk.template_code))
+        if pattern is None:
+            return SendRejected(f"AlimTalk refused: {KAKAO_TEMPLATE_NOT_FOUND} template not found")
+        if pattern.fullmatch(alimtalk.content) is None:
+            return SendRejected(
+                f"AlimTalk refused: {KAKAO_TEMPLATE_MISMATCH} "
+                "content does not match the approved template"
+            )
+        return None
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        groups: dict[tuple[str, str], list[Message]] = {}
+        for message in messages:
+            if message.alimtalk is None:
+                raise ValueError("AlimTalkSender sends only messages whose `alimtalk` is set")
+            key = (message.alimtalk.plus_friend_id, message.alimtalk.template_code)
+            groups.setdefault(key, []).append(message)
+        for group in groups.values():
+            for start in range(0, len(group), self.max_per_request):
+                chunk = group[start : start + self.max_per_request]
+                refusals = {id(m): error for m in chunk if (error := self._refusal(m))}
+                self.refused += [m for m in chunk if id(m) in refusals]
+                going = [m for m in chunk if id(m) not in refusals]
+                if not going:
+                    self.requests += 1  # a request went; Kakao refused all of it
+                answers = {
+                    id(result.message): result
+                    for request in (super().send_requests(going) if going else [])
+                    for result in request
+                }
+                yield [
+                    SendResult(m, error=refusals[id(m)]) if id(m) in refusals else answers[id(m)]
+                    for m in chunk
+                ]
+
+    def delivery(self, message_id: str) -> DeliveryResult:
+        self._lookup()
+        for entries in self._message_ids.values():
+            for given, message, at in entries:
+                if given == message_id and message.alimtalk is not None:
+                    kakao = self.kakao.get(_digits(message.to), KakaoOutcome())
+                    failover = (
+                        FailoverConfig(message.type.value, _digits(message.sender), message.text)
+                        if message.alimtalk.failover
+                        else None
+                    )
+                    sms = self.outcomes.get(_digits(message.to), Outcome())
+                    # SENS's own fields, read by the adapter's reader: the same words.
+                    entry = {
+                        "requestStatusCode": "A000",
+                        "useSmsFailover": message.alimtalk.failover,
+                        **kakao.fields(at, failover=failover, sms=sms),
+                    }
+                    return read_alimtalk_delivery(entry)
+        raise SendFailed("SENS has no result for this message yet", status=404)
+
+    def opted_out(self) -> dict[str, datetime | None]:
+        return {}
+
+    def find_accepted(
+        self,
+        messages: Sequence[Message],
+        start: datetime,
+        end: datetime,
+        *,
+        exclude: Collection[str] = (),
+    ) -> list[str | None]:
+        self.lookups += 1
+        pool = [
+            (rid, m)
+            for at, rid, m in self.accepted_log
+            if start <= at <= end and rid not in exclude
+        ]
+        found: list[str | None] = []
+        for message in messages:
+            match = next(
+                (
+                    (rid, m)
+                    for rid, m in pool
+                    # What SENS's AlimTalk list tells apart: recipient, template, content.
+                    if m.to == message.to
+                    and m.alimtalk is not None
+                    and m.alimtalk == message.alimtalk
                 ),
                 None,
             )

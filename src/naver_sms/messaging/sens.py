@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import math
+import operator
 import re
 import time
 import urllib.parse
@@ -223,7 +224,8 @@ class _Listed:
     request_id: str
     message_id: str
     request_time: str
-    key: tuple[str, str, str, str]  # to, from, type, contentType
+    # SMS: to, from, type, contentType; AlimTalk: to, template code, content
+    key: tuple[str, ...]
 
 
 def _key(message: Message) -> tuple[str, str, str, str]:
@@ -236,9 +238,12 @@ def _key(message: Message) -> tuple[str, str, str, str]:
 
 
 def match_accepted(
-    keys: Sequence[tuple[str, str, str, str]], listed: Sequence[_Listed]
+    keys: Sequence[tuple[str, ...]],
+    listed: Sequence[_Listed],
+    same: Callable[[tuple[str, ...], tuple[str, ...]], bool] = operator.eq,
 ) -> list[str | None]:
-    """For each key, the request id of a listed message with that key, or None.
+    """For each key, the request id of a listed message with that key (`same(ours,
+    listed)`, equality by default), or None.
 
     Each listed message answers for at most one of ours. Requests are taken
     whole, the one that holds most of ours first: a lost answer hid one
@@ -260,7 +265,7 @@ def match_accepted(
         taken: list[int] = []
         for entry in entries:
             for index, key in enumerate(keys):
-                if results[index] is None and index not in taken and key == entry.key:
+                if results[index] is None and index not in taken and same(key, entry.key):
                     taken.append(index)
                     break
         return taken
@@ -278,8 +283,13 @@ def match_accepted(
     return results
 
 
-class SensSender(SenderBase, HttpAdapter):
-    """Sends batches through SENS v2. `client=None` builds an httpx client it owns."""
+class SensApi(SenderBase, HttpAdapter):
+    """What every SENS API adapter shares: the keys and the v2 signature, a send whose
+    outcome is sorted (accepted, refused, failed, unclear) and bisected on a refusal
+    one message can cause, and lookups that fail as `SendFailed`.
+
+    Subclasses give `_send_part` (one request's results) and their API's URLs.
+    """
 
     reaches_phones = True
 
@@ -305,41 +315,6 @@ class SensSender(SenderBase, HttpAdapter):
         self._lookup_timeout = _at_most(self._timeouts, LOOKUP_TIMEOUT)
         self._clock = clock
 
-    def __repr__(self) -> str:
-        return f"SensSender(service_id={self.service_id!r}, base_url={self.base_url!r})"
-
-    @property
-    def url(self) -> str:
-        return f"{self.base_url}/sms/v2/services/{self.service_id}/messages"
-
-    @property
-    def optouts_url(self) -> str:
-        return f"{self.base_url}/sms/v2/services/{self.service_id}/unsubscribes"
-
-    # --- sending ----------------------------------------------------------------------
-
-    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
-        """One SENS request per step; a request refused for one of its messages is split.
-
-        A step whose request was refused and split yields `[]` (nothing final
-        yet), so a caller that stops between steps never leaves a request half
-        done. Once SENS refuses a sender number, the rest of that number's
-        messages get the same refusal without another request.
-        """
-        refused_senders: dict[str, SenderRefused] = {}
-        for indexes in self._requests(messages):
-            yield from self._send_splitting([messages[i] for i in indexes], refused_senders)
-
-    @staticmethod
-    def _requests(messages: Sequence[Message]) -> Iterator[list[int]]:
-        groups: dict[tuple[str, MessageType, str], list[int]] = {}
-        for index, message in enumerate(messages):
-            key = (_digits(message.sender), message.type, message.content_type)
-            groups.setdefault(key, []).append(index)
-        for indexes in groups.values():
-            for start in range(0, len(indexes), MAX_RECIPIENTS):
-                yield indexes[start : start + MAX_RECIPIENTS]
-
     def _send_splitting(
         self, batch: list[Message], refused_senders: dict[str, SenderRefused]
     ) -> Iterator[list[SendResult]]:
@@ -360,12 +335,12 @@ class SensSender(SenderBase, HttpAdapter):
                 yield [SendResult(m, error=refused_senders[sender]) for m in part]
                 continue
             try:
-                request_id = self.send_request(part)
+                results = self._send_part(part)
             except SendError as exc:
                 error = exc
                 if isinstance(exc, SenderRefused):
                     refused_senders[sender] = exc
-                elif len(part) > 1 and _may_split(exc):
+                elif len(part) > 1 and self._may_split(exc):
                     if budget >= 2:
                         budget -= 2
                         half = len(part) // 2
@@ -379,60 +354,14 @@ class SensSender(SenderBase, HttpAdapter):
                     )
                 yield [SendResult(m, error=error) for m in part]
             else:
-                yield [SendResult(m, request_id=request_id) for m in part]
+                yield results
 
-    def body(self, messages: Sequence[Message]) -> dict[str, Any]:
-        """The JSON body of one request; all messages share sender, type and content type."""
-        first = messages[0]
-        lms = first.type is MessageType.LMS
-        entries = []
-        for message in messages:
-            entry = {"to": _digits(message.to), "content": message.text}
-            if lms and message.subject:
-                entry["subject"] = message.subject
-            entries.append(entry)
-        body: dict[str, Any] = {
-            "type": first.type.value,
-            "contentType": first.content_type,
-            "countryCode": "82",
-            "from": _digits(first.sender),
-            # SENS requires a top-level content; each recipient's own overrides it.
-            "content": first.text,
-            "messages": entries,
-        }
-        if lms and first.subject:
-            body["subject"] = first.subject
-        return body
+    def _send_part(self, messages: Sequence[Message]) -> list[SendResult]:
+        """One request's results, one per message; raises `SendError` for the request."""
+        raise NotImplementedError
 
-    def send_request(self, messages: Sequence[Message]) -> str:
-        """Sends one request (<= 100 messages of one sender/type/content type); its request id.
-
-        Raises `SendFailed`, `SendRejected` (`SenderRefused`) or `SendUnclear`.
-        """
-        if not 1 <= len(messages) <= MAX_RECIPIENTS:
-            raise ValueError(f"a SENS request holds 1 to {MAX_RECIPIENTS} messages")
-        keys = {(_digits(m.sender), m.type, m.content_type) for m in messages}
-        if len(keys) != 1:
-            raise ValueError("messages of one request must share sender, type and content type")
-        body = self.body(messages)
-        request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
-        request.headers["Content-Type"] = "application/json; charset=utf-8"
-        self._sign(request)
-        with logged_operation(
-            "sens_send",
-            "SMS request accepted",
-            logger=log,
-            count=len(messages),
-            type=body["type"],
-            content_type=body["contentType"],
-            recipients_masked=[mask_phone(m.to) for m in messages],
-            booking_nums=[m.booking_num for m in messages if m.booking_num],
-        ) as ctx:
-            response = self._post(request)
-            ctx["status"] = response.status_code
-            request_id = self._verdict(response, sender=messages[0].sender)
-            ctx["request_id"] = request_id
-        return request_id
+    def _may_split(self, error: SendError) -> bool:
+        return _may_split(error)
 
     def _sign(self, request: httpx.Request) -> None:
         timestamp = str(int(self._clock() * 1000))
@@ -503,26 +432,158 @@ class SensSender(SenderBase, HttpAdapter):
         return self._ask(request, unreachable=unreachable)
 
     @staticmethod
-    def _verdict(response: httpx.Response, *, sender: str) -> str:
+    def _refusal(response: httpx.Response, *, sender: str) -> SendError:
+        """What a send's answer that is not an acceptance says about the request."""
         status = response.status_code
-        request_id = accepted_request_id(response)
-        if request_id is not None:
-            return request_id
         if 200 <= status < 300:
             # The old "accepted without a requestId" guess marked such messages
             # sent; an HTML page from a proxy is no proof of that.
-            raise SendUnclear(_not_an_acceptance(response), status=status)
+            return SendUnclear(_not_an_acceptance(response), status=status)
         reason = _reason(response)
         # The gateway's throttle (429) and a 408 mean the request was not
         # processed: only too early or too slow.
         if status in (408, 429):
-            raise SendFailed(reason, status=status)
+            return SendFailed(reason, status=status)
         if 400 <= status < 500:
             if status not in (401, 403) and refuses_sender(reason):
-                raise SenderRefused(reason, sender=sender, status=status)
-            raise SendRejected(reason, status=status)
+                return SenderRefused(reason, sender=sender, status=status)
+            return SendRejected(reason, status=status)
         # 5xx (the gateway may have forwarded it before failing), and the odd 1xx/3xx.
-        raise SendUnclear(f"{reason}: SENS may have accepted the request", status=status)
+        return SendUnclear(f"{reason}: SENS may have accepted the request", status=status)
+
+    def _lookup_object(
+        self, url: str, params: Mapping[str, str] | None, *, what: str
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        """A lookup's JSON object, or `SendFailed` saying what was wrong.
+
+        Every failure is `SendFailed`, a 4xx too: a lookup changes nothing, so
+        nothing is in doubt and nothing is refused for good; the message is
+        asked about again next cycle, until it is given up as unknown.
+        """
+        response = self._get(
+            url, params, unreachable=f"{what}: SENS not reached", timeout=self._lookup_timeout
+        )
+        status = response.status_code
+        if status == 404 and not response.content.strip():
+            raise SendFailed(_NO_RESULT_YET, status=status)
+        if not 200 <= status < 300:
+            raise SendFailed(f"{what}: {_reason(response)}", status=status)
+        data = _json(response)
+        if not isinstance(data, dict):
+            kind = _body_kind(response, "a JSON object")
+            raise SendFailed(f"{what} could not be read: {kind}", status=status)
+        return data, response
+
+    def _lookup(self, url: str, params: Mapping[str, str] | None, *, what: str) -> dict[str, Any]:
+        """A lookup's JSON object with its `messages` list, or `SendFailed` (`_lookup_object`)."""
+        data, response = self._lookup_object(url, params, what=what)
+        if not isinstance(data.get("messages"), list):
+            kind = _body_kind(response, "JSON without a messages list")
+            raise SendFailed(f"{what} could not be read: {kind}", status=response.status_code)
+        return data
+
+
+class SensSender(SensApi):
+    """Sends batches through SENS v2. `client=None` builds an httpx client it owns."""
+
+    def __repr__(self) -> str:
+        return f"SensSender(service_id={self.service_id!r}, base_url={self.base_url!r})"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/sms/v2/services/{self.service_id}/messages"
+
+    @property
+    def optouts_url(self) -> str:
+        return f"{self.base_url}/sms/v2/services/{self.service_id}/unsubscribes"
+
+    # --- sending ----------------------------------------------------------------------
+
+    def send_requests(self, messages: Sequence[Message]) -> Iterator[list[SendResult]]:
+        """One SENS request per step; a request refused for one of its messages is split.
+
+        A step whose request was refused and split yields `[]` (nothing final
+        yet), so a caller that stops between steps never leaves a request half
+        done. Once SENS refuses a sender number, the rest of that number's
+        messages get the same refusal without another request.
+        """
+        refused_senders: dict[str, SenderRefused] = {}
+        for indexes in self._requests(messages):
+            yield from self._send_splitting([messages[i] for i in indexes], refused_senders)
+
+    @staticmethod
+    def _requests(messages: Sequence[Message]) -> Iterator[list[int]]:
+        groups: dict[tuple[str, MessageType, str], list[int]] = {}
+        for index, message in enumerate(messages):
+            key = (_digits(message.sender), message.type, message.content_type)
+            groups.setdefault(key, []).append(index)
+        for indexes in groups.values():
+            for start in range(0, len(indexes), MAX_RECIPIENTS):
+                yield indexes[start : start + MAX_RECIPIENTS]
+
+    def _send_part(self, messages: Sequence[Message]) -> list[SendResult]:
+        request_id = self.send_request(messages)
+        return [SendResult(m, request_id=request_id) for m in messages]
+
+    def body(self, messages: Sequence[Message]) -> dict[str, Any]:
+        """The JSON body of one request; all messages share sender, type and content type."""
+        first = messages[0]
+        lms = first.type is MessageType.LMS
+        entries = []
+        for message in messages:
+            entry = {"to": _digits(message.to), "content": message.text}
+            if lms and message.subject:
+                entry["subject"] = message.subject
+            entries.append(entry)
+        body: dict[str, Any] = {
+            "type": first.type.value,
+            "contentType": first.content_type,
+            "countryCode": "82",
+            "from": _digits(first.sender),
+            # SENS requires a top-level content; each recipient's own overrides it.
+            "content": first.text,
+            "messages": entries,
+        }
+        if lms and first.subject:
+            body["subject"] = first.subject
+        return body
+
+    def send_request(self, messages: Sequence[Message]) -> str:
+        """Sends one request (<= 100 messages of one sender/type/content type); its request id.
+
+        Raises `SendFailed`, `SendRejected` (`SenderRefused`) or `SendUnclear`.
+        """
+        if not 1 <= len(messages) <= MAX_RECIPIENTS:
+            raise ValueError(f"a SENS request holds 1 to {MAX_RECIPIENTS} messages")
+        keys = {(_digits(m.sender), m.type, m.content_type) for m in messages}
+        if len(keys) != 1:
+            raise ValueError("messages of one request must share sender, type and content type")
+        body = self.body(messages)
+        request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
+        request.headers["Content-Type"] = "application/json; charset=utf-8"
+        self._sign(request)
+        with logged_operation(
+            "sens_send",
+            "SMS request accepted",
+            logger=log,
+            count=len(messages),
+            type=body["type"],
+            content_type=body["contentType"],
+            recipients_masked=[mask_phone(m.to) for m in messages],
+            booking_nums=[m.booking_num for m in messages if m.booking_num],
+        ) as ctx:
+            response = self._post(request)
+            ctx["status"] = response.status_code
+            request_id = self._verdict(response, sender=messages[0].sender)
+            ctx["request_id"] = request_id
+        return request_id
+
+    @classmethod
+    def _verdict(cls, response: httpx.Response, *, sender: str) -> str:
+        request_id = accepted_request_id(response)
+        if request_id is not None:
+            return request_id
+        raise cls._refusal(response, sender=sender)
 
     # --- asking what was accepted -----------------------------------------------------
 
@@ -678,27 +739,6 @@ class SensSender(SenderBase, HttpAdapter):
             context={"message_id": message_id, "status": result.status.value},
         )
         return result
-
-    def _lookup(self, url: str, params: Mapping[str, str] | None, *, what: str) -> dict[str, Any]:
-        """A lookup's JSON object with its `messages` list, or `SendFailed` saying what was wrong.
-
-        Every failure is `SendFailed`, a 4xx too: a lookup changes nothing, so
-        nothing is in doubt and nothing is refused for good; the message is
-        asked about again next cycle, until it is given up as unknown.
-        """
-        response = self._get(
-            url, params, unreachable=f"{what}: SENS not reached", timeout=self._lookup_timeout
-        )
-        status = response.status_code
-        if status == 404 and not response.content.strip():
-            raise SendFailed(_NO_RESULT_YET, status=status)
-        if not 200 <= status < 300:
-            raise SendFailed(f"{what}: {_reason(response)}", status=status)
-        data = _json(response)
-        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-            kind = _body_kind(response, "JSON without a messages list")
-            raise SendFailed(f"{what} could not be read: {kind}", status=status)
-        return data
 
     # --- the 080 opt-out list -----------------------------------------------------------
 

@@ -33,6 +33,16 @@ The 080 opt-out list (`GET`, `POST`, `DELETE .../unsubscribes`) is served too:
     sens.opt_out("010-0000-0001", at=datetime(2026, 5, 1, tzinfo=KST))  # as if by the 080 line
     sens.fail_optouts = True                    # reading the list answers 500
 
+The AlimTalk API (`/alimtalk/v2/services/{alimtalk_service_id}/messages`) is
+served on the same server, signed the same way: sends, the list by request id
+or by channel and window, and one message's result. Kakao's side is played
+per channel, template and number; the same faults hit its sends and lookups:
+
+    sens.approve_template("@sample-studio", "CONFIRM01", "#{name}님, 예약이 확정되었습니다.")
+    sens.no_kakao("010-0000-0002")              # AlimTalk fails 3019, the SMS failover goes
+    sens.set_alimtalk_outcome("010-0000-0003", "processing")
+    sens.accepted_alimtalk, sens.failovers      # what went as AlimTalk, and as its failover
+
 Nothing here reaches the network: the servers bind 127.0.0.1 on a free port.
 """
 
@@ -47,7 +57,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
@@ -62,6 +72,10 @@ _DROP = object()  # close the connection without an answer
 _DIGITS = re.compile(r"^[0-9]+$")
 _SENS_PATH = re.compile(
     r"^/sms/v2/services/(?P<service>[^/?]+)/(?P<api>messages|unsubscribes)"
+    r"(?:/(?P<message_id>[^/?]+))?(?:\?(?P<query>.*))?$"
+)
+_ALIMTALK_PATH = re.compile(
+    r"^/alimtalk/v2/services/(?P<service>[^/?]+)/messages"
     r"(?:/(?P<message_id>[^/?]+))?(?:\?(?P<query>.*))?$"
 )
 _MAX_OPTOUT_CHANGE: Final = 1000
@@ -250,6 +264,107 @@ class Outcome:
         }
 
 
+KAKAO_STATES: Final = ("delivered", "failed", "processing")
+# Kakao's codes as SENS reports them (`messageStatusCode`, `requestStatusCode`).
+KAKAO_DELIVERED: Final = "0000"
+KAKAO_NOT_A_USER: Final = "3019"
+KAKAO_TEMPLATE_NOT_FOUND: Final = "3015"
+KAKAO_TEMPLATE_MISMATCH: Final = "3016"
+_ALIMTALK_MAX_CHARS: Final = 1000
+_ALIMTALK_MAX_BUTTONS: Final = 5
+_BUTTON_TYPES: Final = frozenset({"DS", "WL", "AL", "BK", "MD", "AC"})
+_ALIMTALK_LIST_WINDOW: Final = timedelta(days=31)
+_ALIMTALK_PAGE_SIZE: Final = 20  # SENS's default when `pageSize` is not given
+
+
+@dataclass(frozen=True, slots=True)
+class KakaoOutcome:
+    """What Kakao reports of the AlimTalk to one recipient (see `FakeSens.no_kakao`)."""
+
+    state: str = "delivered"  # one of KAKAO_STATES
+    code: str = KAKAO_DELIVERED
+    message: str = "성공"
+
+    @classmethod
+    def of(
+        cls, state: str = "delivered", *, code: str | None = None, message: str | None = None
+    ) -> KakaoOutcome:
+        """ "delivered", "failed" (`code` "3019" unless given) or "processing", checked."""
+        if state not in KAKAO_STATES:
+            raise ValueError(f"outcome {state!r}: expected one of {', '.join(KAKAO_STATES)}")
+        if state == "failed":
+            code = KAKAO_NOT_A_USER if code is None else code
+            if code == KAKAO_DELIVERED:
+                raise ValueError(f'a failed AlimTalk needs a code other than "{KAKAO_DELIVERED}"')
+            return cls(state, code, "failed" if message is None else message)
+        if code is not None:
+            raise ValueError(f"only a failed AlimTalk takes a code, not {state!r}")
+        if state == "delivered":
+            return cls(state, KAKAO_DELIVERED, "성공" if message is None else message)
+        return cls(state, "", message or "")
+
+    def fields(
+        self, requested: datetime, *, failover: FailoverConfig | None, sms: Outcome
+    ) -> dict[str, Any]:
+        """The result fields of one accepted AlimTalk in SENS's shape (`messageStatusCode`,
+        ..., `failoverInfo`), with `sms` the failover's outcome when it went. The
+        failover's fields are this fake's guess: an SMS result's (see messaging.alimtalk)."""
+        if self.state == "processing":
+            return {"messageStatusName": "processing"}
+        completed = requested + timedelta(seconds=_DELIVERY_SECONDS)
+        fields: dict[str, Any] = {
+            "completeTime": completed.astimezone(KST).strftime(_LIST_TIME_FORMAT),
+            "messageStatusCode": self.code,
+            "messageStatusName": "success" if self.state == "delivered" else "fail",
+            "messageStatusDesc": self.message,
+        }
+        if self.state == "failed" and failover is not None:
+            fields["failoverInfo"] = {
+                "type": failover.type,
+                "from": failover.sender,
+                **sms.fields(completed + timedelta(seconds=_DELIVERY_SECONDS)),
+            }
+        return fields
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverConfig:
+    """The SMS an AlimTalk asks SENS to send when Kakao cannot deliver it."""
+
+    type: str  # SMS | LMS
+    sender: str
+    content: str
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedAlimTalk:
+    """One AlimTalk message SENS took in, accepted (`status_code` "A000") or refused alone."""
+
+    request_id: str
+    message_id: str
+    plus_friend_id: str
+    template_code: str
+    to: str
+    content: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()  # each button's (field, value) pairs
+    use_sms_failover: bool = False
+    failover: FailoverConfig | None = None
+    request_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    status_code: str = "A000"
+    status_desc: str = "성공"
+
+    @property
+    def accepted(self) -> bool:
+        return self.status_code == "A000"
+
+
+def template_pattern(content: str) -> re.Pattern[str]:
+    """The approved text with each `#{variable}` standing for any non-empty text."""
+    parts = re.split(r"#\{[^}]*\}", content)
+    return re.compile("(?:.+?)".join(re.escape(part) for part in parts), re.DOTALL)
+
+
 @dataclass(slots=True)
 class _Fault:
     """What goes wrong for the next `count` send requests, or delivery lookups with
@@ -345,8 +460,16 @@ class FakeSens(_FaultyServer):
         senders: Iterable[str] = ("0200000000",),
         clock: Callable[[], float] = time.time,
         check_advertising: bool = True,
+        alimtalk_service_id: str = "ncp:kkobizmsg:kr:000000000000:sandbox",
     ) -> None:
         super().__init__()
+        # The Biz Message (AlimTalk) service: its own id, the same keys.
+        self.alimtalk_service_id = alimtalk_service_id
+        self._channels: set[str] = set()
+        self._templates: dict[tuple[str, str], re.Pattern[str]] = {}
+        self._alimtalk: list[AcceptedAlimTalk] = []
+        self._kakao: dict[str, KakaoOutcome] = {}
+        self._alimtalk_requests = 0
         self.access_key = access_key
         self.secret_key = secret_key
         self.service_id = service_id
@@ -456,6 +579,9 @@ class FakeSens(_FaultyServer):
             self._outcomes.clear()
             self._rules.clear()
             self._faults.clear()
+            self._alimtalk.clear()
+            self._kakao.clear()
+            self._alimtalk_requests = 0
 
     def register_sender(self, number: str) -> None:
         with self._lock:
@@ -558,11 +684,14 @@ class FakeSens(_FaultyServer):
 
     def answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         messages = _is_messages(path)
+        alimtalk = _ALIMTALK_PATH.match(path) is not None
         looked_up = self._looked_up(path) if method == "GET" else None
         with self._lock:
             self._requests += 1
             if not messages:
                 self._optout_requests += 1
+            elif method == "POST" and alimtalk:
+                self._alimtalk_requests += 1
             elif method == "POST":
                 self._send_requests += 1
             elif looked_up is not None:
@@ -593,6 +722,9 @@ class FakeSens(_FaultyServer):
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         try:
             self._authenticate(method, path, headers)
+            alimtalk = _ALIMTALK_PATH.match(path)
+            if alimtalk is not None:
+                return self._alimtalk_api(method, alimtalk, body)
             match = _SENS_PATH.match(path)
             allowed = ("POST", "GET", "DELETE") if match and match["api"] == "unsubscribes" else ()
             if match is None or method not in (allowed or ("POST", "GET")):
@@ -650,20 +782,19 @@ class FakeSens(_FaultyServer):
             raise _gateway_error(401, "200", "Authentication Failed", "signature mismatch")
 
     def _looked_up(self, path: str) -> set[str] | None:
-        """The recipients (digits) a delivery lookup asks about; None for any other request."""
-        match = _SENS_PATH.match(path)
-        if match is None or match["api"] != "messages":
+        """The recipients (digits) a delivery lookup asks about, SMS or AlimTalk; None for
+        any other request."""
+        match = _SENS_PATH.match(path) or _ALIMTALK_PATH.match(path)
+        if match is None or match.groupdict().get("api", "messages") != "messages":
             return None
         message_id = unquote(match["message_id"]) if match["message_id"] else None
         request_ids = parse_qs(match["query"] or "").get("requestId", [])
         if message_id is None and not request_ids:
             return None
+        sent: list[AcceptedMessage | AcceptedAlimTalk]
         with self._lock:
-            return {
-                m.to
-                for m in self._accepted
-                if m.message_id == message_id or m.request_id in request_ids
-            }
+            sent = [*self._accepted, *self._alimtalk]
+        return {m.to for m in sent if m.message_id == message_id or m.request_id in request_ids}
 
     def _result(self, message_id: str) -> Answer:
         """One message's result (`GET messages/{messageId}`) per its recipient's outcome;
@@ -924,6 +1055,347 @@ class FakeSens(_FaultyServer):
             message_id=f"sandbox-msg-{uuid.uuid4().hex[:20]}",
             request_time=request_time,
         )
+
+    # --- AlimTalk (Biz Message) ----------------------------------------------------------
+
+    def register_channel(self, plus_friend_id: str) -> None:
+        """Makes `plus_friend_id` (e.g. "@sample-studio") a Kakao channel of the service."""
+        with self._lock:
+            self._channels.add(plus_friend_id)
+
+    def approve_template(self, plus_friend_id: str, code: str, content: str) -> None:
+        """Approves template `code` of the channel (registered with it): a message must be
+        `content` with each `#{variable}` filled in by some non-empty text."""
+        with self._lock:
+            self._channels.add(plus_friend_id)
+            self._templates[(plus_friend_id, code)] = template_pattern(content)
+
+    def no_kakao(
+        self, number: str, *, code: str = KAKAO_NOT_A_USER, message: str = "not a KakaoTalk user"
+    ) -> None:
+        """The customer at `number` cannot receive AlimTalk (no KakaoTalk; `code="3020"` for
+        a blocked channel): their AlimTalk fails and, when it asked for one, the SMS
+        failover goes (its result per `set_outcome`, delivered by default)."""
+        self.set_alimtalk_outcome(number, "failed", code=code, message=message)
+
+    def set_alimtalk_outcome(
+        self,
+        number: str,
+        state: str = "delivered",
+        *,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """What Kakao reports from now on of the AlimTalk to `number`: "delivered" (the
+        default for every number), "failed" (`code` "3019" unless given) or "processing"."""
+        outcome = KakaoOutcome.of(state, code=code, message=message)
+        with self._lock:
+            self._kakao[_digits_of(number)] = outcome
+
+    @property
+    def accepted_alimtalk(self) -> list[AcceptedAlimTalk]:
+        """A copy of every AlimTalk message accepted so far ("A000"), in order."""
+        with self._lock:
+            return [m for m in self._alimtalk if m.accepted]
+
+    @property
+    def refused_alimtalk(self) -> list[AcceptedAlimTalk]:
+        """The AlimTalk messages refused alone (a template mismatch), with Kakao's code."""
+        with self._lock:
+            return [m for m in self._alimtalk if not m.accepted]
+
+    @property
+    def alimtalk_requests(self) -> int:
+        """The AlimTalk send requests (POST) received."""
+        with self._lock:
+            return self._alimtalk_requests
+
+    @property
+    def failovers(self) -> list[AcceptedMessage]:
+        """The SMS/LMS failovers sent for accepted AlimTalk that Kakao could not deliver
+        (as things stand now). Not in `accepted`, which holds the SMS API's texts."""
+        with self._lock:
+            sent = [m for m in self._alimtalk if m.accepted and m.failover is not None]
+            kakao = dict(self._kakao)
+        return [
+            AcceptedMessage(
+                m.request_id,
+                m.failover.type,
+                "COMM",
+                m.failover.sender,
+                m.to,
+                m.failover.subject,
+                m.failover.content,
+                message_id=m.message_id,
+                request_time=m.request_time,
+            )
+            for m in sent
+            if m.failover is not None
+            and m.use_sms_failover
+            and kakao.get(m.to, KakaoOutcome()).state == "failed"
+        ]
+
+    def _alimtalk_api(self, method: str, match: re.Match[str], body: bytes) -> Answer:
+        if match["service"] != self.alimtalk_service_id:
+            raise _gateway_error(404, "300", "Not Found", "unknown serviceId")
+        if match["message_id"] is not None:
+            if method != "GET" or match["query"]:
+                raise _gateway_error(404, "300", "Not Found", f"no such API: {method}")
+            return self._alimtalk_result(unquote(match["message_id"]))
+        if method == "GET":
+            return self._alimtalk_list(parse_qs(match["query"] or ""))
+        if method != "POST":
+            raise _gateway_error(404, "300", "Not Found", f"no such API: {method}")
+        sent = self._validate_alimtalk(body)
+        with self._lock:
+            self._alimtalk.extend(sent)
+        first = sent[0]
+        return 202, {
+            "requestId": first.request_id,
+            "requestTime": first.request_time.astimezone(KST).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
+            "statusCode": "202",
+            "statusName": "success",
+            "messages": [
+                {
+                    "messageId": m.message_id,
+                    "countryCode": "82",
+                    "to": m.to,
+                    "content": m.content,
+                    "requestStatusCode": m.status_code,
+                    "requestStatusName": "success" if m.accepted else "fail",
+                    "requestStatusDesc": m.status_desc,
+                    "useSmsFailover": m.use_sms_failover,
+                }
+                for m in sent
+            ],
+        }
+
+    def _validate_alimtalk(self, body: bytes) -> list[AcceptedAlimTalk]:
+        """The request's messages, each accepted or refused alone as Kakao decides.
+
+        What SENS checks itself refuses the request (400): the JSON, a channel
+        that is not the service's, the numbers, sizes, buttons and the failover
+        (its sender must be registered). What Kakao decides per message gives
+        that message a `requestStatusCode` other than "A000" in a 202: an
+        unknown template (3015), a content that is not the approved template
+        filled in (3016). Real SENS may instead report a mismatch later, as the
+        message's delivery result; the adapter reads both.
+        """
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _bad_request("body: expected JSON") from None
+        if not isinstance(data, dict):
+            raise _bad_request("body: expected a JSON object")
+        channel, code = data.get("plusFriendId"), data.get("templateCode")
+        if not isinstance(channel, str) or not channel:
+            raise _bad_request("plusFriendId: required")
+        if not isinstance(code, str) or not code:
+            raise _bad_request("templateCode: required")
+        with self._lock:
+            known = channel in self._channels
+            pattern = self._templates.get((channel, code))
+        if not known:
+            raise _bad_request(f"plusFriendId: {channel} is not a Kakao channel of this service")
+        entries = data.get("messages")
+        if not isinstance(entries, list) or not 1 <= len(entries) <= 100:
+            raise _bad_request("messages: expected 1 to 100 recipients")
+        request_id = f"sandbox-at-{uuid.uuid4().hex[:21]}"
+        request_time = datetime.fromtimestamp(self.clock(), UTC)
+        sent = []
+        for index, entry in enumerate(entries):
+            message = self._alimtalk_message(index, entry, channel, code, request_id, request_time)
+            if pattern is None:
+                message = replace(
+                    message, status_code=KAKAO_TEMPLATE_NOT_FOUND, status_desc="template not found"
+                )
+            elif pattern.fullmatch(message.content) is None:
+                message = replace(
+                    message,
+                    status_code=KAKAO_TEMPLATE_MISMATCH,
+                    status_desc="content does not match the approved template",
+                )
+            sent.append(message)
+        return sent
+
+    def _alimtalk_message(
+        self,
+        index: int,
+        entry: object,
+        channel: str,
+        code: str,
+        request_id: str,
+        request_time: datetime,
+    ) -> AcceptedAlimTalk:
+        where = f"messages[{index}]"
+        if not isinstance(entry, dict):
+            raise _bad_request(f"{where}: expected an object")
+        to = entry.get("to")
+        if not isinstance(to, str) or not _DIGITS.match(to) or not 10 <= len(to) <= 11:
+            raise _bad_request(f"{where}.to: expected 10-11 digits")
+        if str(entry.get("countryCode", "82")) != "82":
+            raise _bad_request(f"{where}.countryCode: only 82 is simulated")
+        with self._lock:
+            refused = to in self._bad_numbers
+        if refused:
+            raise _bad_request(f"{where}.to: invalid recipient number")
+        content = entry.get("content")
+        if not isinstance(content, str) or not content:
+            raise _bad_request(f"{where}.content: required")
+        if len(content) > _ALIMTALK_MAX_CHARS:
+            raise _bad_request(f"{where}.content: over {_ALIMTALK_MAX_CHARS} characters")
+        use_failover = entry.get("useSmsFailover", False)
+        if not isinstance(use_failover, bool):
+            raise _bad_request(f"{where}.useSmsFailover: expected true or false")
+        return AcceptedAlimTalk(
+            request_id,
+            f"sandbox-atmsg-{uuid.uuid4().hex[:18]}",
+            channel,
+            code,
+            to,
+            content,
+            buttons=self._buttons(where, entry.get("buttons")),
+            use_sms_failover=use_failover,
+            failover=self._failover(where, entry.get("failoverConfig")) if use_failover else None,
+            request_time=request_time,
+        )
+
+    @staticmethod
+    def _buttons(where: str, raw: object) -> tuple[tuple[tuple[str, str], ...], ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or len(raw) > _ALIMTALK_MAX_BUTTONS:
+            raise _bad_request(f"{where}.buttons: expected a list of at most 5 buttons")
+        buttons = []
+        for index, button in enumerate(raw):
+            if not isinstance(button, dict) or not all(isinstance(v, str) for v in button.values()):
+                raise _bad_request(f"{where}.buttons[{index}]: expected an object of strings")
+            if button.get("type") not in _BUTTON_TYPES or not button.get("name"):
+                raise _bad_request(
+                    f"{where}.buttons[{index}]: type one of {', '.join(sorted(_BUTTON_TYPES))} "
+                    "and a name are required"
+                )
+            if button["type"] == "WL" and not (button.get("linkMobile") and button.get("linkPc")):
+                raise _bad_request(f"{where}.buttons[{index}]: WL needs linkMobile and linkPc")
+            buttons.append(tuple(sorted(button.items())))
+        return tuple(buttons)
+
+    def _failover(self, where: str, raw: object) -> FailoverConfig:
+        if not isinstance(raw, dict):
+            raise _bad_request(f"{where}.failoverConfig: required with useSmsFailover")
+        kind, sender = raw.get("type"), raw.get("from")
+        content, subject = raw.get("content"), raw.get("subject") or ""
+        if kind not in _SIZE_LIMITS:
+            raise _bad_request(f"{where}.failoverConfig.type: expected SMS or LMS")
+        if not isinstance(sender, str) or not _DIGITS.match(sender):
+            raise _bad_request(f"{where}.failoverConfig.from: expected digits only")
+        with self._lock:
+            registered = sender in self.senders
+        if not registered:
+            raise _bad_request(f"from: {sender} is not a registered sender number")
+        if not isinstance(content, str) or not content or not isinstance(subject, str):
+            raise _bad_request(f"{where}.failoverConfig: content required, subject a string")
+        size = _euckr_size(content, f"{where}.failoverConfig.content")
+        if size > _SIZE_LIMITS[kind]:
+            raise _bad_request(
+                f"{where}.failoverConfig.content: {size} bytes is over the {kind} limit "
+                f"of {_SIZE_LIMITS[kind]}"
+            )
+        if kind == "LMS" and _euckr_size(subject, f"{where}.failoverConfig.subject") > 40:
+            raise _bad_request(f"{where}.failoverConfig.subject: over 40 bytes")
+        return FailoverConfig(kind, sender, content, subject if kind == "LMS" else "")
+
+    def _alimtalk_entry(self, message: AcceptedAlimTalk) -> dict[str, Any]:
+        """One message in SENS's AlimTalk result shape, as things stand now."""
+        requested = message.request_time.astimezone(KST)
+        entry: dict[str, Any] = {
+            "requestId": message.request_id,
+            "messageId": message.message_id,
+            "requestTime": requested.strftime(_LIST_TIME_FORMAT),
+            "plusFriendId": message.plus_friend_id,
+            "templateCode": message.template_code,
+            "countryCode": "82",
+            "to": message.to,
+            "content": message.content,
+            "requestStatusCode": message.status_code,
+            "requestStatusName": "success" if message.accepted else "fail",
+            "requestStatusDesc": message.status_desc,
+            "useSmsFailover": message.use_sms_failover,
+        }
+        if not message.accepted:
+            return entry
+        with self._lock:
+            kakao = self._kakao.get(message.to, KakaoOutcome())
+            sms = self._outcomes.get(message.to, Outcome())
+        failover = message.failover if message.use_sms_failover else None
+        return {**entry, **kakao.fields(requested, failover=failover, sms=sms)}
+
+    def _alimtalk_result(self, message_id: str) -> Answer:
+        """One message's result (`GET messages/{messageId}`): the message's object itself;
+        an empty 404 for an id SENS never gave."""
+        with self._lock:
+            found = next((m for m in self._alimtalk if m.message_id == message_id), None)
+        if found is None:
+            return Raw(404, b"", "application/json; charset=utf-8")
+        return 200, self._alimtalk_entry(found)
+
+    def _alimtalk_list(self, query: Mapping[str, list[str]]) -> Answer:
+        """The messages of a request id, or of a channel in a request-time window, a page
+        at a time (`pageSize`, default 20; `nextToken`). An empty 404 when a request id
+        matches nothing, as SENS answers."""
+
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        request_id, channel = one("requestId"), one("plusFriendId")
+        start_text, end_text = one("requestStartTime"), one("requestEndTime")
+        if request_id is None:
+            if channel is None or start_text is None or end_text is None:
+                raise _bad_request(
+                    "requestId, or plusFriendId with requestStartTime and requestEndTime: required"
+                )
+            start = _list_time(start_text, "requestStartTime")
+            end = _list_time(end_text, "requestEndTime")
+            if not timedelta(0) <= end - start <= _ALIMTALK_LIST_WINDOW:
+                raise _bad_request("requestEndTime: must be within 31 days after requestStartTime")
+        try:
+            page_size = int(one("pageSize") or _ALIMTALK_PAGE_SIZE)
+            offset = int(one("nextToken") or 0)
+        except ValueError:
+            raise _bad_request("pageSize and nextToken: expected numbers") from None
+        if not 1 <= page_size <= 100 or offset < 0:
+            raise _bad_request("pageSize: expected 1 to 100")
+        wanted = {
+            "request_id": request_id,
+            "plus_friend_id": channel,
+            "template_code": one("templateCode"),
+            "to": one("to"),
+        }
+        with self._lock:
+            selected = [
+                m
+                for m in self._alimtalk
+                if all(v is None or getattr(m, k) == v for k, v in wanted.items())
+                and (
+                    request_id is not None
+                    or start <= m.request_time.astimezone(KST).replace(microsecond=0) <= end
+                )
+            ]
+        if request_id is not None and not selected:
+            return Raw(404, b"", "application/json; charset=utf-8")
+        page = selected[offset : offset + page_size]
+        answer: dict[str, Any] = {
+            **({"requestId": request_id} if request_id is not None else {}),
+            "statusCode": "202",
+            "statusName": "success",
+            "messages": [self._alimtalk_entry(m) for m in page],
+            "pageSize": page_size,
+            "itemCount": len(page),
+        }
+        if offset + page_size < len(selected):
+            answer["nextToken"] = str(offset + page_size)
+        return 200, answer
 
 
 # --- Telegram Bot API -----------------------------------------------------------------
