@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from naver_sms import config as _config
-from naver_sms.config import AppConfig, ConfigError, Settings, load_app_config
+from naver_sms.config import (
+    AppConfig,
+    ConfigError,
+    Settings,
+    load_app_config,
+    require_alimtalk_service,
+)
 from naver_sms.database.base import BookingRepositoryPort, SessionRepositoryPort
 
 if TYPE_CHECKING:
@@ -264,6 +270,30 @@ def build_sender(settings: Settings, *, dry_run: bool = False) -> SmsSender:
     return _sens_sender(settings)
 
 
+def build_alimtalk_sender(settings: Settings, config: AppConfig) -> SmsSender | None:
+    """SENS's AlimTalk API when the config sends any kind as AlimTalk, else None.
+
+    Such a config without SENS_ALIMTALK_SERVICE_ID is a configuration error:
+    every AlimTalk would wait, every cycle. A rehearsal needs none (the outbox
+    takes AlimTalk too).
+    """
+    if not config.uses_alimtalk():
+        return None
+    require_alimtalk_service(settings, config)
+    access_key, secret_key = settings.sens_access_key, settings.sens_secret_key
+    service_id = settings.sens_alimtalk_service_id
+    if access_key is None or secret_key is None or service_id is None:  # the SMS keys sign it
+        raise ConfigError(NO_PROVIDER)
+    from naver_sms.messaging.alimtalk import AlimTalkSender  # noqa: PLC0415
+
+    return AlimTalkSender(
+        access_key=access_key,
+        secret_key=secret_key,
+        service_id=service_id,
+        base_url=settings.sens_url,
+    )
+
+
 def _sens_sender(settings: Settings) -> SensSender:
     access_key, secret_key, service_id = (
         settings.sens_access_key,
@@ -335,6 +365,7 @@ def _cycle_ports(
     config = config if config is not None else load_app_config(settings.config_path)
     # First: a refused sender is the likeliest failure, and then nothing else gets built.
     sender = _closed_with(stack, build_sender(settings, dry_run=dry_run))
+    alimtalk = None if dry_run else _closed_with(stack, build_alimtalk_sender(settings, config))
     api = _closed_with(stack, build_booking_api(settings))
     return CyclePorts(
         config=config,
@@ -344,6 +375,7 @@ def _cycle_ports(
             settings, session_repository=_session_repository(settings, stack), booking_api=api
         ),
         sender=sender,
+        alimtalk=alimtalk,
         notifier=_closed_with(stack, build_notifier(settings)),
         dry_run=dry_run,
         workers=settings.workers,

@@ -21,6 +21,7 @@ from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings
 from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST, mask_phone
+from naver_sms.domain.messages import MessageKind
 from naver_sms.sandbox.naver import NaverSandbox
 from naver_sms.sandbox.sens import FakeSens
 
@@ -42,20 +43,46 @@ class DemoCycle:
 class DemoDay:
     day: date
     cycles: list[DemoCycle]
-    accepted: int  # messages the fake SENS accepted
-    sens_requests: int
+    accepted: int  # messages the fake SENS accepted (texts and AlimTalk)
+    sens_requests: int  # send requests (SMS and AlimTalk APIs)
     texts: list[tuple[str, str]]  # (kind, text) of the first message of each kind sent
     unreachable: str  # the customer whose texts the carrier refuses (masked)
     opted_out: str  # the customer who opted out of advertising by the 080 line (masked)
+    no_kakao: str  # the customer without KakaoTalk: AlimTalk's SMS failover reaches them
+    alimtalk: int  # AlimTalk messages the fake SENS accepted
+    failovers: int  # of those, how many went as their SMS failover
 
     def items(self, key: str) -> list[dict[str, Any]]:
         """Every cycle's report items under `key` (`sent`, `delivered`, ...), in order."""
         return [item for cycle in self.cycles for item in cycle.report[key]]
 
 
-def _customers(naver: NaverSandbox, day: date, keywords: Sequence[str]) -> tuple[str, str]:
-    """(a customer visiting tomorrow, one visiting today with an event option): the demo
-    makes the first unreachable and has the second opt out of advertising."""
+def with_alimtalk(example: str) -> str:
+    """The example config with its commented `alimtalk:` section switched on: the demo
+    sends the confirmation and the guide as AlimTalk, as most Korean shops do."""
+    head, marker, commented = example.partition("\n# alimtalk:\n")
+    if not marker:
+        return example
+    lines = [line.removeprefix("#").removeprefix(" ") for line in commented.splitlines()]
+    return "\n".join([head, "alimtalk:", *lines]) + "\n"
+
+
+def _approve_templates(sens: FakeSens, config: AppConfig) -> None:
+    """The fake Kakao approves exactly the templates the config names, as the real one
+    would have before a shop could send them."""
+    for store in config.stores:
+        for kind in MessageKind:
+            choice = config.alimtalk_template(store, kind)
+            if choice is not None:
+                sens.approve_template(
+                    choice.plus_friend_id, choice.template.code, choice.template.content
+                )
+
+
+def _customers(naver: NaverSandbox, day: date, keywords: Sequence[str]) -> tuple[str, str, str]:
+    """(a customer visiting tomorrow, one visiting today with an event option, another
+    visiting today): the demo makes the first unreachable, has the second opt out of
+    advertising, and gives the third no KakaoTalk."""
     today, tomorrow = [], []
     for biz_id in DEMO_STORES:
         for raw in naver.bookings(biz_id):
@@ -67,7 +94,8 @@ def _customers(naver: NaverSandbox, day: date, keywords: Sequence[str]) -> tuple
                 today.append(str(raw["phone"]))
             elif visit > day.isoformat():
                 tomorrow.append(str(raw["phone"]))
-    return tomorrow[0], today[0]
+    others = [phone for phone in tomorrow[1:] if phone not in today]
+    return tomorrow[0], today[0], others[0]
 
 
 @contextmanager
@@ -85,6 +113,7 @@ def _world(day: date, workdir: Path) -> Iterator[tuple[NaverSandbox, FakeSens, S
             sens_access_key=sens.access_key,  # type: ignore[arg-type]  # pydantic wraps it
             sens_secret_key=sens.secret_key,  # type: ignore[arg-type]
             sens_service_id=sens.service_id,
+            sens_alimtalk_service_id=sens.alimtalk_service_id,
             sens_url=sens.url,
             outbox_path=workdir / "outbox.jsonl",
         )
@@ -111,9 +140,13 @@ def run_demo(
     ):
         # One customer's number is no longer in service (every text to it fails at the
         # carrier), and one called the store's 080 line: the day shows both.
-        unreachable, opted_out = _customers(naver, day, config.rules.event.keywords)
+        unreachable, opted_out, no_kakao = _customers(naver, day, config.rules.event.keywords)
+        # Out of service: no KakaoTalk there, and the carrier refuses the failover text.
+        sens.no_kakao(unreachable)
         sens.set_outcome(unreachable, "failed", code="3018", message="결번")
         sens.opt_out(opted_out, at=datetime.combine(day, time(8, 0), tzinfo=KST))
+        sens.no_kakao(no_kakao)  # AlimTalk cannot reach them: the SMS failover does
+        _approve_templates(sens, config)
         bootstrap.create_tables(settings)
         with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(naver.issue_session()))
@@ -128,14 +161,20 @@ def run_demo(
         # A SENS request carries one kind (the cycle batches per kind).
         kind_of = {s["request_id"]: s["kind"] for c in cycles for s in c.report["sent"]}
         texts: dict[str, str] = {}
+        for alimtalk in sens.accepted_alimtalk:
+            kind = kind_of.get(alimtalk.request_id, "?")
+            texts.setdefault(f"{kind} (AlimTalk)", alimtalk.content)
         for message in sens.accepted:
             texts.setdefault(kind_of.get(message.request_id, "?"), message.content)
         return DemoDay(
             day,
             cycles,
-            len(sens.accepted),
-            sens.send_requests,
+            len(sens.accepted) + len(sens.accepted_alimtalk),
+            sens.send_requests + sens.alimtalk_requests,
             list(texts.items()),
             unreachable=mask_phone(unreachable),
             opted_out=mask_phone(opted_out),
+            no_kakao=mask_phone(no_kakao),
+            alimtalk=len(sens.accepted_alimtalk),
+            failovers=len(sens.failovers),
         )

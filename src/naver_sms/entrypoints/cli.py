@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 import yaml
+from rich.markup import escape
 
 from naver_sms import __version__, bootstrap
 from naver_sms.config import (
@@ -89,7 +90,9 @@ def demo(ctx: click.Context) -> None:
 
     configure_logging("ERROR")  # the tables tell the story; JSON lines would drown them
     out = console()
-    config = AppConfig.model_validate(yaml.safe_load(example_config()))
+    from naver_sms.demo import with_alimtalk  # noqa: PLC0415
+
+    config = AppConfig.model_validate(yaml.safe_load(with_alimtalk(example_config())))
     out.print(
         f"[bold]naver-sms demo[/bold]: {sum(DEMO_STORES.values())} generated bookings of "
         f"{len(DEMO_STORES)} stores (yesterday, today, tomorrow), sandbox Naver and SENS on "
@@ -107,9 +110,17 @@ def demo(ctx: click.Context) -> None:
     sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
     out.rule("the day")
     out.print(
-        f"{day.day}: {day.accepted} texts accepted by the fake SENS in {day.sens_requests} "
+        f"{day.day}: {day.accepted} messages accepted by the fake SENS in {day.sens_requests} "
         f"requests ({', '.join(f'{k} {n}' for k, n in sorted(sent.items()))}); "
         "the repeated 20:10 cycle sent nothing."
+    )
+    out.print(
+        f"AlimTalk: {day.alimtalk} confirmations and guides went as KakaoTalk AlimTalk "
+        f"(the example config's alimtalk: section, switched on); {day.failovers} went as "
+        f"their SMS failover instead, to customers without KakaoTalk ({day.no_kakao}, and "
+        f"{day.unreachable} below).",
+        markup=False,
+        highlight=False,
     )
     delivered, undelivered = day.items("delivered"), day.items("undelivered")
     opted_out = [h for h in day.items("held") if "opted out" in h["why"]]
@@ -128,7 +139,7 @@ def demo(ctx: click.Context) -> None:
         highlight=False,
     )
     for kind, text in day.texts:
-        out.print(f"[bold]{kind}[/bold] (sample):")
+        out.print(f"[bold]{escape(kind)}[/bold], a sample:")
         out.print(text, markup=False, highlight=False)
 
 

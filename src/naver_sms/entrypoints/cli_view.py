@@ -38,6 +38,8 @@ def report_table(report: Mapping[str, Any], *, title: str | None = None) -> Tabl
                 detail = item.get("error", "")
             style = _RESULT_STYLE[result]
             shown = "would send" if rehearsal and result == "sent" else result
+            if result == "sent" and item.get("channel"):
+                shown += f" ({item['channel']})"
             table.add_row(
                 item["booking_num"],
                 item.get("phone_masked", ""),
