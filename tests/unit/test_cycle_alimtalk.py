@@ -131,3 +131,20 @@ def test_a_store_that_turned_a_kind_back_to_sms_sends_it_as_a_text() -> None:
         (STORE, "alimtalk"),
         (OTHER, "sms"),
     ]
+
+
+def test_a_lost_alimtalk_answer_is_asked_of_the_alimtalk_api_and_never_resent() -> None:
+    world, kakao = alimtalk_world()
+    booking = world.add("2026-11-27 14:00:00")
+    kakao.lose_next_answer()
+    first = world.run(at(9))
+    assert [u.booking_num for u in first.unclear] == [booking.booking_num]
+    # The lease has passed: the next cycle asks Kakao's list, finds it, records it.
+    later = world.run(at(9, 15))
+    [sent] = later.sent
+    assert sent.note is not None
+    assert "earlier cycle" in sent.note
+    assert sent.channel == "alimtalk"
+    assert len(kakao.messages) == 1  # accepted once, never sent again
+    assert kakao.lookups == 1
+    assert world.sender.lookups == 0  # the SMS API was not the one asked
