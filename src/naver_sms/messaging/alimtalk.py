@@ -228,9 +228,7 @@ class AlimTalkSender(SensApi):
         if len({_group(m)[:2] for m in messages}) != 1:
             raise ValueError("messages of one AlimTalk request must share channel and template")
         body = self.body(messages)
-        request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
-        request.headers["Content-Type"] = "application/json; charset=utf-8"
-        self._sign(request)
+        request = self._signed_post(body)
         with logged_operation(
             "alimtalk_send",
             "AlimTalk request answered",

@@ -376,6 +376,18 @@ class SensApi(SenderBase, HttpAdapter):
             secret_key=self._secret_key.get_secret_value(),
         )
 
+    @property
+    def url(self) -> str:
+        """The API's messages endpoint (sends, lists and lookups)."""
+        raise NotImplementedError
+
+    def _signed_post(self, body: Mapping[str, Any]) -> httpx.Request:
+        """A send request to this API, its JSON body in UTF-8, signed."""
+        request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
+        request.headers["Content-Type"] = "application/json; charset=utf-8"
+        self._sign(request)
+        return request
+
     def _post(self, request: httpx.Request) -> httpx.Response:
         """The answer, or why there is none: sorted by whether the request can have left."""
         try:
@@ -559,9 +571,7 @@ class SensSender(SensApi):
         if len(keys) != 1:
             raise ValueError("messages of one request must share sender, type and content type")
         body = self.body(messages)
-        request = self._client.build_request("POST", self.url, json=body, timeout=self._timeout)
-        request.headers["Content-Type"] = "application/json; charset=utf-8"
-        self._sign(request)
+        request = self._signed_post(body)
         with logged_operation(
             "sens_send",
             "SMS request accepted",
