@@ -244,14 +244,18 @@ class MemoryBookingRepository(BookingRepositoryBase):
             record[flag] = value
             return True
 
-    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
+    def _set_time(
+        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+    ) -> bool:
         with self._lock:
             record = self.records.get((booking_num, phone))
             if record is None or record["booking_time"] == booking_time:
                 return False
-            record.update(booking_time=booking_time, remind_sms=False)
-            for name in (*claim_attributes("remind_sms"), unclear_attribute("remind_sms")):
-                record.pop(name, None)
+            record["booking_time"] = booking_time
+            for flag in reset:
+                record[flag] = False
+                for name in (*claim_attributes(flag), unclear_attribute(flag)):
+                    record.pop(name, None)
             return True
 
     def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:

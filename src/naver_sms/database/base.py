@@ -56,12 +56,20 @@ class BookingRepositoryPort(Protocol):
         """Set one flag of an existing record. False when there is no such record."""
         ...
 
-    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        """Store a new visit time and reset the reminder, so the new time gets its own.
+    def reschedule(
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        *,
+        reset: Iterable[str] = ("remind_sms",),
+    ) -> bool:
+        """Store a new visit time and reset the flags of `reset` (default: the reminder),
+        so the new time gets its own messages.
 
-        Any live reminder claim, and any lost answer of the old time's reminder
-        (`remind_sms_unclear`), is dropped too: they were for the old time, and a
-        lost answer kept would let the new time's reminder be taken for the old.
+        Any live claim of those flags, and any lost answer of their old messages
+        (`{flag}_unclear`), is dropped too: they were for the old time, and a lost
+        answer kept would let the new time's message be taken for the old.
         False when there is no such record or the time is the same.
         """
         ...

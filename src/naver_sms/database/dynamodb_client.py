@@ -409,21 +409,34 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             values={":value": {"BOOL": value}},
         )
 
-    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        claim_attr, until_attr = claim_attributes("remind_sms")
+    def _set_time(
+        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+    ) -> bool:
+        names: dict[str, str] = {}
+        sets, removes = ["booking_time = :time"], []
+        for index, flag in enumerate(reset):
+            claim_attr, until_attr = claim_attributes(flag)
+            names.update(
+                {
+                    f"#f{index}": flag,
+                    f"#c{index}": claim_attr,
+                    f"#u{index}": until_attr,
+                    f"#x{index}": unclear_attribute(flag),
+                }
+            )
+            sets.append(f"#f{index} = :false")
+            removes += [f"#c{index}", f"#u{index}", f"#x{index}"]
+        update = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
+        values: dict[str, AttributeValueTypeDef] = {":time": {"S": booking_time}}
+        if reset:
+            values[":false"] = {"BOOL": False}
         return self._conditional_update(
             booking_num,
             phone,
-            update=(
-                "SET booking_time = :time, remind_sms = :false REMOVE #claim, #until, #unclear"
-            ),
+            update=update,
             condition="attribute_exists(booking_num) AND booking_time <> :time",
-            names={
-                "#claim": claim_attr,
-                "#until": until_attr,
-                "#unclear": unclear_attribute("remind_sms"),
-            },
-            values={":time": {"S": booking_time}, ":false": {"BOOL": False}},
+            names=names,
+            values=values,
         )
 
     def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
@@ -636,9 +649,11 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             "Key": _key(booking_num, phone),
             "UpdateExpression": update,
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
         }
-        if values:  # DynamoDB refuses an empty map
+        # DynamoDB refuses an empty map of either.
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
             request["ExpressionAttributeValues"] = values
         try:
             self.client.update_item(**request)

@@ -14,6 +14,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import astuple
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -28,7 +29,6 @@ from naver_sms.database.base import (
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain import delivery
 from naver_sms.domain.booking import (
-    FLAGS,
     KST,
     Booking,
     BookingValidationError,
@@ -46,6 +46,7 @@ from naver_sms.domain.record import (
     DELIVERY_PENDING,
     DELIVERY_QUEUE,
     delivery_attributes,
+    is_flag_name,
 )
 from naver_sms.domain.session import (
     Session,
@@ -59,22 +60,24 @@ from naver_sms.utils.logger import get_logger, logged_operation, mask_phone
 from naver_sms.utils.scrub import register_secrets
 
 log = get_logger(__name__)
+# What a moved visit resets when the caller does not say: the seed's reminder.
+REMINDER_FLAG: Final = "remind_sms"
 _UNCLEAR_WINDOW = re.compile(r"[0-9]{1,15}-[0-9]{1,15}")
 # The channels a sender may report for an accepted message.
 CHANNELS: Final = frozenset({"sms", "lms", "alimtalk"})
-# Every delivery attribute name a check may write, and the flag it belongs to.
-_DELIVERY_NAMES: Final = {
-    name: flag
-    for flag in FLAGS
-    for name in (
-        delivery_attributes(flag).message_id,
-        delivery_attributes(flag).channel,
-        delivery_attributes(flag).status,
-        delivery_attributes(flag).result,
-        delivery_attributes(flag).checked_at,
+# The delivery attributes of a flag, by the part after `{flag}_`.
+_DELIVERY_SUFFIXES: Final = tuple(
+    name.removeprefix("x_sms_") for name in astuple(delivery_attributes("x_sms"))
+)
+
+
+def _is_delivery_attribute(name: str, *, status_only: bool = False) -> bool:
+    """Whether a check may write `name`: a delivery attribute of some message's flag."""
+    suffixes = ("status",) if status_only else _DELIVERY_SUFFIXES
+    return any(
+        name.endswith(f"_{suffix}") and is_flag_name(name.removesuffix(f"_{suffix}"))
+        for suffix in suffixes
     )
-}
-_STATUS_NAMES: Final = frozenset(delivery_attributes(flag).status for flag in FLAGS)
 
 
 def kst_seconds(moment: datetime) -> str:
@@ -99,13 +102,13 @@ def _validated_update(update: DeliveryUpdate) -> dict[str, str | None]:
     """The attribute changes of a check's update (None: removed), every name and value checked."""
     changes: dict[str, str | None] = {}
     for name, value in update.set.items():
-        if name not in _DELIVERY_NAMES:
+        if not _is_delivery_attribute(name):
             raise ValueError(f"record_delivery: {name!r} is not a delivery attribute")
         if not isinstance(value, str):
             raise TypeError(f"record_delivery: {name} must be a string")
         changes[name] = value
     for name, expected in update.expected.items():
-        if name not in _STATUS_NAMES:
+        if not _is_delivery_attribute(name, status_only=True):
             raise ValueError(f"record_delivery: {name!r} is not a delivery status attribute")
         if expected is not None and not isinstance(expected, str):
             raise TypeError(f"record_delivery: the expected {name} must be a string or None")
@@ -128,8 +131,10 @@ def epoch(moment: datetime) -> int:
 
 def _sent_that_day(record: Mapping[str, Any], day: str) -> bool:
     """Whether a message of `record` (a flag with a request id) was sent on KST `day`."""
-    for flag in FLAGS:
-        request_attr, at_attr = sent_attributes(flag)
+    for name in record:
+        if not (isinstance(name, str) and name.endswith("_request_id")):
+            continue
+        request_attr, at_attr = sent_attributes(name.removesuffix("_request_id"))
         if record.get(request_attr) and str(record.get(at_attr, "")).startswith(day):
             return True
     return False
@@ -208,8 +213,11 @@ class BookingRepositoryBase(LoggedRepository):
         """Set a flag of an existing record."""
 
     @abstractmethod
-    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        """Set a different booking_time, reset remind_sms, drop any reminder claim."""
+    def _set_time(
+        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+    ) -> bool:
+        """Set a different booking_time; each flag of `reset` false, its claim and its
+        unclear window dropped."""
 
     @abstractmethod
     def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
@@ -340,12 +348,25 @@ class BookingRepositoryBase(LoggedRepository):
             ctx["updated"] = self._set_flag(booking_num, stored_phone, flag, value)
         return bool(ctx["updated"])
 
-    def reschedule(self, booking_num: str, phone: str, booking_time: str) -> bool:
+    def reschedule(
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        *,
+        reset: Iterable[str] = (REMINDER_FLAG,),
+    ) -> bool:
         booking_time = validate_booking_time(booking_time)
+        flags = tuple(dict.fromkeys(validate_flag_name(flag) for flag in reset))
         with self._on_record(
-            "reschedule", "Booking rescheduled", booking_num, phone, booking_time=booking_time
+            "reschedule",
+            "Booking rescheduled",
+            booking_num,
+            phone,
+            booking_time=booking_time,
+            reset=list(flags),
         ) as (stored_phone, ctx):
-            ctx["changed"] = self._set_time(booking_num, stored_phone, booking_time)
+            ctx["changed"] = self._set_time(booking_num, stored_phone, booking_time, flags)
         return bool(ctx["changed"])
 
     def list_bookings(

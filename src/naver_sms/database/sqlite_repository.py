@@ -192,6 +192,20 @@ def _path(attribute: str) -> str:
     return f'$."{attribute}"'
 
 
+def _flag_clear(flag: str) -> tuple[str, tuple[Any, ...]]:
+    """SQL that holds while `flag` is not true: a column for the seed's three, else `extra`."""
+    if flag in FLAGS:
+        return f"{flag} = 0", ()  # one of three constant names: safe in the SQL
+    return "coalesce(json_extract(extra, ?), 0) = 0", (_path(flag),)
+
+
+def _flag_assignment(flag: str, value: bool) -> tuple[str, dict[str, Any]]:
+    """(column assignment or "", extra changes) that set `flag` to `value`."""
+    if flag in FLAGS:
+        return f"{flag} = {int(value)}, ", {}
+    return "", {flag: value}
+
+
 def _extra_changes(
     changes: Mapping[str, Any], removed: Iterable[str] = ()
 ) -> tuple[str, tuple[Any, ...]]:
@@ -201,8 +215,14 @@ def _extra_changes(
     drops = [*(name for name, value in changes.items() if value is None), *removed]
     expression, args = "extra", []
     if sets:
-        expression = f"json_set({expression}{', ?, ?' * len(sets)})"
-        args += [part for name, value in sets for part in (_path(name), value)]
+        # A bool must stay a JSON true/false (sqlite3 would bind it as 1 or 0).
+        slots = "".join(", ?, json(?)" if isinstance(v, bool) else ", ?, ?" for _n, v in sets)
+        expression = f"json_set({expression}{slots})"
+        args += [
+            part
+            for name, value in sets
+            for part in (_path(name), json.dumps(value) if isinstance(value, bool) else value)
+        ]
     if drops:
         expression = f"json_remove({expression}{', ?' * len(drops)})"
         args += [_path(name) for name in drops]
@@ -410,21 +430,27 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
         return cursor.rowcount == 1
 
     def _set_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
-        # flag is one of FLAGS (checked by the caller), so it may stand in the SQL.
-        return self._update(booking_num, phone, f"{flag} = ?", (int(value),))
+        column, changes = _flag_assignment(flag, value)
+        extra, extra_args = _extra_changes(changes)
+        return self._update(booking_num, phone, f"{column}extra = {extra}", extra_args)
 
-    def _set_time(self, booking_num: str, phone: str, booking_time: str) -> bool:
-        claim_attr, until_attr = claim_attributes("remind_sms")
+    def _set_time(
+        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+    ) -> bool:
+        columns, changes = "", {}
+        for flag in reset:
+            column, change = _flag_assignment(flag, False)
+            columns += column
+            changes.update(change)
+        dropped = [
+            name for flag in reset for name in (*claim_attributes(flag), unclear_attribute(flag))
+        ]
+        extra, extra_args = _extra_changes(changes, dropped)
         return self._update(
             booking_num,
             phone,
-            "booking_time = ?, remind_sms = 0, extra = json_remove(extra, ?, ?, ?)",
-            (
-                booking_time,
-                _path(claim_attr),
-                _path(until_attr),
-                _path(unclear_attribute("remind_sms")),
-            ),
+            f"booking_time = ?, {columns}extra = {extra}",
+            (booking_time, *extra_args),
             condition="booking_time <> ?",
             condition_args=(booking_time,),
         )
@@ -455,6 +481,7 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
         self, booking_num: str, phone: str, flag: str, owner: str, until: int, now: int
     ) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
+        clear, clear_args = _flag_clear(flag)
         # One statement: the check and the write happen under the same writer
         # lock, so of racing owners exactly one sees the claim free.
         return self._update(
@@ -463,8 +490,8 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
             "extra = json_set(extra, ?, ?, ?, ?)",
             (_path(claim_attr), owner, _path(until_attr), until),
             # An absent expiry reads as 0: never a live claim.
-            condition=f"{flag} = 0 AND coalesce(json_extract(extra, ?), 0) <= ?",
-            condition_args=(_path(until_attr), now),
+            condition=f"{clear} AND coalesce(json_extract(extra, ?), 0) <= ?",
+            condition_args=(*clear_args, _path(until_attr), now),
         )
 
     def _complete_claim(
@@ -479,15 +506,17 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
     ) -> bool:
         claim_attr, until_attr = claim_attributes(flag)
         request_attr, at_attr = sent_attributes(flag)
+        column, flag_change = _flag_assignment(flag, True)
         extra, extra_args = _extra_changes(
-            {request_attr: request_id, at_attr: at, **life}, (claim_attr, until_attr)
+            {**flag_change, request_attr: request_id, at_attr: at, **life},
+            (claim_attr, until_attr),
         )
 
         def mark() -> bool:
             return self._update(
                 booking_num,
                 phone,
-                f"{flag} = 1, extra = {extra}",
+                f"{column}extra = {extra}",
                 extra_args,
                 condition="json_extract(extra, ?) = ?",
                 condition_args=(_path(claim_attr), owner),

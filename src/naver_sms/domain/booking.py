@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from naver_sms.domain.record import is_flag_name
+
 KST: Final = ZoneInfo("Asia/Seoul")
 BOOKING_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 FLAGS: Final = ("confirm_sms", "remind_sms", "option_sms")
@@ -295,6 +297,7 @@ def validate_day(day: str) -> str:
 
 
 def validate_flag_name(flag: str) -> str:
-    if flag not in FLAGS:
-        raise BookingValidationError("flag", flag, " or ".join(FLAGS))
+    """A message's flag: the seed's three, or `{name}_sms` of a configured message."""
+    if not isinstance(flag, str) or not is_flag_name(flag):
+        raise BookingValidationError("flag", str(flag), f"{' or '.join(FLAGS)} or NAME_sms")
     return flag

@@ -96,12 +96,12 @@ class SentMessage:
 
     @property
     def kind(self) -> str:
-        """The kind's name (`confirmation`, ...), or the flag of a message this
-        version does not know."""
+        """The message's name: the seed's kinds (`confirmation`, ...) by their flags,
+        a configured message's from its `{name}_sms` flag."""
         for kind in MessageKind:
             if kind.flag == self.flag:
                 return kind.value
-        return self.flag
+        return self.flag.removesuffix("_sms")
 
     @property
     def phone_masked(self) -> str:

@@ -7,8 +7,26 @@ the repositories that write them and the plan that reads them cannot drift.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
+
+# A message's flag: the seed's three, or `{name}_sms` of a message the owner
+# configured (domain.catalog.flag_of). Kept to a safe alphabet: it names an
+# attribute in DynamoDB expressions and a JSON path in SQLite.
+FLAG_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,39}_sms")
+
+
+def is_flag_name(name: str) -> bool:
+    """Whether `name` can be a message's flag on a record."""
+    return FLAG_NAME.fullmatch(name) is not None
+
+
+def flags_in(record: object) -> list[str]:
+    """The message flags a record holds (true or false), in name order."""
+    if not isinstance(record, dict):
+        return []
+    return sorted(name for name in record if isinstance(name, str) and is_flag_name(name))
 
 
 def claim_attributes(flag: str) -> tuple[str, str]:
