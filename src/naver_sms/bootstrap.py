@@ -393,3 +393,96 @@ def cycle_ports(
     """
     with ExitStack() as stack:
         yield _cycle_ports(settings, stack, dry_run=dry_run, config=config)
+
+
+# --- Checks (`naver-sms doctor`) --------------------------------------------------------------
+
+# The tables a cycle reads and writes, by the names each store gives them.
+_SQLITE_TABLES: Final = ("sms", "session", "sms_sent")
+
+
+def check_records_store(settings: Settings) -> str:
+    """What the records' store is, in a few words, when a cycle can use it as it is;
+    ConfigError saying what is wrong and what to do when not. Creates and changes nothing.
+
+    SQLite: the file exists, only its owner may read it (it holds the Naver
+    cookies and customers' phones), its tables are there, and it takes a
+    write lock. DynamoDB: each table exists and is ACTIVE.
+    """
+    if settings.store == "dynamodb":
+        return _check_dynamodb(settings)
+    return _check_sqlite(settings.db_path)
+
+
+def _check_sqlite(path: Path) -> str:
+    import sqlite3  # noqa: PLC0415
+    import stat  # noqa: PLC0415
+
+    where = f"SQLite file {path} (NAVER_SMS_DB)"
+    if not path.exists():
+        raise ConfigError(f"{where}: not found; create it with `naver-sms create-tables`")
+    if not path.is_file():
+        raise ConfigError(f"{where}: not a file; set NAVER_SMS_DB to a file path")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        raise ConfigError(
+            f"{where}: other users may read it (mode {mode:04o}), and it holds the Naver "
+            f"login cookies and customers' phones: run `chmod 600 {path}`"
+        )
+    try:
+        # mode=rw: a missing file is an error, never a new empty database.
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=2.0)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{where}: cannot be opened for writing ({exc})") from None
+    try:
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        missing = [name for name in _SQLITE_TABLES if name not in tables]
+        if missing:
+            raise ConfigError(
+                f"{where}: no table {', '.join(missing)}; run `naver-sms create-tables`"
+            )
+        # The lock every cycle's mark takes: refused on a read-only file or folder.
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise ConfigError(
+            f"{where}: cannot be written ({exc}); the file and its folder must be writable "
+            "by the user naver-sms runs as"
+        ) from None
+    finally:
+        connection.close()
+    return f"SQLite {path}, mode {mode:04o}, tables {', '.join(_SQLITE_TABLES)}"
+
+
+def _check_dynamodb(settings: Settings) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    names = (settings.bookings_table, settings.session_table, settings.sent_table)
+    with ExitStack() as stack:
+        client = _dynamodb_client(settings, stack)
+        for name in names:
+            where = f"DynamoDB table {name!r} ({settings.aws_region})"
+            try:
+                status = client.describe_table(TableName=name)["Table"].get("TableStatus")
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "Unknown")
+                if code == "ResourceNotFoundException":
+                    raise ConfigError(
+                        f"{where}: not found; create it with `naver-sms create-tables` "
+                        "(or deploy the template), or set its NAVER_SMS_*_TABLE name"
+                    ) from None
+                raise ConfigError(
+                    f"{where}: cannot be read ({code}); the AWS credentials need "
+                    "dynamodb:DescribeTable and the cycle's permissions"
+                ) from None
+            except BotoCoreError as exc:
+                raise ConfigError(
+                    f"{where}: DynamoDB not reached ({type(exc).__name__}); check the AWS "
+                    "credentials, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL"
+                ) from None
+            if status != "ACTIVE":
+                raise ConfigError(f"{where}: {status}, not ACTIVE yet; try again in a minute")
+    return f"DynamoDB ({settings.aws_region}), tables {', '.join(names)} ACTIVE"
