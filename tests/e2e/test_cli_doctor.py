@@ -4,7 +4,6 @@ is named on its own FAIL line, with what to do, and the exit code says it failed
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -170,16 +169,6 @@ def test_a_database_others_can_read_fails(shop: Shop, telegram: FakeTelegram) ->
     assert code == 1
     assert "mode 0644" in lines["database"]
     assert "chmod 600" in lines["database"]
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes any file whatever its mode")
-def test_a_database_that_cannot_be_written_fails(shop: Shop, telegram: FakeTelegram) -> None:
-    Path(shop.env["NAVER_SMS_DB"]).chmod(0o400)
-
-    code, lines = run_doctor(shop, telegram)
-
-    assert code == 1
-    assert "cannot be" in lines["database"]
 
 
 def test_a_sender_that_is_no_korean_number_is_named_with_its_store(

@@ -33,8 +33,10 @@ from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.messages import Channel
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_doctor import doctor
 from naver_sms.entrypoints.cli_messages import messages
 from naver_sms.entrypoints.cli_optouts import optouts
+from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
@@ -393,6 +395,8 @@ cli.add_command(login)
 cli.add_command(session)
 cli.add_command(optouts)
 cli.add_command(messages)
+cli.add_command(doctor)
+cli.add_command(send_test)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
