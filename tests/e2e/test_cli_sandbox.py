@@ -207,3 +207,22 @@ def test_a_fixed_port_gives_the_same_urls_after_a_restart(tmp_path: Path) -> Non
             f"http://127.0.0.1:{port + 2}",
         )
     )
+
+
+def test_the_readme_lists_the_steps_this_test_runs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Try it first with the sandbox", 1)[1].split("\n## ", 1)[0]
+    commands = [
+        " ".join(line.split("#", 1)[0].split()[:3])
+        for block in section.split("```sh\n")[1:]
+        for line in block.split("```", 1)[0].splitlines()
+    ]
+
+    assert commands == [
+        "naver-sms sandbox",
+        "naver-sms init",
+        "naver-sms session import",
+        "naver-sms run --dry-run",
+        "naver-sms run",
+        "naver-sms messages",
+    ]
