@@ -32,10 +32,15 @@ class LoopbackServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
 
-    def start(self) -> Self:
+    def start(self, *, port: int = 0) -> Self:
+        """Serve on `port` of 127.0.0.1; 0 (the default) takes a free one.
+
+        A fixed port (`naver-sms sandbox --port`) keeps the URLs a person
+        exported valid across restarts; OSError when something else holds it.
+        """
         if self._server is None:
             self._stopping.clear()
-            server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
+            server = LoopbackHTTPServer(("127.0.0.1", port), self._handler())
             server.owner = self
             self._server = server
             self._thread = threading.Thread(
