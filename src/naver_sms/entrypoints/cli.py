@@ -36,6 +36,7 @@ from naver_sms.domain.session import SessionValidationError
 from naver_sms.entrypoints.cli_doctor import doctor
 from naver_sms.entrypoints.cli_messages import messages
 from naver_sms.entrypoints.cli_optouts import optouts
+from naver_sms.entrypoints.cli_sandbox import sandbox
 from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
@@ -397,6 +398,7 @@ cli.add_command(optouts)
 cli.add_command(messages)
 cli.add_command(doctor)
 cli.add_command(send_test)
+cli.add_command(sandbox)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
