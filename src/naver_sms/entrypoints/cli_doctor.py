@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Final, Literal
 
 import click
-import httpx
 
 from naver_sms import bootstrap
 from naver_sms.config import (
@@ -34,7 +33,8 @@ from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import Channel
 from naver_sms.domain.session import SessionValidationError
 from naver_sms.messaging.base import SendFailed
-from naver_sms.messaging.sens import _NO_RESULT_YET
+from naver_sms.messaging.sens import SensApi
+from naver_sms.messaging.telegram import TelegramNotifier, TelegramUnusable
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import NaverError
 from naver_sms.utils.logger import configure_logging
@@ -49,7 +49,6 @@ Status = Literal["ok", "FAIL", "skip"]
 # (15xx, 16xx, 18xx).
 _CALLER_NUMBER: Final = re.compile(r"0\d{8,11}|1[5-8]\d{6}")
 # An id SENS never gave: looking it up answers "no result" with good keys.
-_PROBE_ID: Final = "naver-sms-doctor-probe"
 _KEYS_HINT: Final = (
     "copy SENS_ACCESS_KEY and SENS_SECRET_KEY from the Ncloud console "
     "(My Page > Authentication Key), and SENS_SERVICE_ID from the SENS project"
@@ -267,13 +266,11 @@ def _alimtalk(setup: _Setup) -> Iterator[Check]:
             stack.callback(close)
         service = settings.sens_alimtalk_service_id
         try:
-            if sender is not None:
-                sender.delivery(_PROBE_ID)
+            if isinstance(sender, SensApi):
+                sender.probe()
         except SendFailed as exc:
-            # With good keys and service, SENS has no result for an id it never gave.
-            if not (exc.status == 404 and exc.reason == _NO_RESULT_YET):
-                yield fail(name, _sens_refusal(exc, "SENS_ALIMTALK_SERVICE_ID", service))
-                return
+            yield fail(name, _sens_refusal(exc, "SENS_ALIMTALK_SERVICE_ID", service))
+            return
     yield ok(name, f"SENS accepts service {service}")
 
 
@@ -308,60 +305,13 @@ def _telegram(setup: _Setup) -> Iterator[Check]:
         missing = "TELEGRAM_CHAT_ID" if token is not None else "TELEGRAM_BOT_TOKEN"
         yield fail(name, f"{missing} not set: alerts need the bot token and the chat id")
         return
-    yield telegram_check(settings.telegram_api_url, token.get_secret_value(), chat)
-
-
-def telegram_check(api_url: str, token: str, chat_id: str) -> Check:
-    """The bot's token (`getMe`) and whether it can post to the chat (`getChat`).
-
-    Reads only: nothing is posted to the chat. The token is part of the URL:
-    no error here names the URL.
-    """
-    name = "Telegram"
-    base = f"{api_url.rstrip('/')}/bot{token}"
+    notifier = TelegramNotifier(token=token, chat_id=chat, base_url=settings.telegram_api_url)
     try:
-        with httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
-            me = client.get(f"{base}/getMe")
-            if me.status_code in (401, 404):
-                return fail(
-                    name,
-                    f"Telegram refused the bot token (HTTP {me.status_code}); copy "
-                    "TELEGRAM_BOT_TOKEN from @BotFather",
-                )
-            bot = _result(me)
-            if bot is None:
-                return fail(name, f"getMe answered HTTP {me.status_code}: {_description(me)}")
-            chat = client.get(f"{base}/getChat", params={"chat_id": chat_id})
-            if _result(chat) is None:
-                return fail(
-                    name,
-                    f"bot @{bot.get('username', '?')} cannot reach chat {chat_id} "
-                    f"({_description(chat)}): send the bot /start or add it to the group, "
-                    "and check TELEGRAM_CHAT_ID",
-                )
-    except httpx.HTTPError as exc:
-        return fail(name, f"Telegram not reached ({type(exc).__name__}); check TELEGRAM_API_URL")
-    return ok(name, f"bot @{bot.get('username', '?')} reaches chat {chat_id}")
-
-
-def _result(response: httpx.Response) -> dict[str, object] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    if response.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
-        return None
-    result = data.get("result")
-    return result if isinstance(result, dict) else None
-
-
-def _description(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    text = data.get("description") if isinstance(data, dict) else None
-    return str(text)[:120] if text else f"HTTP {response.status_code}"
+        yield ok(name, notifier.check())
+    except TelegramUnusable as exc:
+        yield fail(name, str(exc))
+    finally:
+        notifier.close()
 
 
 CHECKS: Final[tuple[Callable[[_Setup], Iterator[Check]], ...]] = (

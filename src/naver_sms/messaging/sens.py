@@ -76,6 +76,8 @@ _TELCOS: Final = {"SKT": "SKT", "KT": "KT", "KTF": "KT", "LGT": "LG U+", "LGU": 
 _EMPTY_WORDS: Final = frozenset({"success", "fail", "failed", "failure", "completed"})
 _MAX_WORDS: Final = 80
 _NO_RESULT_YET: Final = "SENS has no result for this message yet"
+_PROBE_ID: Final = "naver-sms-probe"
+_NOT_FOUND: Final = 404
 # Epoch values below this are seconds, not milliseconds (2001 in ms, 5138 in s).
 _EPOCH_MS_FLOOR: Final = 10**11
 _NON_DIGITS = re.compile(r"[^0-9]")
@@ -380,6 +382,17 @@ class SensApi(SenderBase, HttpAdapter):
     def url(self) -> str:
         """The API's messages endpoint (sends, lists and lookups)."""
         raise NotImplementedError
+
+    def probe(self) -> None:
+        """Whether the keys and the service id work, with one harmless signed read: the
+        result of a message id SENS never gave. Its "no result" answer means both are
+        good; raises `SendFailed` (with SENS's status) otherwise. Sends nothing."""
+        try:
+            self.delivery(_PROBE_ID)
+        except SendFailed as exc:
+            if exc.status == _NOT_FOUND and exc.reason == _NO_RESULT_YET:
+                return
+            raise
 
     def _signed_post(self, body: Mapping[str, Any]) -> httpx.Request:
         """A send request to this API, its JSON body in UTF-8, signed."""

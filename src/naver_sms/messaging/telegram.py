@@ -79,6 +79,31 @@ def format_summary(report: Mapping[str, Any]) -> str:
     return scrub("\n".join(lines))
 
 
+class TelegramUnusable(Exception):
+    """The bot token or the chat does not work: one line saying which and what to do."""
+
+
+def _result(response: httpx.Response) -> dict[str, object] | None:
+    """The Bot API's `result` object of a successful answer, else None."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if response.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
+        return None
+    result = data.get("result")
+    return result if isinstance(result, dict) else None
+
+
+def _description(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    text = data.get("description") if isinstance(data, dict) else None
+    return scrub(str(text)[:120]) if text else f"HTTP {response.status_code}"
+
+
 class TelegramNotifier(HttpAdapter):
     """Posts to one chat. A 429 waits the `retry_after` Telegram asks for, within bounds."""
 
@@ -143,6 +168,38 @@ class TelegramNotifier(HttpAdapter):
             with _ALERTS_LOCK:
                 _LAST_ALERTS[key] = now
         return posted
+
+    def check(self) -> str:
+        """The bot's name and its chat, read only (`getMe`, `getChat`): nothing is posted.
+
+        Raises `TelegramUnusable` when the token or the chat do not work. The
+        token is in the URL, so no error here names the URL.
+        """
+        base = f"{self.base_url}/bot{self._token.get_secret_value()}"
+        try:
+            me = self._client.get(f"{base}/getMe", timeout=self._timeout)
+            if me.status_code in (401, 404):
+                raise TelegramUnusable(
+                    f"Telegram refused the bot token (HTTP {me.status_code}); copy "
+                    "TELEGRAM_BOT_TOKEN from @BotFather"
+                )
+            bot = _result(me)
+            if bot is None:
+                raise TelegramUnusable(f"getMe answered HTTP {me.status_code}: {_description(me)}")
+            chat = self._client.get(
+                f"{base}/getChat", params={"chat_id": self.chat_id}, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise TelegramUnusable(
+                f"Telegram not reached ({type(exc).__name__}); check TELEGRAM_API_URL"
+            ) from None
+        name = f"bot @{bot.get('username', '?')}"
+        if _result(chat) is None:
+            raise TelegramUnusable(
+                f"{name} cannot reach chat {self.chat_id} ({_description(chat)}): send the "
+                "bot /start or add it to the group, and check TELEGRAM_CHAT_ID"
+            )
+        return f"{name} reaches chat {self.chat_id}"
 
     def post(self, text: str) -> bool:
         """True when Telegram took the message; False (logged) otherwise. Never raises."""
