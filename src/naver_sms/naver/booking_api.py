@@ -1,4 +1,4 @@
-"""The partner booking API client: one store, one status, a window of KST dates.
+"""The partner booking API client: one store, its statuses, a window of KST dates.
 
 What it sends is the console's own query, as observed. The API is the owner
 console's own internal JSON, not a published contract, so everything here is
@@ -15,15 +15,25 @@ silently truncated list, which "read until a short page" could not tell from
 the end. Bookings confirmed while we read are still caught: when the last
 expected page is full, reading goes on until a page is short or brings
 nothing new.
+
+Several statuses: public clients send `bookingStatusCodes=RC03,RC04` in one
+request, which halves the requests of a store's confirmed and cancelled
+bookings; Naver has not promised it. `multi_status` (config) says True, False,
+or None: find out once, on the first read that can tell (the joined count
+must equal the single counts' sum; an API that kept only the first code would
+otherwise lose every cancellation silently), and remember. A 400 or error
+answer to a list, or a status not asked for in the answer, falls back to one
+read per status and is remembered too.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -93,6 +103,11 @@ class FetchResult:
     bookings: list[Booking] = field(default_factory=list)
     unusable: list[UnusableEntry] = field(default_factory=list)
     requests: int = 0  # HTTP requests made, retries included
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The statuses read (`status` holds them joined: "RC03,RC04")."""
+        return tuple(self.status.split(","))
 
 
 def date_windows(
@@ -176,6 +191,7 @@ class BookingApi(HttpAdapter):
         page_size: int = DEFAULT_PAGE_SIZE,
         user_agent: str = DEFAULT_USER_AGENT,
         cache_buster: Callable[[], int] | None = None,
+        multi_status: bool | None = None,
     ) -> None:
         if page_size < 1 or retries < 0:
             raise ValueError("page_size must be >= 1 and retries >= 0")
@@ -191,36 +207,135 @@ class BookingApi(HttpAdapter):
         self._host = urlsplit(self.base_url).hostname or ""
         # `noCache` only defeats caches; it is not business time, so the wall clock is fine.
         self._cache_buster = cache_buster or (lambda: time.time_ns() // 1_000_000)
+        # Several statuses per request: True/False as configured, None to find
+        # out on the first read that can tell, then remembered for this client.
+        self._multi_status = multi_status
+        self._decision_lock = threading.Lock()
+
+    @property
+    def multi_status(self) -> bool | None:
+        """Whether one request serves several statuses: True, False, or None (not known yet)."""
+        with self._decision_lock:
+            return self._multi_status
+
+    def _decide(self, honoured: bool, why: str) -> None:
+        with self._decision_lock:
+            changed = self._multi_status is not honoured
+            self._multi_status = honoured
+        if changed:
+            log.info(
+                "Several statuses per request" if honoured else "One status per request",
+                operation="fetch_bookings",
+                reason=why,
+            )
 
     def fetch_bookings(
-        self, biz_id: str, status: str, start: date, end: date, cookies: Cookies
+        self,
+        biz_id: str,
+        statuses: str | Sequence[str],
+        start: date,
+        end: date,
+        cookies: Cookies,
     ) -> FetchResult:
-        """Every booking of `biz_id` with `status` whose visit starts on a KST date in start..end.
+        """Every booking of `biz_id` in `statuses` whose visit starts on a KST date in start..end.
 
-        Raises SessionExpired when Naver refuses the cookies, BookingApiError
-        for anything else unusable; unusable single bookings are in the result.
+        `statuses` is one code (`"RC03"`) or several (`("RC03", "RC04")`).
+        Several are asked for in one request (`bookingStatusCodes=RC03,RC04`)
+        when the API honours that (see `multi_status`), else one read per
+        status; either way each booking comes once, with its own status in
+        `extra["status"]` (a booking whose status changed between two reads
+        keeps the later read's). Raises SessionExpired when Naver refuses the
+        cookies, BookingApiError for anything else unusable; unusable single
+        bookings are in the result.
         """
-        read = _Read(self, biz_id, status, cookies)
+        codes = _status_codes(statuses)
         with logged_operation(
             "fetch_bookings",
             "Bookings fetched",
             logger=log,
-            biz_id=read.biz_id,
-            status=read.status,
+            biz_id=str(biz_id),
+            status=",".join(codes),
             start=start.isoformat(),
             end=end.isoformat(),
         ) as ctx:
-            for window in _query_windows(start, end):
-                read.read_window(window)
-            bookings, unusable = parse_bookings(
-                read.entries, biz_id=read.biz_id, status=read.status
-            )
+            result = self._fetch_statuses(biz_id, codes, start, end, cookies, ctx)
             ctx.update(
-                bookings=len(bookings),
-                unusable=len(unusable),
-                pages=read.pages,
-                requests=read.requests,
+                bookings=len(result.bookings),
+                unusable=len(result.unusable),
+                requests=result.requests,
             )
+        return result
+
+    def _fetch_statuses(
+        self,
+        biz_id: str,
+        codes: tuple[str, ...],
+        start: date,
+        end: date,
+        cookies: Cookies,
+        ctx: dict[str, Any],
+    ) -> FetchResult:
+        if len(codes) > 1 and self.multi_status is not False:
+            read = _Read(self, biz_id, codes, cookies)
+            try:
+                return self._fetch(read, start, end, ctx)
+            except _ListNotHonoured as refused:
+                log.warning(
+                    "Several statuses in one request not honoured; one request per status",
+                    operation="fetch_bookings",
+                    context={"biz_id": read.biz_id, "status": read.status},
+                    reason=refused.reason,
+                )
+                if refused.certain:
+                    self._decide(False, refused.reason)
+                wasted, reason = read.requests, refused.reason
+            result = self._fetch_each(biz_id, codes, start, end, cookies, ctx)
+            # A refusal (400) means "no lists" only once the single statuses
+            # were read: the 400 may have been about something else.
+            self._decide(False, reason)
+            return replace(result, requests=result.requests + wasted)
+        return self._fetch_each(biz_id, codes, start, end, cookies, ctx)
+
+    def _fetch_each(
+        self,
+        biz_id: str,
+        codes: tuple[str, ...],
+        start: date,
+        end: date,
+        cookies: Cookies,
+        ctx: dict[str, Any],
+    ) -> FetchResult:
+        """One read per status, merged: what a single-status API can answer."""
+        if len(codes) == 1:
+            return self._fetch(_Read(self, biz_id, codes, cookies), start, end, ctx)
+        merged: dict[str, Booking] = {}
+        unusable: list[UnusableEntry] = []
+        requests = 0
+        for code in codes:
+            result = self._fetch(_Read(self, biz_id, (code,), cookies), start, end, ctx)
+            requests += result.requests
+            for booking in result.bookings:
+                merged.pop(booking.booking_num, None)  # the later read's status is newer
+                merged[booking.booking_num] = booking
+            unusable += [entry for entry in result.unusable if entry not in unusable]
+        return FetchResult(
+            biz_id=str(biz_id),
+            status=",".join(codes),
+            bookings=list(merged.values()),
+            unusable=unusable,
+            requests=requests,
+        )
+
+    def _fetch(self, read: _Read, start: date, end: date, ctx: dict[str, Any]) -> FetchResult:
+        """One read over the date windows, parsed; its pages added to `ctx`."""
+        for window in _query_windows(start, end):
+            read.read_window(window)
+        ctx["pages"] = ctx.get("pages", 0) + read.pages
+        bookings, unusable = parse_bookings(
+            read.entries,
+            biz_id=read.biz_id,
+            status=read.statuses[0] if len(read.statuses) == 1 else None,
+        )
         return FetchResult(
             biz_id=read.biz_id,
             status=read.status,
@@ -231,7 +346,7 @@ class BookingApi(HttpAdapter):
 
     def count(self, biz_id: str, status: str, start: date, end: date, cookies: Cookies) -> int:
         """The number of bookings the count endpoint reports for the dates (windows summed)."""
-        read = _Read(self, biz_id, status, cookies)
+        read = _Read(self, biz_id, (status,), cookies)
         return sum(read.count(window) for window in _query_windows(start, end))
 
     def check_session(self, cookies: Cookies, biz_id: str, today: date) -> bool:
@@ -284,23 +399,47 @@ class BookingApi(HttpAdapter):
         }
 
 
+class _ListNotHonoured(Exception):
+    """The API did not answer several statuses in one request as asked."""
+
+    def __init__(self, reason: str, *, certain: bool, requests: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.certain = certain  # False: a refusal that may have had another cause
+        self.requests = requests
+
+
+def _status_codes(statuses: object) -> tuple[str, ...]:
+    """The distinct codes of `statuses` (one code, "RC03,RC04", or a sequence), in order."""
+    items = statuses.split(",") if isinstance(statuses, str) else statuses
+    if not isinstance(items, Sequence) or not items:
+        raise ValueError(f"status must be a code like RC03 or a list of them, got {statuses!r}")
+    codes: list[str] = []
+    for code in items:
+        if not isinstance(code, str) or not STATUS_CODE.match(code):
+            raise ValueError(f"status must be a code like RC03, got {code!r}")
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
 class _Read:
-    """One read of one store and status: its requests, its pages, the entries they brought.
+    """One read of one store and its statuses: its requests, its pages, the entries they brought.
 
     Made per call and never shared, so one `BookingApi` serves many stores
     and threads while each read keeps its own counts; `BookingApiError`s name
-    its store and status.
+    its store and status. Several statuses are one read of the joined list.
     """
 
-    def __init__(self, api: BookingApi, biz_id: object, status: object, cookies: Cookies) -> None:
+    def __init__(self, api: BookingApi, biz_id: object, statuses: object, cookies: Cookies) -> None:
         biz = str(biz_id)
         if not _BIZ_ID.match(biz):
             raise ValueError(f"store id must be a numeric Naver businessId, got {biz!r}")
-        if not isinstance(status, str) or not STATUS_CODE.match(status):
-            raise ValueError(f"status must be a code like RC03, got {status!r}")
+        self.statuses = _status_codes(statuses)
         self.api = api
         self.biz_id = biz
-        self.status = status
+        self.status = ",".join(self.statuses)
+        self.combined = len(self.statuses) > 1
         self.requests = 0  # HTTP requests made, retries included
         self.pages = 0  # list pages answered
         self.entries: list[object] = []  # raw, in API order, each served entry once
@@ -310,6 +449,8 @@ class _Read:
     def read_window(self, window: Window) -> None:
         """Every entry of one date window: the count, then its pages."""
         expected = self.count(window)
+        if self.combined and self.api.multi_status is None:
+            self._probe(window, expected)
         if expected == 0:
             return
         page_size = self.api.page_size
@@ -339,10 +480,29 @@ class _Read:
                 read=got,
             )
 
-    def count(self, window: Window) -> int:
+    def _probe(self, window: Window, together: int) -> None:
+        """Is the list honoured? The joined count must be the sum of the single counts.
+
+        Asked once per `BookingApi` (the answer is remembered), and only
+        when the config leaves it open: an API that takes only the first
+        code of the list would otherwise lose every cancellation silently.
+        Nothing counted anywhere tells nothing; the next read asks again.
+        """
+        singles = [self.count(window, code) for code in self.statuses]
+        if together == sum(singles) == 0:
+            return
+        if together == sum(singles):
+            self.api._decide(True, f"counts agree ({together})")
+            return
+        raise _ListNotHonoured(
+            f"counted {together} for {self.status}, {sum(singles)} one status at a time",
+            certain=True,
+        )
+
+    def count(self, window: Window, status: str | None = None) -> int:
         body = self._get_json(
             f"/v3.1/businesses/{self.biz_id}/bookings/count",
-            self.api._params(self.status, window, 0),
+            self.api._params(status or self.status, window, 0),
         )
         count = body.get("count") if isinstance(body, dict) else None
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -357,6 +517,21 @@ class _Read:
         if not isinstance(body, list):
             raise self._error(f"bookings page {page} is {_shape(body)}, not a JSON array")
         self.pages += 1
+        if self.combined:
+            foreign = {
+                code
+                for raw in body
+                if isinstance(raw, dict)
+                and isinstance(code := raw.get("bookingStatusCode"), str)
+                and STATUS_CODE.match(code)
+                and code not in self.statuses
+            }
+            if foreign:
+                # The filter was ignored: this is not the answer asked for.
+                raise _ListNotHonoured(
+                    f"asked for {self.status}, got {','.join(sorted(foreign))} too",
+                    certain=True,
+                )
         return body
 
     def _keep(self, entries: list[object]) -> int:
@@ -382,6 +557,8 @@ class _Read:
             raise NaverThrottled("Naver throttled the booking API (HTTP 429)")
         if code in (401, 403):
             raise SessionExpired(f"Naver refused the session cookies (HTTP {code})")
+        if code == 400 and self.combined:
+            raise _ListNotHonoured(f"HTTP 400 to {self.status}", certain=False)
         if response.is_redirect:
             location = response.headers.get("location", "")
             if _looks_like_login(location):
@@ -406,15 +583,19 @@ class _Read:
             ) from None
         errors = _error_messages(body)
         if errors is not None:
-            # Naver answers some failures, throttling among them, with HTTP 200
-            # and an error list; read as data it would look like "no bookings".
-            if any("toomanyrequests" in message.lower() for message in errors):
-                raise NaverThrottled("Naver throttled the booking API (BookingAPITooManyRequests)")
-            shown = "; ".join(message[:80] for message in errors[:3]) or "no message"
-            raise self._error(
-                f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}"
-            )
+            raise self._error_answer(path, errors)
         return body
+
+    def _error_answer(self, path: str, errors: list[str]) -> Exception:
+        """What an `{"errors": [...]}` answer means: throttling, a refused list, or an error."""
+        # Naver answers some failures, throttling among them, with HTTP 200
+        # and an error list; read as data it would look like "no bookings".
+        if any("toomanyrequests" in message.lower() for message in errors):
+            return NaverThrottled("Naver throttled the booking API (BookingAPITooManyRequests)")
+        shown = "; ".join(message[:80] for message in errors[:3]) or "no message"
+        if self.combined:
+            return _ListNotHonoured(f"error answer to {self.status}: {shown}", certain=False)
+        return self._error(f"Naver answered an error instead of {path.rsplit('/', 1)[-1]}: {shown}")
 
     def _get(self, path: str, params: dict[str, str | int]) -> httpx.Response:
         """One GET with the bounded retries; vendor errors become ours here."""

@@ -29,6 +29,8 @@ from naver_sms.domain.booking import (
 from naver_sms.utils.logger import get_logger
 
 __all__ = [
+    "CANCELLED",
+    "CANCELLED_AT_FIELDS",
     "MASKED_REASON",
     "STATUS_CODE",
     "UnusableBooking",
@@ -41,6 +43,9 @@ __all__ = [
 MASKED_REASON: Final = "masked by Naver"
 STATUS_CODE: Final = re.compile(r"^[A-Z]{2}[0-9]{2}$")
 """A booking status code as the API writes it (RC03)."""
+CANCELLED: Final = "RC04"
+# Where a cancelled entry may say when it was cancelled, first found wins.
+CANCELLED_AT_FIELDS: Final = ("cancelledDateTime", "cancelDateTime")
 
 # Bounds for one booking's fields. Naver's own limits are far below these; a
 # value past them is garbage, and keeping it could break a store write
@@ -213,21 +218,29 @@ def _option_names(value: object, where: str) -> list[str] | None:
     return names
 
 
-def _status_code(value: object, requested: str) -> str:
+def _status_code(value: object, requested: str | None) -> str:
     if value is None or value == "":
+        if requested is None:
+            # Several statuses were asked for at once: guessing one could give a
+            # cancelled booking a reminder.
+            raise _Bad("no bookingStatusCode (several statuses were asked for at once)")
         return requested  # the entry came back for the status asked for
     if isinstance(value, str) and STATUS_CODE.match(value):
         return value
     raise _Bad("bookingStatusCode is not a status code like RC03")
 
 
-def parse_booking(raw: object, *, biz_id: str, status: str) -> Booking:
+def parse_booking(raw: object, *, biz_id: str, status: str | None) -> Booking:
     """One API booking as a domain Booking, or `UnusableBooking` saying why not.
 
     The Booking's extras: `status` (the entry's `bookingStatusCode`),
-    `item_name`, `option_names` (list of str), and `end_time` (KST) when known.
+    `item_name`, `option_names` (list of str), `end_time` (KST) when known,
+    and `cancelled_at` (KST) for a cancelled booking whose entry says when.
     Every field is checked for its type and range; a value that is present
     but wrong (not null) makes the booking unusable, with the field named.
+    `status` is the one status asked for (an entry without a code has it);
+    None when several were asked for at once (an entry without a code is
+    then unusable).
     """
     if not isinstance(raw, dict):
         raise UnusableBooking(UnusableEntry(reason="entry is not a JSON object"))
@@ -282,7 +295,7 @@ def _checked_phone(top: object, phone_raw: object) -> str:
 
 
 def _checked_booking(
-    raw: Mapping[str, Any], booking_num: str, phone_raw: object, status: str
+    raw: Mapping[str, Any], booking_num: str, phone_raw: object, status: str | None
 ) -> Booking:
     for key in ("bookingId", "businessId"):
         _checked_id(raw.get(key), key)
@@ -318,12 +331,17 @@ def _checked_booking(
     item_name = _text(raw.get("bizItemName"), "bizItemName") or _text(
         snap.get("bizItemName"), "snapshotJson.bizItemName"
     )
+    code = _status_code(raw.get("bookingStatusCode"), status)
     extra: dict[str, Any] = {
-        "status": _status_code(raw.get("bookingStatusCode"), status),
+        "status": code,
         "item_name": item_name or "",
         "option_names": options or [],
         "end_time": format_booking_time(end) if end is not None else None,
     }
+    if code == CANCELLED:
+        cancelled = _cancelled_at(raw, snap)
+        if cancelled is not None:
+            extra["cancelled_at"] = format_booking_time(cancelled)
     return Booking(
         booking_num=booking_num,
         phone=phone,
@@ -333,8 +351,26 @@ def _checked_booking(
     )
 
 
+def _cancelled_at(raw: Mapping[str, Any], snap: Mapping[str, Any]) -> datetime | None:
+    """When the booking was cancelled (KST), None when the entry does not say or says garbage.
+
+    Lenient on purpose: the time only dates the cancellation notice, and an
+    unreadable one must not cost the customer the notice itself. The field
+    names are the console's pattern (`confirmedDateTime`), not a contract.
+    """
+    for source in (raw, snap):
+        for key in CANCELLED_AT_FIELDS:
+            try:
+                moment = _visit_time(source.get(key), key)
+            except _Bad:
+                continue
+            if moment is not None:
+                return moment
+    return None
+
+
 def parse_bookings(
-    entries: Iterable[object], *, biz_id: str, status: str
+    entries: Iterable[object], *, biz_id: str, status: str | None
 ) -> tuple[list[Booking], list[UnusableEntry]]:
     """Usable bookings and the unusable entries, each reported once, in API order."""
     bookings: list[Booking] = []

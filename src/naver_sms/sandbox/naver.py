@@ -39,6 +39,18 @@ ended before `now` is completed (RC08), the rest are confirmed (RC03). Set
 a JSON string, as the API sometimes does. `masked_every=k` makes every k-th
 phone masked by Naver.
 
+Several statuses: `bookingStatusCodes=RC03,RC04` is honoured as a list, as
+public clients of the console use it. `several_statuses` makes the sandbox
+answer a list as an API that does not support it might: `"reject"` (HTTP
+400), `"ignore"` (no status filter at all) or `"first"` (only the first code,
+silently).
+
+The day as it plays: `cancel(biz_id, booking_id, at=None)` shows the booking
+as cancelled (RC04, with `cancelledDateTime`) once the clock reaches `at`
+(default: now); `move(biz_id, booking_id, new_start)` moves its visit (the end
+moves with it). Both apply to generated and added bookings alike, from the
+next API answer on.
+
 Faults, for the API endpoints: `latency` seconds per request; `fail_next(n,
 status)`; `hang_next(n, seconds)` (answers late, so a client times out);
 `throttle_next(n, form)` (Naver's throttle answer: HTTP 200 with a
@@ -92,6 +104,7 @@ _GIVEN = ("민지", "서준", "하늘", "유나", "도윤", "지우", "서연", 
 _MAX_WINDOW = timedelta(days=31)
 
 ExpiredAnswer = Literal["401", "403", "redirect"]
+SeveralStatuses = Literal["honour", "reject", "ignore", "first"]
 ThrottleForm = Literal["body", "429"]
 # What Naver answers a throttled client with HTTP 200, as public clients show.
 THROTTLE_BODY: Mapping[str, Any] = {
@@ -107,6 +120,14 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     cookie_names: tuple[str, ...] = ()
+
+
+@dataclass
+class _Change:
+    """What the day did to one booking: a cancellation from `cancelled_at`, a new start."""
+
+    cancelled_at: datetime | None = None
+    start: datetime | None = None
 
 
 @dataclass
@@ -162,6 +183,7 @@ class NaverSandbox(LoopbackServer):
         expired_answer: ExpiredAnswer = "401",
         seed: int = 0,
         anchor: date | None = None,
+        several_statuses: SeveralStatuses = "honour",
     ) -> None:
         super().__init__()
         if now.tzinfo is None:
@@ -184,6 +206,8 @@ class NaverSandbox(LoopbackServer):
         self._faults: deque[_Fault] = deque()
         self._sessions: dict[str, str] = {}  # NID_AUT -> NID_SES
         self._extra: dict[str, list[dict[str, Any]]] = {}
+        self._changes: dict[tuple[str, str], _Change] = {}
+        self.several_statuses: SeveralStatuses = several_statuses
         self._counts: Counter[str] = Counter()
         self.request_log: deque[RecordedRequest] = deque(maxlen=2000)
 
@@ -225,33 +249,72 @@ class NaverSandbox(LoopbackServer):
         with self._lock:
             self._extra.setdefault(str(biz_id), []).append(dict(raw))
 
+    def cancel(self, biz_id: str, booking_id: int | str, at: datetime | None = None) -> None:
+        """The booking shows cancelled (RC04) from `at` on (default: now), as when a
+        customer cancels in the Naver app."""
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+        key = self._change_key(biz_id, booking_id)
+        with self._lock:
+            self._changes.setdefault(key, _Change()).cancelled_at = at or self._now
+
+    def move(self, biz_id: str, booking_id: int | str, new_start: datetime) -> None:
+        """The booking's visit starts at `new_start` from now on; its end moves with it."""
+        if new_start.tzinfo is None:
+            raise ValueError("new_start must be timezone-aware")
+        key = self._change_key(biz_id, booking_id)
+        with self._lock:
+            self._changes.setdefault(key, _Change()).start = new_start
+
+    def _change_key(self, biz_id: str, booking_id: int | str) -> tuple[str, str]:
+        key = (str(biz_id), str(booking_id))
+        if not any(str(raw.get("bookingId")) == key[1] for raw in self.bookings(key[0])):
+            raise KeyError(f"store {biz_id} has no booking {booking_id}")
+        return key
+
     def bookings(self, biz_id: str, status: str | None = None) -> list[dict[str, Any]]:
         """The store's bookings as the API would serve them now (generated and added)."""
         now = self.now
-        generated = [
-            self._generated(biz_id, index, now) for index in range(self.stores.get(biz_id, 0))
-        ]
         with self._lock:
+            changes = {
+                booking: change
+                for (store, booking), change in self._changes.items()
+                if store == biz_id
+            }
             added = [dict(raw) for raw in self._extra.get(biz_id, [])]
+        generated = [
+            self._generated(biz_id, index, now, changes)
+            for index in range(self.stores.get(biz_id, 0))
+        ]
+        added = [_changed(raw, changes.get(str(raw.get("bookingId"))), now) for raw in added]
         everything = generated + added
         if status is not None:
             everything = [raw for raw in everything if raw.get("bookingStatusCode") == status]
         return everything
 
-    def _generated(self, biz_id: str, index: int, now: datetime) -> dict[str, Any]:
+    def _generated(
+        self, biz_id: str, index: int, now: datetime, changes: Mapping[str, _Change]
+    ) -> dict[str, Any]:
         store_no = list(self.stores).index(biz_id) if biz_id in self.stores else 0
+        booking_id = 1_100_000_000 + store_no * 1_000_000 + index
+        change = changes.get(str(booking_id)) or _Change()
         day = self.anchor + timedelta(days=(index % self.days) - 1)
         slot = index // self.days
         hour, minute = 10 + slot % 10, 30 * (slot // 10 % 2)
-        start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=KST)
+        start = change.start or datetime(day.year, day.month, day.day, hour, minute, tzinfo=KST)
         end = start + timedelta(hours=1)
-        if index % 7 == 6:
+        registered = datetime.combine(self.anchor, datetime.min.time(), KST) - timedelta(days=5)
+        cancelled_at: datetime | None = None
+        if change.cancelled_at is not None and change.cancelled_at <= now:
+            cancelled_at = change.cancelled_at
+        elif index % 7 == 6:
+            cancelled_at = registered + timedelta(days=1)
+        if cancelled_at is not None:
             status = "RC04"
         elif end <= now:
             status = "RC08"
         else:
             status = "RC03"
-        booking_id = 1_100_000_000 + store_no * 1_000_000 + index
         name = _SURNAMES[index % len(_SURNAMES)] + _GIVEN[(index // 3) % len(_GIVEN)]
         phone = f"01000{store_no % 100:02d}{index % 10000:04d}"
         masked = bool(self.masked_every) and index % self.masked_every == self.masked_every - 1
@@ -276,8 +339,7 @@ class NaverSandbox(LoopbackServer):
             "customFormInputJson": [],
             "businessAddressJson": {"roadAddr": "서울특별시 어딘가로 1", "detail": "3층"},
         }
-        registered = datetime.combine(self.anchor, datetime.min.time(), KST) - timedelta(days=5)
-        return {
+        entry = {
             "bookingId": booking_id,
             "businessId": int(biz_id),
             "businessName": f"샌드박스 스튜디오 {store_no + 1}호점",
@@ -301,6 +363,9 @@ class NaverSandbox(LoopbackServer):
             # The API has been seen sending nested JSON both ways.
             "snapshotJson": json.dumps(snapshot, ensure_ascii=False) if index % 2 else snapshot,
         }
+        if cancelled_at is not None:
+            entry["cancelledDateTime"] = cancelled_at.astimezone(KST).isoformat()
+        return entry
 
     # ------------------------------------------------------------ sessions
 
@@ -424,6 +489,51 @@ def _option(option_id: int, name: str, price: int, category: str) -> dict[str, A
         "price": price,
         "categoryTypeCode": category,
     }
+
+
+def _utc_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _changed(raw: dict[str, Any], change: _Change | None, now: datetime) -> dict[str, Any]:
+    """An added booking as the day changed it (any shape: only what is there is touched)."""
+    if change is None:
+        return raw
+    if change.cancelled_at is not None and change.cancelled_at <= now:
+        raw["bookingStatusCode"] = "RC04"
+        raw["cancelledDateTime"] = change.cancelled_at.astimezone(KST).isoformat()
+        if "isCompleted" in raw:
+            raw["isCompleted"] = False
+    if change.start is not None:
+        stored = raw.get("snapshotJson")
+        was_text = isinstance(stored, str)
+        if isinstance(stored, str):
+            try:
+                stored = json.loads(stored)
+            except ValueError:
+                stored = None
+        snapshot: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
+        old_start, old_end = _start_of(raw), _end_of(snapshot)
+        length = old_end - old_start if old_start and old_end else timedelta(hours=1)
+        new_end = change.start + length
+        snapshot["startDateTime"] = _utc_z(change.start)
+        snapshot["endDateTime"] = _utc_z(new_end)
+        raw["snapshotJson"] = json.dumps(snapshot, ensure_ascii=False) if was_text else snapshot
+        for key, moment in (("startDate", change.start), ("endDate", new_end)):
+            if key in raw:
+                raw[key] = moment.astimezone(KST).date().isoformat()
+        for key, moment in (("startDateTime", change.start), ("endDateTime", new_end)):
+            if key in raw:
+                raw[key] = _utc_z(moment)
+    return raw
+
+
+def _end_of(snapshot: Mapping[str, Any]) -> datetime | None:
+    value = snapshot.get("endDateTime")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _parse_utc(value: str | None) -> datetime | None:
@@ -595,12 +705,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._expired()
             return
         problem = _window_problem(query)
-        if problem:
-            self._json(422, {"code": "INVALID_PARAMETER", "message": problem})
+        codes = _status_filter(query, sandbox.several_statuses)
+        if problem or codes is None:
+            answer, message = (422, problem) if problem else (400, "bookingStatusCodes")
+            self._json(answer, {"code": "INVALID_PARAMETER", "message": message})
             return
         opens = _parse_utc(query.get("startDateTime"))
         closes = _parse_utc(query.get("endDateTime"))
-        codes = {code for code in query.get("bookingStatusCodes", "").split(",") if code}
         selected = []
         for raw in sandbox.bookings(biz_id):
             start = _start_of(raw)
@@ -628,6 +739,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _CHALLENGE_VIEWS = {path: title for path, title in _CHALLENGE_PAGES.values()}
+
+
+def _status_filter(query: Mapping[str, str], mode: SeveralStatuses) -> set[str] | None:
+    """The codes a list query filters on (empty: no filter); None when it is refused."""
+    listed = [code for code in query.get("bookingStatusCodes", "").split(",") if code]
+    if len(listed) > 1 and mode == "reject":
+        return None
+    if len(listed) > 1 and mode != "honour":
+        listed = listed[:1] if mode == "first" else []
+    return set(listed)
 
 
 def _window_problem(query: Mapping[str, str]) -> str | None:
