@@ -186,10 +186,29 @@ def test_a_port_already_in_use_is_one_line_naming_the_option(tmp_path: Path) -> 
     assert not (tmp_path / "naver-sandbox-cookies.json").exists()
 
 
+def three_free_ports() -> int:
+    """A port free on loopback whose next two are free too (the sandbox takes three)."""
+    for _attempt in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port > 65533:
+            continue
+        sockets = [socket.socket() for _ in range(3)]
+        try:
+            for offset, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return port
+    raise AssertionError("no three consecutive free ports on loopback")
+
+
 def test_a_fixed_port_gives_the_same_urls_after_a_restart(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = three_free_ports()
     urls = []
     for _ in range(2):
         sandbox = Sandbox(tmp_path, "--port", str(port))
