@@ -17,6 +17,7 @@ from naver_sms.database.base import (
     BookingKey,
     claim_attributes,
     sent_attributes,
+    skipped_attribute,
     unclear_attribute,
 )
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
@@ -245,16 +246,27 @@ class MemoryBookingRepository(BookingRepositoryBase):
             return True
 
     def _set_time(
-        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        reset: tuple[str, ...],
+        moved_from: str | None,
     ) -> bool:
         with self._lock:
             record = self.records.get((booking_num, phone))
             if record is None or record["booking_time"] == booking_time:
                 return False
             record["booking_time"] = booking_time
+            if moved_from is not None:
+                record["moved_from"] = moved_from
             for flag in reset:
                 record[flag] = False
-                for name in (*claim_attributes(flag), unclear_attribute(flag)):
+                for name in (
+                    *claim_attributes(flag),
+                    unclear_attribute(flag),
+                    skipped_attribute(flag),
+                ):
                     record.pop(name, None)
             return True
 
@@ -370,6 +382,14 @@ class MemoryBookingRepository(BookingRepositoryBase):
                 record.pop(name, None)
             return True
 
+    def _set_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        with self._lock:
+            record = self.records.get((booking_num, phone))
+            if record is None or record.get(flag) is True:
+                return False
+            record[skipped_attribute(flag)] = reason
+            return True
+
     def _set_unclear(
         self, booking_num: str, phone: str, flag: str, owner: str, window: str
     ) -> bool:
@@ -409,19 +429,24 @@ class FakeBookingSource:
             rows[:] = [b for b in rows if b.booking_num != booking_num]
 
     def fetch_bookings(
-        self, biz_id: str, status: str, start: date, end: date, cookies: Any
+        self, biz_id: str, statuses: str | Sequence[str], start: date, end: date, cookies: Any
     ) -> FetchResult:
+        asked = (statuses,) if isinstance(statuses, str) else tuple(statuses)
+        status = ",".join(asked)
         self.calls.append((biz_id, status, start, end))
         if biz_id in self.failing:
             raise self.failing[biz_id]
         rows = [
-            b for b in self.bookings.get((biz_id, status), []) if start <= b.starts_at.date() <= end
+            b
+            for one in asked
+            for b in self.bookings.get((biz_id, one), [])
+            if start <= b.starts_at.date() <= end
         ]
         return FetchResult(
             biz_id=biz_id,
             status=status,
             bookings=rows,
-            unusable=list(self.unusable.get((biz_id, status), [])),
+            unusable=[u for one in asked for u in self.unusable.get((biz_id, one), [])],
         )
 
 

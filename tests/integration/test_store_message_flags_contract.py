@@ -125,3 +125,32 @@ def test_a_name_that_cannot_be_a_flag_is_refused_before_any_write(
         store.claim(NUM, PHONE, flag, "cycle", NOW)
     with pytest.raises(BookingValidationError, match="flag"):
         store.reschedule(NUM, PHONE, "2026-12-21 11:00:00", reset=(flag,))
+
+
+def test_a_skipped_message_is_recorded_with_its_reason_and_its_flag_stays_false(
+    backend: Backend,
+) -> None:
+    store = backend.repository
+    store.create_booking(booking())
+    assert store.mark_skipped(NUM, PHONE, FLAG, "skipped: the visit started before it could go")
+    record = store.get_booking(NUM, PHONE)
+    assert record is not None
+    assert record.get(FLAG) is not True
+    assert record[f"{FLAG}_skipped"] == "skipped: the visit started before it could go"
+    assert sent_messages(record) == []  # nothing was sent
+    # A move resets it with the flag: the new time may make the message due again.
+    assert store.reschedule(NUM, PHONE, "2026-12-22 10:00:00", reset=(FLAG,))
+    moved = store.get_booking(NUM, PHONE)
+    assert moved is not None
+    assert f"{FLAG}_skipped" not in moved
+
+
+def test_a_message_that_went_is_never_marked_skipped(backend: Backend) -> None:
+    store = backend.repository
+    store.create_booking(booking())
+    assert store.claim(NUM, PHONE, "confirm_sms", "cycle", NOW)
+    assert store.mark_sent(NUM, PHONE, "confirm_sms", "cycle", "req-1", NOW)
+    assert not store.mark_skipped(NUM, PHONE, "confirm_sms", "skipped: too late")
+    record = store.get_booking(NUM, PHONE)
+    assert record is not None
+    assert "confirm_sms_skipped" not in record

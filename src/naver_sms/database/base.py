@@ -17,7 +17,12 @@ from typing import Any, Final, Protocol
 
 from naver_sms.domain.booking import BookingKey
 from naver_sms.domain.delivery import DeliveryUpdate
-from naver_sms.domain.record import claim_attributes, sent_attributes, unclear_attribute
+from naver_sms.domain.record import (
+    claim_attributes,
+    sent_attributes,
+    skipped_attribute,
+    unclear_attribute,
+)
 from naver_sms.domain.session import Session
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "SessionRepositoryPort",
     "claim_attributes",
     "sent_attributes",
+    "skipped_attribute",
     "unclear_attribute",
     "visit_order",
 ]
@@ -63,9 +69,11 @@ class BookingRepositoryPort(Protocol):
         booking_time: str,
         *,
         reset: Iterable[str] = ("remind_sms",),
+        moved_from: str | None = None,
     ) -> bool:
         """Store a new visit time and reset the flags of `reset` (default: the reminder),
-        so the new time gets its own messages.
+        so the new time gets its own messages; with `moved_from`, the old time is kept
+        as the record's `moved_from` (a change notice that waits still tells it).
 
         Any live claim of those flags, and any lost answer of their old messages
         (`{flag}_unclear`), is dropped too: they were for the old time, and a lost
@@ -137,6 +145,12 @@ class BookingRepositoryPort(Protocol):
 
     def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         """Give a claim back (the send failed). False unless `owner` held it."""
+        ...
+
+    def mark_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        """Record that `flag`'s message will never be sent, and why (its moment passed
+        for good): `{flag}_skipped`. The flag stays false. False when there is no such
+        record or the flag is true (the message went after all)."""
         ...
 
     def mark_unclear(

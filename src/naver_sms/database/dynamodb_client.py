@@ -43,6 +43,7 @@ from naver_sms.database.base import (
     BookingKey,
     claim_attributes,
     sent_attributes,
+    skipped_attribute,
     unclear_attribute,
 )
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
@@ -410,10 +411,19 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         )
 
     def _set_time(
-        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        reset: tuple[str, ...],
+        moved_from: str | None,
     ) -> bool:
         names: dict[str, str] = {}
         sets, removes = ["booking_time = :time"], []
+        values: dict[str, AttributeValueTypeDef] = {":time": {"S": booking_time}}
+        if moved_from is not None:
+            sets.append("moved_from = :from")
+            values[":from"] = {"S": moved_from}
         for index, flag in enumerate(reset):
             claim_attr, until_attr = claim_attributes(flag)
             names.update(
@@ -422,12 +432,12 @@ class BookingRepository(_Repository, BookingRepositoryBase):
                     f"#c{index}": claim_attr,
                     f"#u{index}": until_attr,
                     f"#x{index}": unclear_attribute(flag),
+                    f"#s{index}": skipped_attribute(flag),
                 }
             )
             sets.append(f"#f{index} = :false")
-            removes += [f"#c{index}", f"#u{index}", f"#x{index}"]
+            removes += [f"#c{index}", f"#u{index}", f"#x{index}", f"#s{index}"]
         update = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
-        values: dict[str, AttributeValueTypeDef] = {":time": {"S": booking_time}}
         if reset:
             values[":false"] = {"BOOL": False}
         return self._conditional_update(
@@ -619,6 +629,18 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             condition="#claim = :owner",
             names={"#claim": claim_attr, "#until": until_attr},
             values={":owner": {"S": owner}},
+        )
+
+    def _set_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        return self._conditional_update(
+            booking_num,
+            phone,
+            update="SET #skipped = :reason",
+            condition=(
+                "attribute_exists(booking_num) AND (attribute_not_exists(#flag) OR #flag = :false)"
+            ),
+            names={"#skipped": skipped_attribute(flag), "#flag": flag},
+            values={":reason": {"S": reason}, ":false": {"BOOL": False}},
         )
 
     def _set_unclear(

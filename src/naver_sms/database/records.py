@@ -214,10 +214,15 @@ class BookingRepositoryBase(LoggedRepository):
 
     @abstractmethod
     def _set_time(
-        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        reset: tuple[str, ...],
+        moved_from: str | None,
     ) -> bool:
         """Set a different booking_time; each flag of `reset` false, its claim and its
-        unclear window dropped."""
+        unclear window dropped; `moved_from` (when given) as the attribute of that name."""
 
     @abstractmethod
     def _list(self, biz_id: str | None, day: str | None) -> Iterator[dict[str, Any]]:
@@ -275,6 +280,10 @@ class BookingRepositoryBase(LoggedRepository):
     @abstractmethod
     def _drop_claim(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         """If `owner` holds the claim: claim removed."""
+
+    @abstractmethod
+    def _set_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        """If the record exists and `flag` is not true: `{flag}_skipped` set to `reason`."""
 
     @abstractmethod
     def _set_unclear(
@@ -355,8 +364,11 @@ class BookingRepositoryBase(LoggedRepository):
         booking_time: str,
         *,
         reset: Iterable[str] = (REMINDER_FLAG,),
+        moved_from: str | None = None,
     ) -> bool:
         booking_time = validate_booking_time(booking_time)
+        if moved_from is not None:
+            moved_from = validate_booking_time(moved_from)
         flags = tuple(dict.fromkeys(validate_flag_name(flag) for flag in reset))
         with self._on_record(
             "reschedule",
@@ -366,7 +378,9 @@ class BookingRepositoryBase(LoggedRepository):
             booking_time=booking_time,
             reset=list(flags),
         ) as (stored_phone, ctx):
-            ctx["changed"] = self._set_time(booking_num, stored_phone, booking_time, flags)
+            ctx["changed"] = self._set_time(
+                booking_num, stored_phone, booking_time, flags, moved_from
+            )
         return bool(ctx["changed"])
 
     def list_bookings(
@@ -561,6 +575,15 @@ class BookingRepositoryBase(LoggedRepository):
         ) as (stored_phone, ctx):
             ctx["released"] = self._drop_claim(booking_num, stored_phone, flag, owner)
         return bool(ctx["released"])
+
+    def mark_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("mark_skipped: expected the reason, in words")
+        with self._on_record(
+            "mark_skipped", "Marked as skipped", booking_num, phone, flag=flag, reason=reason
+        ) as (stored_phone, ctx):
+            ctx["marked"] = self._set_skipped(booking_num, stored_phone, flag, reason[:200])
+        return bool(ctx["marked"])
 
     def mark_unclear(
         self, booking_num: str, phone: str, flag: str, owner: str, window: str

@@ -30,6 +30,7 @@ from naver_sms.database.base import (
     BookingKey,
     claim_attributes,
     sent_attributes,
+    skipped_attribute,
     unclear_attribute,
 )
 from naver_sms.database.records import (
@@ -435,15 +436,24 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
         return self._update(booking_num, phone, f"{column}extra = {extra}", extra_args)
 
     def _set_time(
-        self, booking_num: str, phone: str, booking_time: str, reset: tuple[str, ...]
+        self,
+        booking_num: str,
+        phone: str,
+        booking_time: str,
+        reset: tuple[str, ...],
+        moved_from: str | None,
     ) -> bool:
         columns, changes = "", {}
+        if moved_from is not None:
+            changes["moved_from"] = moved_from
         for flag in reset:
             column, change = _flag_assignment(flag, False)
             columns += column
             changes.update(change)
         dropped = [
-            name for flag in reset for name in (*claim_attributes(flag), unclear_attribute(flag))
+            name
+            for flag in reset
+            for name in (*claim_attributes(flag), unclear_attribute(flag), skipped_attribute(flag))
         ]
         extra, extra_args = _extra_changes(changes, dropped)
         return self._update(
@@ -618,6 +628,17 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
             (_path(claim_attr), _path(until_attr)),
             condition="json_extract(extra, ?) = ?",
             condition_args=(_path(claim_attr), owner),
+        )
+
+    def _set_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
+        clear, clear_args = _flag_clear(flag)
+        return self._update(
+            booking_num,
+            phone,
+            "extra = json_set(extra, ?, ?)",
+            (_path(skipped_attribute(flag)), reason),
+            condition=clear,
+            condition_args=clear_args,
         )
 
     def _set_unclear(

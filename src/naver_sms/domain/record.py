@@ -39,6 +39,12 @@ def unclear_attribute(flag: str) -> str:
     return f"{flag}_unclear"
 
 
+def skipped_attribute(flag: str) -> str:
+    """The attribute mark_skipped sets: why `flag`'s message will never go (its flag
+    stays false: the seed's flags mean "sent")."""
+    return f"{flag}_skipped"
+
+
 def sent_attributes(flag: str) -> tuple[str, str]:
     """The attribute names recorded by mark_sent: (request id, KST ISO time)."""
     return f"{flag}_request_id", f"{flag}_at"
