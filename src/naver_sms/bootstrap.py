@@ -181,7 +181,9 @@ def build_booking_api(settings: Settings, client: httpx.Client | None = None) ->
     """The partner booking API client at NAVER_BOOKING_URL (a sandbox's base URL in tests)."""
     from naver_sms.naver.booking_api import BookingApi  # noqa: PLC0415 - httpx only when used
 
-    return BookingApi(settings.naver_booking_url, client=client)
+    return BookingApi(
+        settings.naver_booking_url, client=client, multi_status=settings.naver_multi_status
+    )
 
 
 def build_browser_factory(settings: Settings) -> BrowserFactory:

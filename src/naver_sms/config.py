@@ -31,7 +31,8 @@ from pydantic_core import PydanticCustomError
 
 from naver_sms.domain import alimtalk
 from naver_sms.domain.booking import KST
-from naver_sms.domain.messages import AD_HOURS, AlimTalkButton, MessageKind
+from naver_sms.domain.catalog import MessageSpec, When, builtin_catalog
+from naver_sms.domain.messages import AD_HOURS, KIND_ALIASES_ONLY, AlimTalkButton, MessageKind
 from naver_sms.domain.rules import DEFAULT_KEYWORDS
 from naver_sms.domain.session import is_loopback_host
 from naver_sms.utils.scrub import register_secrets
@@ -55,6 +56,7 @@ _ENV: dict[str, str] = {
     "NAVER_PASSWORD": "naver_password",
     "NAVER_BOOKING_URL": "naver_booking_url",
     "NAVER_LOGIN_URL": "naver_login_url",
+    "NAVER_SMS_MULTI_STATUS": "naver_multi_status",
     "CHROME_BIN": "chrome_bin",
     "CHROMEDRIVER_BIN": "chromedriver_bin",
     "SENS_ACCESS_KEY": "sens_access_key",
@@ -113,6 +115,9 @@ class Settings(BaseModel):
     naver_login_url: str = (
         "https://nid.naver.com/nidlogin.login?mode=form&url=https://www.naver.com/"
     )
+    # One booking API request for several statuses (confirmed and cancelled): true,
+    # false, or unset to find out once whether Naver honours it.
+    naver_multi_status: bool | None = None
     chrome_bin: str | None = None
     chromedriver_bin: str | None = None
     sens_access_key: SecretStr | None = None
@@ -470,6 +475,154 @@ class AlimTalkChoice:
     origin: Literal["store", "config"]
 
 
+_DURATION: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([dhm])\s*")
+_DURATION_UNITS: Final = {
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
+
+
+def parse_offset(value: Any) -> Any:
+    """`1d`, `2h`, `30m` (or a number of hours) as a timedelta; other values unchanged."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(hours=value)
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if match is None:
+            raise ValueError(f'expected a duration like "1d", "2h" or "30m", got {value!r}')
+        return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    return value
+
+
+def _hh_mm_pair(value: Any, *, advertising: bool) -> Any:
+    """["HH:MM", "HH:MM"] as two times, the start first; for advertising inside the law's
+    08:00-21:00. Other values unchanged (pydantic says what is wrong with them)."""
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, str) for v in value)
+    ):
+        parsed = []
+        for text in value:
+            match = _HH_MM.match(text.strip())
+            if not match:
+                raise ValueError(f'expected ["HH:MM", "HH:MM"], got {text!r}')
+            parsed.append(time(int(match.group(1)), int(match.group(2))))
+        start, end = parsed
+        if not start < end:
+            raise ValueError(f"expected the start before the end, got {value}")
+        opens, closes = AD_HOURS
+        if advertising and (start < opens or end > closes):
+            raise ValueError(
+                "expected a window inside 08:00-21:00 KST (advertising is not allowed "
+                f"outside those hours), got {value}"
+            )
+        return tuple(parsed)
+    if isinstance(value, list | tuple) and len(value) == 2:
+        raise ValueError(f'expected ["HH:MM", "HH:MM"] as quoted strings, got {value}')
+    return value
+
+
+DEFAULT_MESSAGE_NAMES: Final = frozenset(kind.value for kind in MessageKind)
+
+
+def _message_name(value: Any) -> Any:
+    """A message's name as written; `confirm` and `guide` name the seed's messages."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value in KIND_ALIASES_ONLY:
+            return KIND_ALIASES_ONLY[value].value
+    return value
+
+
+class MessageConfig(_Strict):
+    """One entry of `messages:`: a message the shop sends, and when."""
+
+    name: str
+    when: When
+    offset: timedelta = timedelta(0)
+    template: str | None = None  # Jinja2 text; the seed's three names have defaults
+    advertising: bool = False
+    window: tuple[time, time] | None = None
+    keywords: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        return _message_name(value)
+
+    @field_validator("offset", mode="before")
+    @classmethod
+    def _offset(cls, value: Any) -> Any:
+        return parse_offset(value)
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        return _hh_mm_pair(value, advertising=False)
+
+    @model_validator(mode="after")
+    def _valid(self) -> MessageConfig:
+        try:
+            self.spec()
+        except ValueError as exc:
+            raise PydanticCustomError(
+                _WHOLE, str(exc).replace("{", "(").replace("}", ")")
+            ) from None
+        if self.template is None and self.name not in DEFAULT_MESSAGE_NAMES:
+            raise PydanticCustomError(
+                _WHOLE,
+                f"message {self.name}: expected a template (only confirmation, reminder "
+                "and event have a default text)",
+            )
+        return self
+
+    def spec(self, override: StoreMessageConfig | None = None) -> MessageSpec:
+        """The message as one store sends it (its override applied)."""
+        changes = override.model_dump(exclude_unset=True, exclude={"name"}) if override else {}
+        merged = {**self.model_dump(), **changes}
+        return MessageSpec(
+            name=self.name,
+            when=self.when,
+            template=self.name,
+            offset=merged["offset"],
+            advertising=merged["advertising"],
+            window=merged["window"],
+            keywords=tuple(merged["keywords"]),
+            enabled=merged["enabled"],
+        )
+
+
+class StoreMessageConfig(_Strict):
+    """A store's change to one message of `messages:`, by name (`enabled: false` turns
+    it off there)."""
+
+    name: str
+    offset: timedelta | None = None
+    template: str | None = None
+    advertising: bool | None = None
+    window: tuple[time, time] | None = None
+    keywords: list[str] | None = None
+    enabled: bool | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        return _message_name(value)
+
+    @field_validator("offset", mode="before")
+    @classmethod
+    def _offset(cls, value: Any) -> Any:
+        return parse_offset(value)
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        return _hh_mm_pair(value, advertising=False)
+
+
 class StoreConfig(_Strict):
     id: str
     name: str = Field(min_length=1)
@@ -477,6 +630,7 @@ class StoreConfig(_Strict):
     opt_out: str | None = None
     templates: dict[MessageKind, str] = Field(default_factory=dict)
     alimtalk: AlimTalkConfig | None = None
+    messages: list[StoreMessageConfig] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -541,30 +695,7 @@ class EventRule(_Strict):
     @field_validator("window", mode="before")
     @classmethod
     def _window(cls, value: Any) -> Any:
-        if (
-            isinstance(value, list | tuple)
-            and len(value) == 2
-            and all(isinstance(v, str) for v in value)
-        ):
-            parsed = []
-            for text in value:
-                match = _HH_MM.match(text.strip())
-                if not match:
-                    raise ValueError(f'expected ["HH:MM", "HH:MM"], got {text!r}')
-                parsed.append(time(int(match.group(1)), int(match.group(2))))
-            start, end = parsed
-            opens, closes = AD_HOURS
-            if not start < end:
-                raise ValueError(f"expected the start before the end, got {value}")
-            if start < opens or end > closes:
-                raise ValueError(
-                    "expected a window inside 08:00-21:00 KST (advertising is not allowed "
-                    f"outside those hours), got {value}"
-                )
-            return tuple(parsed)
-        if isinstance(value, list | tuple) and len(value) == 2:
-            raise ValueError(f'expected ["HH:MM", "HH:MM"] as quoted strings, got {value}')
-        return value
+        return _hh_mm_pair(value, advertising=True)
 
 
 class RulesConfig(_Strict):
@@ -580,11 +711,80 @@ class AppConfig(_Strict):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     templates: dict[MessageKind, str] = Field(default_factory=dict)
     alimtalk: AlimTalkConfig = Field(default_factory=AlimTalkConfig)
+    # The messages the shop sends, in the order they go; absent: the seed's three
+    # as `rules:` and `templates:` configure them.
+    messages: list[MessageConfig] | None = None
 
     @field_validator("templates", mode="before")
     @classmethod
     def _templates(cls, value: Any) -> Any:
         return _kind_keyed(value)
+
+    @model_validator(mode="after")
+    def _one_message_list(self) -> AppConfig:
+        if self.messages is None:
+            for store in self.stores:
+                if store.messages:
+                    raise PydanticCustomError(
+                        _WHOLE,
+                        f"store {store.id}: messages: overrides entries of the top-level "
+                        "messages: list, which this config does not have",
+                    )
+            return self
+        if "rules" in self.model_fields_set:
+            raise PydanticCustomError(
+                _WHOLE,
+                "rules: and messages: cannot both be given: messages: replaces rules: "
+                "(`naver-sms config migrate FILE` prints the new form of an old file)",
+            )
+        names = [message.name for message in self.messages]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise PydanticCustomError(_WHOLE, f"message {twice[0]} is given twice")
+        for store in self.stores:
+            for override in store.messages:
+                if override.name not in names:
+                    raise PydanticCustomError(
+                        _WHOLE,
+                        f"store {store.id}: messages: {override.name} is not in the top-level "
+                        f"messages: list (expected one of {', '.join(names)})",
+                    )
+                try:
+                    self._message(override.name).spec(override)
+                except ValueError as exc:
+                    raise PydanticCustomError(
+                        _WHOLE, f"store {store.id}: {exc}".replace("{", "(").replace("}", ")")
+                    ) from None
+        return self
+
+    def _message(self, name: str) -> MessageConfig:
+        return next(m for m in self.messages or () if m.name == name)
+
+    def catalog(self, store: StoreConfig) -> tuple[MessageSpec, ...]:
+        """The messages `store` sends, in order, its overrides applied."""
+        if self.messages is None:
+            rules = self.rules
+            return builtin_catalog(
+                confirmation=rules.confirmation.enabled,
+                reminder=rules.reminder.enabled,
+                hours_before=rules.reminder.hours_before,
+                event=rules.event.enabled,
+                keywords=rules.event.keywords,
+                event_window=rules.event.window,
+            )
+        overrides = {override.name: override for override in store.messages}
+        return tuple(message.spec(overrides.get(message.name)) for message in self.messages)
+
+    def message_template(self, store: StoreConfig, name: str) -> tuple[str, str] | None:
+        """(origin, text) of the template a `messages:` entry (or the store's override of
+        it) gives `name`, or None when it gives none."""
+        for override in store.messages:
+            if override.name == name and override.template is not None:
+                return "store", override.template
+        for message in self.messages or ():
+            if message.name == name and message.template is not None:
+                return "config", message.template
+        return None
 
     @field_validator("stores")
     @classmethod

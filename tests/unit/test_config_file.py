@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,18 +30,21 @@ def error_of(tmp_path: Path, text: str) -> str:
     return message
 
 
-def test_the_example_config_loads_with_its_stores_rules_and_templates() -> None:
+def test_the_example_config_loads_with_its_stores_and_messages() -> None:
     config = load_app_config(EXAMPLE)
 
     assert [store.id for store in config.stores] == ["5000001", "5000002"]
     first = config.stores[0]
     assert first.sender == "0200000000"
     assert first.opt_out == "080-000-0000"
-    assert set(first.templates) == {MessageKind.REMINDER}
-    assert config.rules.reminder.hours_before == 2
-    assert config.rules.event.keywords == ["네이버", "인스타", "원본"]
-    assert config.rules.event.window == (time(20, 0), time(21, 0))
-    assert set(config.templates) == set(MessageKind)
+    assert [override.name for override in first.messages] == ["reminder"]  # its guide
+    catalog = config.catalog(first)
+    assert [spec.name for spec in catalog] == ["confirmation", "reminder", "event"]
+    reminder, event = catalog[1], catalog[2]
+    assert reminder.offset == timedelta(hours=2)
+    assert event.keywords == ("네이버", "인스타", "원본")
+    assert event.window == (time(20, 0), time(21, 0))
+    assert all(message.template for message in config.messages or ())
 
 
 def test_a_minimal_config_gets_the_default_rules(tmp_path: Path) -> None:
