@@ -13,6 +13,7 @@ the JSON report of `docs/interfaces.md`.
 
 from __future__ import annotations
 
+import math
 import threading
 import time as clock
 import uuid
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
-from naver_sms.config import DEFAULT_WORKERS, AppConfig, ConfigError, RulesConfig
+from naver_sms.config import DEFAULT_WORKERS, AppConfig, ConfigError
 from naver_sms.database import exceptions
 from naver_sms.database.base import (
     DEFAULT_LEASE,
@@ -34,7 +35,8 @@ from naver_sms.database.base import (
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.deliveries import check_deliveries
 from naver_sms.domain.booking import KST, Booking
-from naver_sms.domain.messages import Channel, Message, MessageError, MessageKind
+from naver_sms.domain.catalog import When
+from naver_sms.domain.messages import Channel, Message, MessageError
 from naver_sms.domain.plan import (
     Due,
     Plan,
@@ -45,7 +47,8 @@ from naver_sms.domain.plan import (
     send_stop_reason,
     unclear_window,
 )
-from naver_sms.domain.rules import COMPLETED, CONFIRMED, Rules
+from naver_sms.domain.rules import COMPLETED, CONFIRMED
+from naver_sms.domain.schedule import CANCELLED
 from naver_sms.messaging.base import (
     Notifier,
     SenderRefused,
@@ -79,6 +82,31 @@ REFUSED_ALERT_EVERY: Final = timedelta(days=1)
 THROTTLED: Final = "Naver throttled the account; the next cycle tries again"
 
 log = get_logger(__name__)
+# (store id, the statuses read together, the visits' first and last day)
+FetchJob = tuple[str, tuple[str, ...], tuple[date, date]]
+
+
+def fetch_jobs(shop: Shop, now: datetime) -> list[FetchJob]:
+    """What to ask Naver for one store: no more than its messages need.
+
+    Confirmed visits from today for the API's 31 days, with the cancelled ones
+    in the same request when a message is due on a cancellation; completed
+    visits of today, and of as many days back as an after-visit message waits.
+    """
+    today = now.astimezone(KST).date()
+    upcoming = (CONFIRMED, CANCELLED) if shop.needs(When.CANCELLED) else (CONFIRMED,)
+    waits = max(
+        (spec.offset for spec in shop.catalog if spec.enabled and spec.when is When.AFTER_VISIT),
+        default=timedelta(0),
+    )
+    # A visit that ended before midnight may be due `waits` later: its day is read too.
+    days_back = math.ceil(waits / timedelta(days=1))
+    return [
+        (shop.id, upcoming, (today, today + timedelta(days=CONFIRMED_DAYS - 1))),
+        (shop.id, (COMPLETED,), (today - timedelta(days=days_back), today)),
+    ]
+
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 NO_ALIMTALK_SENDER: Final = (
@@ -91,7 +119,7 @@ _Marked = tuple[Due, str, str, str | None]
 
 class BookingApiPort(Protocol):
     def fetch_bookings(
-        self, biz_id: str, status: str, start: date, end: date, cookies: Cookies
+        self, biz_id: str, statuses: str | Sequence[str], start: date, end: date, cookies: Cookies
     ) -> FetchResult: ...
 
 
@@ -122,17 +150,6 @@ class CyclePorts:
     def __post_init__(self) -> None:
         # Built once per ports, so serve's cycles reuse the compiled templates.
         self.renderer = TemplateRenderer(self.config)
-
-
-def rules_of(config: RulesConfig) -> Rules:
-    return Rules(
-        confirmation=config.confirmation.enabled,
-        reminder=config.reminder.enabled,
-        hours_before=config.reminder.hours_before,
-        event=config.event.enabled,
-        keywords=tuple(config.event.keywords),
-        event_window=config.event.window,
-    )
 
 
 def run_cycle(
@@ -213,7 +230,16 @@ class Cycle:
         self.workers = max(1, workers)
         self.real_clock = real_clock
         self.sleep = sleep
-        self.rules = rules_of(ports.config.rules)
+        # Each store's messages, in the order they go (the config's `messages:`, or
+        # what an old `rules:` section means).
+        self.shops = [
+            Shop(
+                store.id,
+                advertising_allowed=bool(store.opt_out),
+                catalog=ports.config.catalog(store),
+            )
+            for store in ports.config.stores
+        ]
         self.stores = {store.id: store for store in ports.config.stores}
         self.report = CycleReport(now=now, stores=len(ports.config.stores), dry_run=ports.dry_run)
         # Store id -> the error text, once SENS refused that store's sender number.
@@ -354,7 +380,7 @@ class Cycle:
                 senders,
                 self.clock(),
                 each=self.each,
-                flags=[kind.flag for kind in MessageKind],
+                flags=sorted({spec.flag for shop in self.shops for spec in shop.catalog}),
             )
         except RepositoryError as exc:
             self.report.errors.append(
@@ -400,25 +426,21 @@ class Cycle:
     # -------------------------------------------------------------- fetch
 
     def _fetch_all(self, cookies: Cookies) -> dict[str, list[Booking]]:
-        """Each store's bookings, RC03 and RC08 deduplicated; failed stores are left out."""
+        """Each store's bookings (confirmed, cancelled when its messages need them, and
+        completed), deduplicated; failed stores are left out."""
         ports, report = self.ports, self.report
-        today = self.now.astimezone(KST).date()
-        windows = {
-            CONFIRMED: (today, today + timedelta(days=CONFIRMED_DAYS - 1)),
-            COMPLETED: (today, today),  # the post-visit window: today
-        }
-        jobs = [(store.id, status) for store in ports.config.stores for status in windows]
+        jobs = [job for shop in self.shops for job in fetch_jobs(shop, self.now)]
         # Once Naver throttles the account every further request is refused too and
         # only prolongs the throttle: the rest of the cycle asks nothing more.
         throttled = threading.Event()
 
-        def fetch(job: tuple[str, str]) -> FetchResult | NaverError:
-            biz_id, status = job
-            start, end = windows[status]
+        def fetch(job: FetchJob) -> FetchResult | NaverError:
+            biz_id, statuses, (start, end) = job
             if throttled.is_set():
                 return NaverThrottled()
+            asked: str | tuple[str, ...] = statuses[0] if len(statuses) == 1 else statuses
             try:
-                return ports.booking_api.fetch_bookings(biz_id, status, start, end, cookies)
+                return ports.booking_api.fetch_bookings(biz_id, asked, start, end, cookies)
             except NaverThrottled as exc:
                 throttled.set()
                 return exc
@@ -430,7 +452,7 @@ class Cycle:
         unread: set[str] = set()
         found: dict[str, dict[BookingKey, Booking]] = {s.id: {} for s in ports.config.stores}
         seen_invalid: set[tuple[str, str]] = set()
-        for (biz_id, _status), result in zip(jobs, results, strict=True):
+        for (biz_id, _statuses, _window), result in zip(jobs, results, strict=True):
             if isinstance(result, NaverThrottled):
                 unread.add(biz_id)
                 continue
@@ -473,11 +495,7 @@ class Cycle:
         batches = [keys[i : i + READ_BATCH_KEYS] for i in range(0, len(keys), READ_BATCH_KEYS)]
         for batch in self.each(self.ports.repository.get_bookings, batches):
             records.update(batch)
-        shops = [
-            Shop(store.id, advertising_allowed=bool(store.opt_out))
-            for store in self.ports.config.stores
-        ]
-        return plan_cycle(found, records, self.now, self.rules, shops, adopt=self.adopt)
+        return plan_cycle(found, records, self.now, self.shops, adopt=self.adopt)
 
     def _apply(self, plan: Plan) -> Plan:
         """Store new records, moved visits and adoptions; the plan of what may be sent."""
@@ -490,14 +508,14 @@ class Cycle:
             [(b.key, b) for b in plan.create],
             lambda booking: repository.create_booking(booking.to_item()),
         )
-        report.held += [
-            Held.of(h.booking, h.decision) for h in plan.held if h.booking.key not in unstored
-        ]
-        # Not moved: its reminder flag may still be the old time's, so it waits.
+        report.held += [Held.of(h.booking, h) for h in plan.held if h.booking.key not in unstored]
+        # Not moved: its before-visit flags may still be the old time's, so it waits.
         report.rescheduled, unmoved = self.write_all(
             "not moved to their new time",
-            [(key, (key, time)) for key, time in plan.moves],
-            lambda move: repository.reschedule(*move[0], move[1]),
+            [(key, (key, time, reset, old)) for key, time, reset, old in plan.moves],
+            lambda move: repository.reschedule(
+                *move[0], move[1], reset=move[2], moved_from=move[3]
+            ),
         )
         if self.ports.dry_run:
             report.adopted = len(plan.adopt)
@@ -506,6 +524,13 @@ class Cycle:
                 "not adopted (run --adopt again)",
                 [(key, (key, flag)) for key, flag in plan.adopt if key not in unstored],
                 lambda adoption: repository.update_flag(*adoption[0], adoption[1], value=True),
+            )
+            # A message whose moment passed for good is recorded so (its reason is in
+            # `held`), and never judged again; one not recorded is judged next cycle.
+            self.write_all(
+                "not recorded as skipped",
+                [(key, (key, flag, why)) for key, flag, why in plan.skip if key not in unstored],
+                lambda skip: repository.mark_skipped(*skip[0], skip[1], skip[2]),
             )
         return plan.without(unstored | unmoved)
 
@@ -527,7 +552,7 @@ class Cycle:
             )
             opted_out = None
         plan, held = hold_opted_out(plan, opted_out)
-        self.report.held += [Held.of(h.booking, h.decision) for h in held]
+        self.report.held += [Held.of(h.booking, h) for h in held]
         return plan
 
     # -------------------------------------------------------------- send
@@ -558,7 +583,7 @@ class Cycle:
         rendered: list[tuple[Due, Message]] = []
         for due in won:
             try:
-                message = self.ports.renderer.message(self.stores[due.shop], due.kind, due.booking)
+                message = self.ports.renderer.message(self.stores[due.shop], due.spec, due.booking)
             except Exception as exc:  # the owner's template costs this message only
                 reason = (
                     str(exc) if isinstance(exc, MessageError) else f"{type(exc).__name__}: {exc}"
@@ -637,9 +662,9 @@ class Cycle:
             self._report_marked(due, request_id, channel, error, earlier=True)
         return again, waiting
 
-    def _stop_reason(self, kind: MessageKind, claimed_at: datetime) -> str | None:
+    def _stop_reason(self, due: Due, claimed_at: datetime) -> str | None:
         """Why no further request of this batch may start now, on the cycle's advancing clock."""
-        return send_stop_reason(self.clock(), claimed_at, self.lease, kind, self.rules.event_window)
+        return send_stop_reason(self.clock(), claimed_at, self.lease, due.spec)
 
     def _transmit(
         self, items: Sequence[tuple[Due, Message]], claimed_at: datetime
@@ -654,12 +679,12 @@ class Cycle:
             self._release([due for due, _message in items])
             return {due.key for due, _message in items}
         sending = _Sending(self, items)
-        kind = items[0][0].decision.kind
+        first = items[0][0]
         requests = sender.send_requests([message for _pending, message in items])
         stopped: str | None = None
         try:
             while sending.unanswered:
-                stopped = self._stop_reason(kind, claimed_at)
+                stopped = self._stop_reason(first, claimed_at)
                 if stopped is not None:
                     break
                 started = self.real_clock()
@@ -715,7 +740,7 @@ class Cycle:
         self.report.sent.append(
             Sent.of(
                 due.booking,
-                due.decision,
+                due,
                 store=due.shop,
                 request_id=request_id,
                 channel=channel,
@@ -769,7 +794,7 @@ class Cycle:
             self.report.unclear.append(
                 Unclear.of(
                     item.booking,
-                    item.decision,
+                    item,
                     store=item.shop,
                     why="SENS's answer was lost; before sending again the next cycle asks SENS "
                     "whether it was accepted",
@@ -843,10 +868,10 @@ class Cycle:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failed(self, due: Due, error: str) -> None:
-        self.report.failed.append(Failed.of(due.booking, due.decision, store=due.shop, error=error))
+        self.report.failed.append(Failed.of(due.booking, due, store=due.shop, error=error))
 
     def _held(self, due: Due, why: str) -> None:
-        self.report.held.append(Held.of(due.booking, due.decision, store=due.shop, why=why))
+        self.report.held.append(Held.of(due.booking, due, store=due.shop, why=why))
 
 
 class _Sending:
@@ -870,7 +895,7 @@ class _Sending:
                     cycle.report.sent.append(
                         Sent.of(
                             due.booking,
-                            due.decision,
+                            due,
                             store=due.shop,
                             request_id=result.request_id,
                             channel=result.message.channel.value,

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Self
+from typing import Any, Final, Protocol, Self
 
 from naver_sms.domain.booking import KST, Booking, mask_phone
 from naver_sms.domain.delivery import SentMessage
 from naver_sms.domain.messages import Channel, MessageKind
-from naver_sms.domain.rules import Decision
 from naver_sms.utils.scrub import scrub_data
 
 # The process exit codes, for every command and the Lambda's report.
@@ -23,6 +22,16 @@ EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1  # something failed; the next cycle tries again
 EXIT_USAGE: Final = 2  # a usage or configuration mistake: nothing ran
 EXIT_CHALLENGE: Final = 3  # Naver wants a person to log in
+
+
+class Reasoned(Protocol):
+    """A message of the plan: its name and why it is due, held or skipped."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def why(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +45,13 @@ class Item:
     store: str | None = None
 
     @classmethod
-    def of(cls, booking: Booking, decision: Decision, **more: Any) -> Self:
-        """The item for `booking`'s message `decision`; `why` defaults to the rule's reason."""
-        more.setdefault("why", decision.why)
+    def of(cls, booking: Booking, message: Reasoned, **more: Any) -> Self:
+        """The item for `booking`'s `message` (a due or held one); `why` defaults to its reason."""
+        more.setdefault("why", message.why)
         return cls(
             booking_num=booking.booking_num,
             phone_masked=mask_phone(booking.phone),
-            kind=decision.kind.value,
+            kind=message.name,
             **more,
         )
 
@@ -182,10 +191,10 @@ class CycleReport:
         return counts
 
     def sent_by_kind(self) -> dict[str, int]:
-        """How many of each kind were sent (every kind present, zeros included)."""
+        """How many of each message were sent (the seed's three always present)."""
         counts = {kind.value: 0 for kind in MessageKind}
         for item in self.sent:
-            counts[item.kind] += 1
+            counts[item.kind] = counts.get(item.kind, 0) + 1
         return counts
 
     def to_dict(self) -> dict[str, Any]:

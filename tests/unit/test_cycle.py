@@ -195,13 +195,22 @@ def test_a_new_booking_is_stored_with_all_flags_false_before_any_send() -> None:
     assert world.repository.calls.index("create_booking") < world.repository.calls.index("claim")
 
 
-def test_a_booking_without_a_due_message_is_still_stored() -> None:
+def test_a_booking_without_a_due_message_is_still_stored_and_its_skips_said_once() -> None:
     world = World()
     booking = world.add("2026-11-25 08:00:00")  # already started
     report = world.run(at(9))
     assert report.sent == []
     assert report.created == 1
-    assert world.record(booking)["confirm_sms"] is False
+    # Too late for a confirmation and a guide: skipped, with the reason, once. The
+    # flags stay false (they mean "sent"); the skip and its reason are recorded.
+    assert sorted(h.kind for h in report.held if h.why.startswith("skipped:")) == [
+        "confirmation",
+        "reminder",
+    ]
+    record = world.record(booking)
+    assert record["confirm_sms"] is False
+    assert record["confirm_sms_skipped"].startswith("skipped: the visit at 11-25 08:00")
+    assert world.run(at(9, 5)).held == []
 
 
 def test_records_are_loaded_in_one_batch() -> None:
@@ -237,7 +246,7 @@ def test_the_confirmation_goes_before_the_reminder_in_the_same_cycle() -> None:
         (booking.booking_num, "confirmation"),
         (booking.booking_num, "reminder"),
     ]
-    assert [b[0].kind.value for b in world.sender.batches] == ["confirmation", "reminder"]
+    assert [b[0].kind for b in world.sender.batches] == ["confirmation", "reminder"]
 
 
 def test_a_reminder_waits_when_its_confirmation_failed_this_cycle() -> None:
@@ -258,7 +267,11 @@ def test_reminder_is_not_sent_after_the_visit_started() -> None:
     world.run(at(9))
     report = world.run(at(14, 0))
     assert report.sent == []
-    assert world.record(booking)["remind_sms"] is False
+    [skipped] = [h for h in report.held if h.kind == "reminder"]
+    assert skipped.why.startswith("skipped: the visit at 11-25 14:00 started")
+    record = world.record(booking)
+    assert record["remind_sms"] is False  # never sent
+    assert "remind_sms_skipped" in record  # and never judged again
 
 
 def test_a_booking_that_disappears_from_the_confirmed_list_gets_nothing_more() -> None:
@@ -312,7 +325,9 @@ def test_an_event_is_not_sent_after_21_and_is_dropped() -> None:
     world.add(status="RC08", options=EVENT_OPTIONS)
     report = world.run(at(21, 5))
     assert report.sent == []
-    assert "dropped" in report.held[0].why
+    [event] = [h for h in report.held if h.kind == "event"]
+    assert event.why.startswith("skipped:")
+    assert "21:00 deadline passed" in event.why
 
 
 def test_a_store_without_opt_out_gets_no_event_and_a_config_warning(
@@ -338,9 +353,9 @@ def test_sms_or_lms_follows_the_text_size() -> None:
     world = World()
     world.add(status="RC08", options=EVENT_OPTIONS)
     world.add()
+    world.run(at(9, 0))
     world.run(at(20, 10))
-    world.run(at(9, 0, day=25))
-    types = {m.kind.value: m.type for m in world.sender.messages}
+    types = {m.kind: m.type for m in world.sender.messages}
     assert types["confirmation"] is MessageType.SMS
     assert types["event"] is MessageType.LMS
 

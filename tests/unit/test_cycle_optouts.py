@@ -22,7 +22,7 @@ def test_an_opted_out_number_gets_no_event_message_and_the_reason_says_when() ->
     world.sender.opt_outs = {booking.phone: datetime(2026, 11, 20, 10, 0, tzinfo=KST)}
     report = world.run(at(20, 30))
     assert sent_kinds(report) == [(other, "event")]
-    [held] = [item for item in report.held if item.booking_num == opted]
+    [held] = [item for item in report.held if item.booking_num == opted and item.kind == "event"]
     assert held.why == "opted out on 2026-11-20"
     assert world.sender.opt_out_reads == 1  # once a cycle, not per message
 

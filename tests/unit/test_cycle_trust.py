@@ -105,7 +105,7 @@ def test_a_lost_guide_is_never_taken_for_the_same_customers_confirmation() -> No
 
     def lose_the_guide(messages: Sequence[Message]) -> Iterator[list[SendResult]]:
         for results in accepted(messages):
-            if results and results[0].message.kind.flag == "remind_sms":
+            if results and results[0].message.kind == "reminder":
                 # SENS never took the guide and its answer was lost.
                 world.sender.accepted_log = [
                     entry for entry in world.sender.accepted_log if entry[1] != "req-2"
@@ -221,7 +221,7 @@ def test_no_advertising_request_starts_in_the_last_minute_before_21() -> None:
 
     world.sender.send_requests = slow  # type: ignore[method-assign]
     report = world.run(at(20, 59).replace(second=50), real_clock=clock)
-    events = [m for m in world.sender.messages if m.kind.is_advertising]
+    events = [m for m in world.sender.messages if m.advertising]
     assert events == []
     assert any(
         item.booking_num == booking.booking_num and "window closed" in item.why

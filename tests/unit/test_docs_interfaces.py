@@ -18,7 +18,13 @@ import click
 from naver_sms.config import _ENV, _SECRET_FIELDS, SECRET_VARIABLES, Settings
 from naver_sms.database.base import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.booking import CORE_FIELDS, KST
-from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_QUEUE, delivery_attributes
+from naver_sms.domain.record import (
+    DELIVERY_DUE,
+    DELIVERY_QUEUE,
+    delivery_attributes,
+    skipped_attribute,
+)
+from naver_sms.domain.schedule import MOVED_FROM
 from naver_sms.entrypoints.cli import cli
 from naver_sms.metrics import METRIC_NAMES
 from naver_sms.report import CycleReport
@@ -135,6 +141,8 @@ def test_every_record_attribute_the_stores_write_is_documented() -> None:
         *claim_attributes("{flag}"),
         *sent_attributes("{flag}"),
         unclear_attribute("{flag}"),
+        skipped_attribute("{flag}"),
+        MOVED_FROM,
         *astuple(delivery_attributes("{flag}")),
         DELIVERY_QUEUE,
         DELIVERY_DUE,

@@ -12,11 +12,22 @@ from typing import Any
 import pytest
 
 from naver_sms.domain.booking import KST, Booking
-from naver_sms.domain.messages import MessageKind
-from naver_sms.domain.rules import Rules, evaluate
+from naver_sms.domain.catalog import builtin_catalog
+from naver_sms.domain.schedule import Schedule, evaluate_messages
 
-CONFIRMATION, REMINDER, EVENT = MessageKind.CONFIRMATION, MessageKind.REMINDER, MessageKind.EVENT
-RULES = Rules()
+CONFIRMATION, REMINDER, EVENT = "confirmation", "reminder", "event"
+RULES: dict[str, Any] = {}
+
+
+def Rules(**settings: Any) -> dict[str, Any]:
+    """The seed's three messages as an old `rules:` section with these settings means them."""
+    return settings
+
+
+def evaluate(
+    b: Booking, rec: dict[str, Any] | None, now: datetime, rules: dict[str, Any], **kw: Any
+) -> Schedule:
+    return evaluate_messages(b, rec, now, builtin_catalog(**rules), **kw)
 
 
 def at(hour: int, minute: int = 0, day: int = 25) -> datetime:
@@ -48,15 +59,15 @@ def record(b: Booking, **flags: bool) -> dict[str, Any]:
     return item
 
 
-def kinds(b: Booking, rec: dict[str, Any] | None, now: datetime, **kw: Any) -> list[MessageKind]:
-    return evaluate(b, rec, now, RULES, **kw).kinds
+def kinds(b: Booking, rec: dict[str, Any] | None, now: datetime, **kw: Any) -> list[str]:
+    return evaluate(b, rec, now, RULES, **kw).names
 
 
 def test_a_new_confirmed_booking_is_due_its_confirmation() -> None:
     result = evaluate(booking(), None, at(9), RULES)
-    assert result.kinds == [CONFIRMATION]
+    assert result.names == [CONFIRMATION]
     assert result.new
-    assert "not yet confirmed" in result.due[0].why
+    assert "confirmed booking for 11-25 14:00" in result.due[0].why
 
 
 def test_a_confirmation_is_not_sent_twice() -> None:
@@ -100,14 +111,14 @@ def test_a_sent_reminder_is_not_sent_again() -> None:
 def test_hours_before_is_configurable() -> None:
     b = booking()
     rules = Rules(hours_before=3)
-    assert evaluate(b, record(b, confirm_sms=True), at(11, 0), rules).kinds == [REMINDER]
+    assert evaluate(b, record(b, confirm_sms=True), at(11, 0), rules).names == [REMINDER]
 
 
 def test_disabled_rules_send_nothing() -> None:
     b = booking()
     rules = Rules(confirmation=False, reminder=False)
-    assert evaluate(b, None, at(13), rules).kinds == []
-    assert evaluate(b, None, at(13), Rules(confirmation=False)).kinds == [REMINDER]
+    assert evaluate(b, None, at(13), rules).names == []
+    assert evaluate(b, None, at(13), Rules(confirmation=False)).names == [REMINDER]
 
 
 def test_a_cancelled_booking_gets_nothing() -> None:
@@ -118,21 +129,22 @@ def test_a_rescheduled_booking_gets_a_reminder_for_its_new_time() -> None:
     moved = booking("2026-11-25 18:00:00")
     old = record(booking("2026-11-25 14:00:00"), confirm_sms=True, remind_sms=True)
     result = evaluate(moved, old, at(16, 30), RULES)
-    assert result.reschedule_to == "2026-11-25 18:00:00"
-    assert result.kinds == [REMINDER]
+    assert result.moved_from == "2026-11-25 14:00:00"
+    assert "remind_sms" in result.reset
+    assert result.names == [REMINDER]
 
 
 def test_a_rescheduled_booking_not_yet_near_is_only_moved() -> None:
     moved = booking("2026-11-27 18:00:00")
     old = record(booking(), confirm_sms=True, remind_sms=True)
     result = evaluate(moved, old, at(9), RULES)
-    assert result.reschedule_to == "2026-11-27 18:00:00"
-    assert result.kinds == []
+    assert result.moved_from == "2026-11-25 14:00:00"
+    assert result.names == []
 
 
 def test_an_unchanged_time_is_not_a_reschedule() -> None:
     b = booking()
-    assert evaluate(b, record(b), at(9), RULES).reschedule_to is None
+    assert evaluate(b, record(b), at(9), RULES).moved_from is None
 
 
 EVENT_OPTIONS = ["기본 이용 50분", "네이버 리뷰 이벤트 참여"]
@@ -141,32 +153,33 @@ EVENT_OPTIONS = ["기본 이용 50분", "네이버 리뷰 이벤트 참여"]
 def test_a_completed_visit_with_a_keyword_option_gets_the_event_in_the_evening() -> None:
     b = booking(status="RC08", options=EVENT_OPTIONS)
     result = evaluate(b, record(b, confirm_sms=True, remind_sms=True), at(20, 10), RULES)
-    assert result.kinds == [EVENT]
+    assert result.names == [EVENT]
     assert "네이버" in result.due[0].why
 
 
 def test_an_event_waits_for_its_window() -> None:
     b = booking(status="RC08", options=EVENT_OPTIONS)
     result = evaluate(b, None, at(19, 59), RULES)
-    assert result.kinds == []
-    assert [d.kind for d in result.held] == [EVENT]
-    assert "waits" in result.held[0].why
+    assert result.names == []
+    assert [spec.name for spec, _why in result.held] == [EVENT]
+    assert "waits" in result.held[0][1]
 
 
-def test_an_event_is_dropped_once_its_window_has_passed() -> None:
+def test_an_event_is_skipped_once_its_window_has_passed() -> None:
     b = booking(status="RC08", options=EVENT_OPTIONS)
     result = evaluate(b, None, at(21, 0), RULES)
-    assert result.kinds == []
-    assert "dropped" in result.held[0].why
+    assert result.names == []
+    [why] = [why for spec, why in result.skip if spec.name == EVENT]
+    assert "deadline passed" in why
     assert kinds(b, None, at(20, 30, day=26)) == []
 
 
 def test_an_event_is_never_sent_outside_advertising_hours_even_if_configured() -> None:
     b = booking("2026-11-25 06:00:00", status="RC08", options=EVENT_OPTIONS)
-    rules = Rules(event_window=(time(0, 0), time(23, 59)))
-    assert evaluate(b, None, at(7, 30), rules).kinds == []
-    assert evaluate(b, None, at(8, 0), rules).kinds == [EVENT]
-    assert evaluate(b, None, at(21, 30), rules).kinds == []
+    rules = Rules(event_window=(time(8, 0), time(21, 0)))
+    assert evaluate(b, None, at(7, 30), rules).names == []
+    assert evaluate(b, None, at(8, 0), rules).names == [EVENT]
+    assert evaluate(b, None, at(21, 30), rules).names == []
 
 
 def test_an_event_needs_a_keyword_option() -> None:
@@ -203,15 +216,15 @@ def test_an_event_is_sent_once() -> None:
 def test_a_store_without_opt_out_gets_no_event() -> None:
     b = booking(status="RC08", options=EVENT_OPTIONS)
     result = evaluate(b, None, at(20, 10), RULES, advertising_allowed=False)
-    assert result.kinds == []
-    assert "opt_out" in result.held[0].why
+    assert result.names == []
+    assert "opt_out" in dict((spec.name, why) for spec, why in result.held)[EVENT]
 
 
 def test_adopt_marks_confirmations_without_sending_anything() -> None:
     b = booking()
     result = evaluate(b, None, at(13), RULES, adopt=True)
-    assert result.kinds == []
-    assert [d.kind for d in result.adopt] == [CONFIRMATION]
+    assert result.names == []
+    assert [spec.name for spec, _why in result.adopt] == [CONFIRMATION]
     done = evaluate(b, record(b, confirm_sms=True), at(13), RULES, adopt=True)
     assert done.adopt == ()
 

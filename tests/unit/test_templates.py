@@ -164,7 +164,7 @@ def test_the_event_message_is_labelled_as_advertising_and_goes_as_ad() -> None:
 
     assert message.text.startswith("(광고)샘플 스튜디오\n")
     assert message.text.endswith("\n무료수신거부 080-000-0000")
-    assert message.kind.is_advertising
+    assert message.advertising
     assert message.type is MessageType.LMS
     assert message.subject.startswith("(광고)")
     assert (message.to, message.sender, message.store_id) == (

@@ -19,7 +19,7 @@ from datetime import time, timedelta
 from enum import StrEnum
 from typing import Final
 
-from naver_sms.domain.messages import AD_HOURS
+from naver_sms.domain.messages import AD_HOURS, MessageKind
 
 # The record's flag of the seed's three messages: their names are the old kinds'.
 BUILTIN_FLAGS: Final = {
@@ -116,3 +116,23 @@ def builtin_catalog(
             enabled=event,
         ),
     )
+
+
+_BUILTINS: Final = {spec.name: spec for spec in builtin_catalog()}
+
+
+def as_spec(message: MessageKind | MessageSpec) -> MessageSpec:
+    """A message as the catalog knows it: one of the seed's kinds becomes its built-in spec."""
+    if isinstance(message, MessageSpec):
+        return message
+    return _BUILTINS[message.value]
+
+
+def builtin_kind(message: MessageKind | MessageSpec) -> MessageKind | None:
+    """The seed's kind of a message named like one (what `templates:` and `alimtalk:`
+    are keyed by), or None for a message the owner added."""
+    name = message.value if isinstance(message, MessageKind) else message.name
+    try:
+        return MessageKind(name)
+    except ValueError:
+        return None

@@ -335,13 +335,15 @@ class Message:
     """One text to one recipient, checked: encodable, sized, typed, labelled if advertising.
 
     `to` and `sender` are kept as given; senders strip separators themselves.
-    `booking_num` and `kind` let the caller map a send result back to a record.
+    `booking_num` and `kind` (the message's name: `confirmation`, ..., or one the
+    owner configured) let the caller map a send result back to a record;
+    `advertising` holds it to the law's rules (the `(광고)` label, SENS's AD type).
     """
 
     to: str = field(repr=False)  # a full phone number never reaches a log via repr()
     sender: str
     text: str
-    kind: MessageKind
+    kind: str
     booking_num: str = ""
     store_id: str = ""
     subject: str = ""
@@ -351,8 +353,16 @@ class Message:
     # (a character EUC-KR cannot carry replaced, a long name shortened); the
     # cycle's report says it next to the sent message.
     adjusted: tuple[str, ...] = ()
+    advertising: bool = False
     # Set when the message goes as AlimTalk first; `text` is then its SMS failover.
     alimtalk: AlimTalk | None = None
+
+    def __post_init__(self) -> None:
+        # One of the seed's kinds knows its class; the record and the report keep names.
+        if isinstance(self.kind, MessageKind):
+            if self.kind.is_advertising:
+                object.__setattr__(self, "advertising", True)
+            object.__setattr__(self, "kind", self.kind.value)
 
     @property
     def channel(self) -> Channel:
@@ -364,7 +374,7 @@ class Message:
     @property
     def content_type(self) -> str:
         """SENS's contentType: advertising goes as AD, everything else as COMM."""
-        return "AD" if self.kind.is_advertising else "COMM"
+        return "AD" if self.advertising else "COMM"
 
     @classmethod
     def build(
@@ -373,7 +383,7 @@ class Message:
         to: str,
         sender: str,
         text: str,
-        kind: MessageKind,
+        kind: str,
         booking_num: str = "",
         store_id: str = "",
         subject: str = "",
@@ -382,23 +392,28 @@ class Message:
         adjusted: Sequence[str] = (),
         opt_out: str | None = None,
         size: int | None = None,
+        advertising: bool | None = None,
     ) -> Message:
         """A checked message. `opt_out` (the store's number) checks advertising in full,
         the store's name and opt-out line included; `size` is the EUC-KR size when the
         caller (the renderer) measured it already, so no text is measured twice."""
         text = text.strip()
-        source = f"template {template or kind.value!r}" + (
+        if advertising is None:
+            # The seed's kinds know their class; a configured message says it.
+            advertising = isinstance(kind, MessageKind) and kind.is_advertising
+        name = str(kind.value if isinstance(kind, MessageKind) else kind)
+        source = f"template {template or name!r}" + (
             f" of store {store_name or store_id!r}" if store_name or store_id else ""
         )
         if not text:
             raise MessageError(f"{source}: empty text")
         if size is None:
-            size = euckr_size(text, template=template or kind.value, store=store_name or store_id)
+            size = euckr_size(text, template=template or name, store=store_name or store_id)
         try:
             kind_type = message_type_for(size)
         except MessageTooLongError as exc:
             raise MessageTooLongError(f"{source}: {exc}") from None
-        if kind.is_advertising:
+        if advertising:
             if opt_out is not None:
                 problems = advertising_problems(text, store_name=store_name, opt_out=opt_out)
                 if problems:
@@ -410,13 +425,14 @@ class Message:
                     f"'{OPT_OUT_LABEL} <number>'"
                 )
         if subject:
-            euckr_size(subject, template=f"{template or kind.value} subject", store=store_name)
+            euckr_size(subject, template=f"{template or name} subject", store=store_name)
             subject = fit_subject(subject)
         return cls(
             to=to,
             sender=sender,
             text=text,
-            kind=kind,
+            kind=name,
+            advertising=advertising,
             booking_num=booking_num,
             store_id=store_id,
             subject=subject if kind_type is MessageType.LMS else "",

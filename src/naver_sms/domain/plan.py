@@ -3,7 +3,8 @@
 `plan_cycle` takes what Naver showed (bookings per store), what the records
 hold, the clock and the rules, and returns a `Plan`: the records to create,
 the visits that moved, the flags to adopt, what is held back and why, and per
-store the messages due in kind order (a confirmation before its reminder).
+store the messages due in the catalog's order (a confirmation before its
+reminder).
 The cycle (`naver_sms.cycle`) only carries the plan out: writes, claims,
 sends, marks.
 """
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from naver_sms.domain.booking import KST, Booking, BookingKey
-from naver_sms.domain.messages import MessageKind
-from naver_sms.domain.record import sent_attributes, unclear_attribute
-from naver_sms.domain.rules import Decision, Rules, advertising_open, evaluate
+from naver_sms.domain.catalog import MessageSpec, When, builtin_catalog
+from naver_sms.domain.messages import AD_HOURS
+from naver_sms.domain.record import skipped_attribute, unclear_attribute
+from naver_sms.domain.rules import advertising_open
+from naver_sms.domain.schedule import CANCELLED, MOVED_FROM, evaluate_messages
 
 # A request starts only while its claims have at least half their lease left:
 # a send is at most a few seconds, so no claim can lapse under a text in flight
@@ -34,19 +37,26 @@ UNCLEAR_SLACK: Final = timedelta(minutes=2)
 
 @dataclass(frozen=True, slots=True)
 class Shop:
-    """What the plan needs of a configured store."""
+    """What the plan needs of a configured store: its id, whether it may advertise
+    (it has an opt-out number: the law's condition) and its messages, in order."""
 
     id: str
-    advertising_allowed: bool  # the store has an opt-out number (the law's condition)
+    advertising_allowed: bool
+    catalog: tuple[MessageSpec, ...] = field(default_factory=builtin_catalog)
+
+    def needs(self, when: When) -> bool:
+        """Whether an enabled message of this store is due at `when`."""
+        return any(spec.enabled and spec.when is when for spec in self.catalog)
 
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """One message due now: its store, booking, the rule's decision."""
+    """One message due now: its store, booking, the message and why it is due."""
 
     shop: str
     booking: Booking
-    decision: Decision
+    spec: MessageSpec
+    why: str
     # The real-time window of an earlier send of this message whose answer was
     # lost (the record's `{flag}_unclear`): the provider is asked before sending again.
     unclear: str | None = None
@@ -56,20 +66,25 @@ class Due:
         return self.booking.key
 
     @property
-    def kind(self) -> MessageKind:
-        return self.decision.kind
+    def name(self) -> str:
+        return self.spec.name
 
     @property
     def flag(self) -> str:
-        return self.decision.kind.flag
+        return self.spec.flag
+
+    @property
+    def advertising(self) -> bool:
+        return self.spec.advertising
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A message not due this cycle, with the rule's reason."""
+    """A message not sent this cycle, with the reason (held back, or skipped for good)."""
 
     booking: Booking
-    decision: Decision
+    name: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -77,10 +92,13 @@ class Plan:
     """The decisions of one cycle, in the order the cycle applies them."""
 
     create: tuple[Booking, ...] = ()
-    moves: tuple[tuple[BookingKey, str], ...] = ()  # (key, the new booking_time)
+    # (key, the new booking_time, the flags the move resets, the old booking_time)
+    moves: tuple[tuple[BookingKey, str, tuple[str, ...], str], ...] = ()
     adopt: tuple[tuple[BookingKey, str], ...] = ()  # (key, flag) recorded as sent, not sent
+    # (key, flag, why) whose moment passed for good: recorded so, never sent; in `held` too.
+    skip: tuple[tuple[BookingKey, str, str], ...] = ()
     held: tuple[Held, ...] = ()
-    # Per store, in configuration order: one batch per kind, in kind order.
+    # Per store, in configuration order: one batch per message, in catalog order.
     batches: tuple[tuple[str, tuple[tuple[Due, ...], ...]], ...] = ()
     # phone -> the request ids its records already hold (never a lost answer's match).
     recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -96,7 +114,7 @@ class Plan:
         return replace(self, batches=batches)
 
     def advertising_due(self) -> bool:
-        return any(due.kind.is_advertising for due in self.dues())
+        return any(due.advertising for due in self.dues())
 
     def dues(self) -> Iterator[Due]:
         for _shop, kinds in self.batches:
@@ -112,7 +130,6 @@ def plan_cycle(
     found: Mapping[str, Sequence[Booking]],
     records: Mapping[BookingKey, Mapping[str, Any]],
     now: datetime,
-    rules: Rules,
     shops: Sequence[Shop],
     *,
     adopt: bool = False,
@@ -120,78 +137,102 @@ def plan_cycle(
     """The plan for the bookings Naver showed (`found`, per store id) at `now`.
 
     `records` holds the stored records of those bookings (absent: new). A
-    store of `found` that is not in `shops` is ignored.
+    store of `found` that is not in `shops` is ignored. Each store's messages
+    are its catalog's, judged by `domain.schedule.evaluate_messages`.
     """
     create: list[Booking] = []
-    moves: list[tuple[BookingKey, str]] = []
+    moves: list[tuple[BookingKey, str, tuple[str, ...], str]] = []
     adoptions: list[tuple[BookingKey, str]] = []
+    skips: list[tuple[BookingKey, str, str]] = []
     held: list[Held] = []
     batches: list[tuple[str, tuple[tuple[Due, ...], ...]]] = []
     for shop in shops:
-        per_kind: dict[MessageKind, list[Due]] = {kind: [] for kind in MessageKind}
+        per_message: dict[str, list[Due]] = {spec.name: [] for spec in shop.catalog}
         for booking in found.get(shop.id, ()):
             key = booking.key
             record = records.get(key)
+            if record is None and booking.extra.get("status") == CANCELLED:
+                # Cancelled before we ever saw it: we told its customer nothing, and a
+                # record would make a later cycle send a cancellation notice.
+                continue
             if record is None:
                 create.append(booking)
-            result = evaluate(
+            result = evaluate_messages(
                 booking,
-                record,
+                handled(record, shop.catalog),
                 now,
-                rules,
+                shop.catalog,
                 advertising_allowed=shop.advertising_allowed,
                 adopt=adopt,
             )
-            if result.reschedule_to is not None:
-                moves.append((key, result.reschedule_to))
-            adoptions += [(key, decision.kind.flag) for decision in result.adopt]
-            held += [Held(booking, decision) for decision in result.held]
-            for decision in result.due:
-                window = (record or {}).get(unclear_attribute(decision.kind.flag))
+            if result.moved_from is not None:
+                moves.append((key, booking.booking_time, result.reset, result.moved_from))
+            noted = (record or {}).get(MOVED_FROM)
+            moved = result.moved_from or (noted if isinstance(noted, str) else None)
+            adoptions += [(key, spec.flag) for spec, _why in result.adopt]
+            skips += [(key, spec.flag, why) for spec, why in result.skip]
+            held += [Held(booking, spec.name, why) for spec, why in result.held]
+            held += [Held(booking, spec.name, why) for spec, why in result.skip]
+            for due in result.due:
+                window = (record or {}).get(unclear_attribute(due.flag))
                 unclear = window if isinstance(window, str) else None
-                if result.reschedule_to is not None and decision.kind is MessageKind.REMINDER:
-                    # A lost answer of the old time's reminder says nothing of the new
+                if due.flag in result.reset:
+                    # A lost answer of the old time's message says nothing of the new
                     # one: asking SENS would find the old text and skip the new.
                     unclear = None
-                per_kind[decision.kind].append(Due(shop.id, booking, decision, unclear))
-        kinds = tuple(tuple(per_kind[kind]) for kind in MessageKind if per_kind[kind])
+                told = booking
+                if moved is not None and due.spec.when is When.CHANGED:
+                    # A change notice may tell the old time as well as the new one.
+                    told = replace(booking, extra={**booking.extra, "moved_from": moved})
+                per_message[due.name].append(Due(shop.id, told, due.spec, due.why, unclear))
+        kinds = tuple(
+            tuple(per_message[spec.name]) for spec in shop.catalog if per_message[spec.name]
+        )
         if kinds:
             batches.append((shop.id, kinds))
     return Plan(
         create=tuple(create),
         moves=tuple(moves),
         adopt=tuple(adoptions),
+        skip=tuple(skips),
         held=tuple(held),
         batches=tuple(batches),
         recorded=recorded_requests(records),
     )
 
 
+def handled(
+    record: Mapping[str, Any] | None, catalog: Sequence[MessageSpec]
+) -> Mapping[str, Any] | None:
+    """The record as the rules read it: a message recorded as skipped counts as done (its
+    flag stays false on the record, where a true flag means a text went)."""
+    if record is None:
+        return None
+    skipped = {spec.flag: True for spec in catalog if record.get(skipped_attribute(spec.flag))}
+    return {**record, **skipped} if skipped else record
+
+
 def recorded_requests(
     records: Mapping[BookingKey, Mapping[str, Any]],
 ) -> dict[str, frozenset[str]]:
-    """phone -> the provider request ids its records hold, over every kind."""
+    """phone -> the provider request ids its records hold, over every message."""
     found: dict[str, set[str]] = {}
     for (_booking_num, phone), record in records.items():
-        for kind in MessageKind:
-            request_id = record.get(sent_attributes(kind.flag)[0])
-            if isinstance(request_id, str):
-                found.setdefault(phone, set()).add(request_id)
+        for name, value in record.items():
+            if name.endswith("_request_id") and isinstance(value, str):
+                found.setdefault(phone, set()).add(value)
     return {phone: frozenset(ids) for phone, ids in found.items()}
 
 
 def send_stop_reason(
-    now: datetime,
-    claimed_at: datetime,
-    lease: timedelta,
-    kind: MessageKind,
-    event_window: tuple[time, time],
+    now: datetime, claimed_at: datetime, lease: timedelta, spec: MessageSpec
 ) -> str | None:
     """Why no further request of a batch claimed at `claimed_at` may start at `now`
     (the cycle's advancing clock), or None when it may."""
     if now >= claimed_at + lease * SEND_WITHIN:
         return "the cycle ran long; left to the next cycle before its claim could lapse"
-    if kind.is_advertising and not advertising_open(now, event_window, AD_MARGIN):
+    window = spec.window or AD_HOURS
+    if spec.advertising and not advertising_open(now, window, AD_MARGIN):
         return "the advertising window closed while the cycle ran; not sent"
     return None
 
@@ -227,7 +268,7 @@ def hold_opted_out(
     held: list[Held] = []
 
     def reason(due: Due) -> str | None:
-        if not due.kind.is_advertising:
+        if not due.advertising:
             return None
         if opted_out is None:
             return OPT_OUTS_UNREADABLE
@@ -246,7 +287,7 @@ def hold_opted_out(
                 if why is None:
                     kept.append(due)
                 else:
-                    held.append(Held(due.booking, replace(due.decision, why=why)))
+                    held.append(Held(due.booking, due.name, why))
             if kept:
                 kept_kinds.append(tuple(kept))
         batches.append((shop, tuple(kept_kinds)))

@@ -33,6 +33,7 @@ from naver_sms.database.exceptions import RepositoryError
 from naver_sms.domain.booking import KST, BookingValidationError
 from naver_sms.domain.messages import Channel
 from naver_sms.domain.session import SessionValidationError
+from naver_sms.entrypoints.cli_config import config_group
 from naver_sms.entrypoints.cli_doctor import doctor
 from naver_sms.entrypoints.cli_messages import messages
 from naver_sms.entrypoints.cli_optouts import optouts
@@ -93,9 +94,10 @@ def demo(ctx: click.Context) -> None:
 
     configure_logging("ERROR")  # the tables tell the story; JSON lines would drown them
     out = console()
-    from naver_sms.demo import with_alimtalk  # noqa: PLC0415
+    from naver_sms.demo import with_alimtalk, with_more_messages  # noqa: PLC0415
 
-    config = AppConfig.model_validate(yaml.safe_load(with_alimtalk(example_config())))
+    text = with_more_messages(with_alimtalk(example_config()))
+    config = AppConfig.model_validate(yaml.safe_load(text))
     out.print(
         f"[bold]naver-sms demo[/bold]: {sum(DEMO_STORES.values())} generated bookings of "
         f"{len(DEMO_STORES)} stores (yesterday, today, tomorrow), sandbox Naver and SENS on "
@@ -204,7 +206,7 @@ def _check_templates_or_exit(ctx: click.Context, config: AppConfig) -> None:
         # An AlimTalk row's problems name their template and store already.
         problem
         if row.channel is Channel.ALIMTALK
-        else f"template {row.kind.value} of store {row.store.id} ({row.store.name}): {problem}"
+        else f"template {row.kind} of store {row.store.id} ({row.store.name}): {problem}"
         for row in check_templates(config)
         for problem in row.problems
     ]
@@ -399,6 +401,7 @@ cli.add_command(messages)
 cli.add_command(doctor)
 cli.add_command(send_test)
 cli.add_command(sandbox)
+cli.add_command(config_group)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,

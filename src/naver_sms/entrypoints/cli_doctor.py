@@ -122,7 +122,7 @@ def _config(setup: _Setup) -> Iterator[Check]:
     problems = [
         problem
         if row.channel is Channel.ALIMTALK
-        else f"template {row.kind.value} of store {row.store.id}: {problem}"
+        else f"template {row.kind} of store {row.store.id}: {problem}"
         for row in rows
         for problem in row.problems
     ]

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings, load_app_config
+from naver_sms.domain.catalog import MessageSpec, builtin_kind
 from naver_sms.domain.messages import (
     ALIMTALK_MAX_CHARS,
     SMS_MAX_BYTES,
@@ -103,7 +104,7 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
         notes.rstrip()
         table.add_row(
             f"{row.store.id}\n{row.store.name}",
-            row.kind.value,
+            row.kind,
             _template_cell(row),
             _channel_cell(row),
             _size_cell(row),
@@ -111,6 +112,14 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
         )
     console = _console()
     console.print(table)
+    if config.messages is not None:
+        # The record keeps each message under its name: the one thing an edit can undo.
+        console.print(
+            "A message's name is its record flag: renaming one makes it a new message, "
+            "sent again to bookings that got the old one (edit the text, keep the name).",
+            markup=False,
+            highlight=False,
+        )
     # An AlimTalk and its failover are one message to the customer.
     messages = sum(1 for row in rows if row.channel is not Channel.ALIMTALK)
     if problems:
@@ -182,15 +191,24 @@ def preview(
         store_config = config.store(store)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="STORE") from None
+    catalog = {spec.name: spec for spec in config.catalog(store_config)}
     try:
-        message_kind = MessageKind.parse(kind)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="KIND") from None
+        name = MessageKind.parse(kind).value
+    except ValueError:
+        name = kind.strip()
+    message_kind = catalog.get(name)
+    if message_kind is None:
+        raise click.BadParameter(
+            f"unknown message kind {kind!r}: expected one of {', '.join(catalog)} "
+            "(confirm and guide name the confirmation and the reminder)",
+            param_hint="KIND",
+        )
     booking = sample_booking(store_config)
     if customer:
         booking = type(booking).from_dict({**booking.to_item(), "name": customer})
     renderer = TemplateRenderer(config)
-    choice = config.alimtalk_template(store_config, message_kind)
+    builtin = builtin_kind(message_kind)
+    choice = None if builtin is None else config.alimtalk_template(store_config, builtin)
     try:
         alimtalk = renderer.alimtalk(store_config, message_kind, booking)
         rendered = renderer.render(store_config, message_kind, booking)
@@ -205,7 +223,7 @@ def preview(
         click.echo("")
         click.echo("failover (sent as a text when the AlimTalk cannot be delivered):")
     header = (
-        f"{store_config.name} ({store_config.id}) · {message_kind.value} · "
+        f"{store_config.name} ({store_config.id}) · {message_kind.name} · "
         f"{rendered.origin} template · {rendered.type.value} · {rendered.size} bytes"
     )
     click.echo(header)
@@ -216,15 +234,15 @@ def preview(
         click.echo(f"subject: {rendered.subject}")
     click.echo("-" * 40)
     click.echo(rendered.text)
-    if message_kind.is_advertising and not store_config.opt_out:
+    if message_kind.advertising and not store_config.opt_out:
         click.echo("warning: no opt_out for this store: event messages are not sent", err=True)
 
 
 def _echo_alimtalk(
-    store_name: str, store_id: str, kind: MessageKind, origin: str, alimtalk: AlimTalk
+    store_name: str, store_id: str, kind: MessageSpec, origin: str, alimtalk: AlimTalk
 ) -> None:
     click.echo(
-        f"{store_name} ({store_id}) · {kind.value} · AlimTalk template {alimtalk.template_code} "
+        f"{store_name} ({store_id}) · {kind.name} · AlimTalk template {alimtalk.template_code} "
         f"({origin}) · {alimtalk.plus_friend_id} · {len(alimtalk.content)} characters"
     )
     for button in alimtalk.buttons:

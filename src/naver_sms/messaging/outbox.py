@@ -132,7 +132,7 @@ class OutboxSender(SenderBase):
             "at": at,
             "booking_num": message.booking_num,
             "store_id": message.store_id,
-            "kind": message.kind.value,
+            "kind": message.kind,
             "from": message.sender,
             "to_masked": mask_phone(message.to),
             "type": message.type.value,

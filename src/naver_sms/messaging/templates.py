@@ -15,6 +15,7 @@ values shortened to fit an LMS, and `Message.adjusted` says what was done.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import re
@@ -35,7 +36,8 @@ from jinja2.utils import _PassArg
 
 from naver_sms.config import AlimTalkChoice, AppConfig, StoreConfig
 from naver_sms.domain import alimtalk as alimtalk_rules
-from naver_sms.domain.booking import KST, Booking
+from naver_sms.domain.booking import KST, Booking, BookingValidationError, parse_booking_time
+from naver_sms.domain.catalog import MessageSpec, as_spec, builtin_kind
 from naver_sms.domain.messages import (
     AD_PREFIX,
     ELLIPSIS,
@@ -88,6 +90,12 @@ VARIABLES: Final[Mapping[str, tuple[str, str]]] = {
     "visit_clock": ("visit time of day, KST", "오후 2:00"),
     "visit_short": ("visit date and time, short", "11/24 14:00"),
     "visit_iso": ("visit date and time, ISO-like", "2026-11-24 14:00"),
+    "previous_visit_time": (
+        "a change notice's old visit date and time (else the visit's)",
+        "11월 23일 (월) 오전 11:00",
+    ),
+    "previous_visit_date": ("a change notice's old visit date", "11월 23일 (월)"),
+    "previous_visit_clock": ("a change notice's old time of day", "오전 11:00"),
     "item": ("the booked item (Naver bizItemName)", "기본 촬영"),
     "options": ("the option names, a list", "['네이버 리뷰 이벤트']"),
     "options_text": ("the option names joined with ', '", "네이버 리뷰 이벤트, 원본 추가"),
@@ -103,6 +111,7 @@ _WEEKDAYS: Final = "월화수목금토일"
 SAMPLE_CUSTOMER: Final = "홍길동"
 SAMPLE_PHONE: Final = "010-0000-0000"
 SAMPLE_VISIT: Final = "2026-11-24 14:00:00"
+SAMPLE_MOVED_FROM: Final = "2026-11-23 11:00:00"  # a change notice's old time
 SAMPLE_ITEM: Final = "기본 촬영 (1시간)"
 SAMPLE_OPTIONS: Final = ("네이버 리뷰 이벤트", "원본 사진 추가")
 
@@ -347,7 +356,16 @@ def template_variables(
     if options is None:
         options = _names(booking.extra.get("option_names") or [])
     option_list = list(options)
+    # A change notice tells the old time too (the plan passes it when the visit moved).
+    moved_from = booking.extra.get("moved_from")
+    before = starts
+    if isinstance(moved_from, str) and moved_from:
+        with contextlib.suppress(BookingValidationError):
+            before = parse_booking_time(moved_from)
     return {
+        "previous_visit_time": format_visit_time(before),
+        "previous_visit_date": format_visit_date(before),
+        "previous_visit_clock": format_visit_clock(before),
         "customer": booking.name,
         "store": store.name,
         "visit_time": format_visit_time(starts),
@@ -372,7 +390,11 @@ def sample_booking(store: StoreConfig) -> Booking:
         phone=SAMPLE_PHONE,
         name=SAMPLE_CUSTOMER,
         booking_time=SAMPLE_VISIT,
-        extra={"item_name": SAMPLE_ITEM, "option_names": list(SAMPLE_OPTIONS)},
+        extra={
+            "item_name": SAMPLE_ITEM,
+            "option_names": list(SAMPLE_OPTIONS),
+            "moved_from": SAMPLE_MOVED_FROM,
+        },
     )
 
 
@@ -385,7 +407,7 @@ class Rendered:
     """
 
     store: StoreConfig
-    kind: MessageKind
+    kind: str
     origin: Origin
     text: str
     size: int
@@ -477,26 +499,39 @@ class TemplateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._compiled: dict[tuple[str, MessageKind], jinja2.Template] = {}
+        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
         # Each AlimTalk variable's expression, per store, kind and name.
-        self._alimtalk_compiled: dict[tuple[str, MessageKind, str], jinja2.Template] = {}
+        self._alimtalk_compiled: dict[tuple[str, str, str], jinja2.Template] = {}
         # The variables each template uses: only what reaches the text is reported adjusted.
-        self._uses: dict[tuple[str, MessageKind], frozenset[str]] = {}
+        self._uses: dict[tuple[str, str], frozenset[str]] = {}
 
-    def source(self, store: StoreConfig, kind: MessageKind) -> tuple[Origin, str]:
-        if kind in store.templates:
-            return "store", store.templates[kind]
-        if kind in self.config.templates:
-            return "config", self.config.templates[kind]
-        return "built-in", DEFAULT_TEMPLATES[kind]
+    def source(self, store: StoreConfig, kind: MessageKind | MessageSpec) -> tuple[Origin, str]:
+        """Where a message's text comes from: its `messages:` entry (the store's override
+        first), then the old `templates:` (the store's, the config's), then the built-in."""
+        name = as_spec(kind).template
+        given = self.config.message_template(store, name)
+        if given is not None:
+            origin: Origin = "store" if given[0] == "store" else "config"
+            return origin, given[1]
+        builtin = builtin_kind(as_spec(kind))
+        if builtin is not None:
+            if builtin in store.templates:
+                return "store", store.templates[builtin]
+            if builtin in self.config.templates:
+                return "config", self.config.templates[builtin]
+            return "built-in", DEFAULT_TEMPLATES[builtin]
+        # The config refuses a message without a template: reached only by a bug.
+        raise TemplateError(f"message {name}: no template")
 
     @staticmethod
-    def label(kind: MessageKind, origin: Origin) -> str:
-        name = "guide" if kind is MessageKind.REMINDER and origin == "store" else kind.value
+    def label(kind: MessageKind | MessageSpec, origin: Origin) -> str:
+        name = as_spec(kind).name
+        if name == MessageKind.REMINDER.value and origin == "store":
+            name = "guide"  # what owners call it in their stores' templates
         return f"{name} ({origin})"
 
-    def _template(self, store: StoreConfig, kind: MessageKind) -> jinja2.Template:
-        key = (store.id, kind)
+    def _template(self, store: StoreConfig, kind: MessageKind | MessageSpec) -> jinja2.Template:
+        key = (store.id, as_spec(kind).name)
         if key not in self._compiled:
             origin, text = self.source(store, kind)
             label = self.label(kind, origin)
@@ -532,7 +567,7 @@ class TemplateRenderer:
         return self._env.from_string(tree), uses
 
     def render_text(
-        self, store: StoreConfig, kind: MessageKind, variables: Mapping[str, Any]
+        self, store: StoreConfig, kind: MessageKind | MessageSpec, variables: Mapping[str, Any]
     ) -> str:
         """The template's text, stripped; advertising is labelled when the store has an opt-out.
 
@@ -545,7 +580,7 @@ class TemplateRenderer:
         text = _generate(template, variables, where)
         if not text:
             raise TemplateError(f"{where}: renders empty text")
-        if kind.is_advertising and store.opt_out:
+        if as_spec(kind).advertising and store.opt_out:
             text = label_advertising(text, store_name=store.name, opt_out=store.opt_out)
         bad = find_unencodable(text)
         if bad:
@@ -561,7 +596,7 @@ class TemplateRenderer:
     def render(
         self,
         store: StoreConfig,
-        kind: MessageKind,
+        kind: MessageKind | MessageSpec,
         booking: Booking,
         *,
         item: str | None = None,
@@ -574,10 +609,17 @@ class TemplateRenderer:
             variables = template_variables(booking, store, item=item, options=options)
             text, adjusted = self._fitted_text(store, kind, variables)
             size = euckr_size(text, template=label, store=store.name)
-            prefix = AD_PREFIX if kind.is_advertising else ""
+            prefix = AD_PREFIX if as_spec(kind).advertising else ""
             subject = fit_subject(f"{prefix}[{store.name}]")
             return Rendered(
-                store, kind, origin, text, size, message_type_for(size), subject, adjusted
+                store,
+                as_spec(kind).name,
+                origin,
+                text,
+                size,
+                message_type_for(size),
+                subject,
+                adjusted,
             )
         except MessageError:
             raise
@@ -587,7 +629,7 @@ class TemplateRenderer:
             ) from None
 
     def _fitted_text(
-        self, store: StoreConfig, kind: MessageKind, variables: Mapping[str, Any]
+        self, store: StoreConfig, kind: MessageKind | MessageSpec, variables: Mapping[str, Any]
     ) -> tuple[str, tuple[str, ...]]:
         """The text with Naver's values made sendable; what was adjusted, in words.
 
@@ -597,7 +639,7 @@ class TemplateRenderer:
         largest length that fits), never the owner's own text.
         """
         self._template(store, kind)
-        uses = self._uses[(store.id, kind)]
+        uses = self._uses[(store.id, as_spec(kind).name)]
         sendable, notes = _NaverValues.of(variables).sendable(uses)
         # No single value longer than a whole LMS can be sent whole anyway.
         values = sendable.capped(LMS_MAX_BYTES)
@@ -642,7 +684,7 @@ class TemplateRenderer:
     def message(
         self,
         store: StoreConfig,
-        kind: MessageKind,
+        kind: MessageKind | MessageSpec,
         booking: Booking,
         *,
         item: str | None = None,
@@ -654,9 +696,9 @@ class TemplateRenderer:
         the template, too long, advertising without an opt-out) instead of
         returning a bad text, and nothing else.
         """
-        if kind.is_advertising and not store.opt_out:
+        if as_spec(kind).advertising and not store.opt_out:
             raise MessageError(
-                f"{kind.value} of store {store.name!r}: the store has no opt_out number, "
+                f"{as_spec(kind).name} of store {store.name!r}: the store has no opt_out number, "
                 "so it gets no advertising messages"
             )
         # Rendered first: a kind that goes as AlimTalk fails on its own
@@ -669,7 +711,8 @@ class TemplateRenderer:
             to=booking.phone,
             sender=store.sender,
             text=rendered.text,
-            kind=kind,
+            kind=as_spec(kind).name,
+            advertising=as_spec(kind).advertising,
             booking_num=booking.booking_num,
             store_id=store.id,
             subject=rendered.subject,
@@ -686,7 +729,7 @@ class TemplateRenderer:
     def alimtalk(
         self,
         store: StoreConfig,
-        kind: MessageKind,
+        kind: MessageKind | MessageSpec,
         booking: Booking,
         *,
         item: str | None = None,
@@ -700,7 +743,9 @@ class TemplateRenderer:
         `MessageError` (a `TemplateError` naming the variable, a value that
         renders empty, a text over 1,000 characters) and nothing else.
         """
-        choice = self.config.alimtalk_template(store, kind)
+        builtin = builtin_kind(as_spec(kind))
+        # AlimTalk templates are set for the seed's three messages only (alimtalk:).
+        choice = None if builtin is None else self.config.alimtalk_template(store, builtin)
         if choice is None:
             return None
         return self.filled_alimtalk(choice, store, kind, booking, item=item, options=options)
@@ -709,7 +754,7 @@ class TemplateRenderer:
         self,
         choice: AlimTalkChoice,
         store: StoreConfig,
-        kind: MessageKind,
+        kind: MessageKind | MessageSpec,
         booking: Booking,
         *,
         item: str | None = None,
@@ -742,13 +787,13 @@ class TemplateRenderer:
     def _alimtalk_value(
         self,
         store: StoreConfig,
-        kind: MessageKind,
+        kind: MessageKind | MessageSpec,
         choice: AlimTalkChoice,
         name: str,
         variables: Mapping[str, Any],
     ) -> str:
         where = f"{alimtalk_label(choice, kind, store)}, variable {name}"
-        key = (store.id, kind, name)
+        key = (store.id, as_spec(kind).name, name)
         if key not in self._alimtalk_compiled:
             expression = choice.template.variables[name]
             try:
@@ -769,9 +814,13 @@ class TemplateRenderer:
         return value
 
 
-def alimtalk_label(choice: AlimTalkChoice, kind: MessageKind, store: StoreConfig) -> str:
+def alimtalk_label(
+    choice: AlimTalkChoice, kind: MessageKind | MessageSpec, store: StoreConfig
+) -> str:
     """`AlimTalk template CONFIRM01 (confirmation) of store '...'`: where a problem is."""
-    return f"AlimTalk template {choice.template.code} ({kind.value}) of store {store.name!r}"
+    return (
+        f"AlimTalk template {choice.template.code} ({as_spec(kind).name}) of store {store.name!r}"
+    )
 
 
 def _generate(template: jinja2.Template, variables: Mapping[str, Any], where: str) -> str:
@@ -819,7 +868,7 @@ class CheckRow:
     """
 
     store: StoreConfig
-    kind: MessageKind
+    kind: str
     origin: Origin
     text: str = ""
     size: int | None = None
@@ -841,27 +890,31 @@ def check_templates(config: AppConfig) -> list[CheckRow]:
     renderer = TemplateRenderer(config)
     rows = []
     for store in config.stores:
-        for kind in MessageKind:
-            choice = config.alimtalk_template(store, kind)
+        for spec in config.catalog(store):
+            builtin = builtin_kind(spec)
+            choice = None if builtin is None else config.alimtalk_template(store, builtin)
             if choice is not None:
-                rows.append(_alimtalk_row(renderer, store, kind, choice))
-            origin, _ = renderer.source(store, kind)
+                rows.append(_alimtalk_row(renderer, store, spec, choice))
+            origin, _ = renderer.source(store, spec)
             try:
-                row = _check_row(config, renderer, store, kind)
+                row = _check_row(renderer, store, spec)
             except Exception as exc:  # a check must report every row, whatever happens
                 problem = str(exc) if isinstance(exc, MessageError) else _describe(exc)
-                row = CheckRow(store, kind, origin, problems=[problem])
+                row = CheckRow(store, spec.name, origin, problems=[problem])
             rows.append(dataclasses.replace(row, failover=choice is not None))
     return rows
 
 
 def _alimtalk_row(
-    renderer: TemplateRenderer, store: StoreConfig, kind: MessageKind, choice: AlimTalkChoice
+    renderer: TemplateRenderer,
+    store: StoreConfig,
+    kind: MessageKind | MessageSpec,
+    choice: AlimTalkChoice,
 ) -> CheckRow:
     template = choice.template
     row = CheckRow(
         store,
-        kind,
+        as_spec(kind).name,
         choice.origin,
         channel=Channel.ALIMTALK,
         template_code=template.code,
@@ -887,22 +940,20 @@ def _alimtalk_row(
     return dataclasses.replace(row, text=sent.content, size=len(sent.content))
 
 
-def _check_row(
-    config: AppConfig, renderer: TemplateRenderer, store: StoreConfig, kind: MessageKind
-) -> CheckRow:
-    rendered = renderer.render(store, kind, sample_booking(store))
+def _check_row(renderer: TemplateRenderer, store: StoreConfig, spec: MessageSpec) -> CheckRow:
+    rendered = renderer.render(store, spec, sample_booking(store))
     problems: list[str] = []
     warnings: list[str] = []
-    if kind.is_advertising:
+    if spec.advertising:
         if store.opt_out:
             problems += advertising_problems(
                 rendered.text, store_name=store.name, opt_out=store.opt_out
             )
-        elif config.rules.event.enabled:
-            warnings.append("no opt_out: this store gets no event (advertising) messages")
+        elif spec.enabled:
+            warnings.append(f"no opt_out: this store gets no {spec.name} (advertising) messages")
     return CheckRow(
         store,
-        kind,
+        spec.name,
         rendered.origin,
         rendered.text,
         rendered.size,
