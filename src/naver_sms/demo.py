@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from naver_sms.config import AppConfig, Settings
 from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import MessageKind
-from naver_sms.sandbox.naver import NaverSandbox
+from naver_sms.sandbox.naver import NaverSandbox, visit_start
 from naver_sms.sandbox.sens import FakeSens
 
 # Enough for every kind: confirmations at 09:00, reminders before each visit,
@@ -67,6 +67,17 @@ def with_alimtalk(example: str) -> str:
     return "\n".join([head, "alimtalk:", *lines]) + "\n"
 
 
+def with_more_messages(example: str) -> str:
+    """The example config with its commented extra messages switched on: a day-before
+    reminder, a cancellation notice and a change notice, as the demo's day shows them."""
+    head, marker, rest = example.partition("  # More, for example (remove the # to use them):\n")
+    if not marker:
+        return example
+    block, blank, tail = rest.partition("\n\n")
+    lines = [line.replace("  # ", "  ", 1) for line in block.splitlines()]
+    return head + "\n".join(lines) + "\n" + blank + tail
+
+
 def _approve_templates(sens: FakeSens, config: AppConfig) -> None:
     """The fake Kakao approves exactly the templates the config names, as the real one
     would have before a shop could send them."""
@@ -96,6 +107,35 @@ def _customers(naver: NaverSandbox, day: date, keywords: Sequence[str]) -> tuple
                 tomorrow.append(str(raw["phone"]))
     others = [phone for phone in tomorrow[1:] if phone not in today]
     return tomorrow[0], today[0], others[0]
+
+
+# What customers do during the demo's day, seen by the cycle at that time: one
+# cancels tomorrow's booking, another moves theirs three hours later.
+CANCEL_BEFORE: Final = time(12, 0)
+MOVE_BEFORE: Final = time(13, 10)
+
+
+def _changes(
+    naver: NaverSandbox, day: date, spared: set[str]
+) -> dict[time, list[Callable[[], None]]]:
+    """The cancellation and the move, on two of tomorrow's bookings of the first store
+    that the other examples of the day leave alone."""
+    biz_id = next(iter(DEMO_STORES))
+    tomorrow = [
+        raw
+        for raw in naver.bookings(biz_id, "RC03")
+        if str(raw.get("startDate", "")) > day.isoformat() and str(raw["phone"]) not in spared
+    ]
+    cancelled, moved = tomorrow[0], tomorrow[1]
+    start = visit_start(moved)
+    if start is None:  # the sandbox's own bookings always say; a guard for mypy's sake
+        raise ValueError("a sandbox booking without a start")
+    return {
+        CANCEL_BEFORE: [lambda: naver.cancel(biz_id, int(cancelled["bookingId"]))],
+        MOVE_BEFORE: [
+            lambda: naver.move(biz_id, int(moved["bookingId"]), start + timedelta(hours=3))
+        ],
+    }
 
 
 @contextmanager
@@ -140,7 +180,11 @@ def run_demo(
     ):
         # One customer's number is no longer in service (every text to it fails at the
         # carrier), and one called the store's 080 line: the day shows both.
-        unreachable, opted_out, no_kakao = _customers(naver, day, config.rules.event.keywords)
+        keywords = next(
+            (spec.keywords for spec in config.catalog(config.stores[0]) if spec.advertising), ()
+        )
+        unreachable, opted_out, no_kakao = _customers(naver, day, keywords)
+        changes = _changes(naver, day, {unreachable, opted_out, no_kakao})
         # Out of service: no KakaoTalk there, and the carrier refuses the failover text.
         sens.no_kakao(unreachable)
         sens.set_outcome(unreachable, "failed", code="3018", message="결번")
@@ -154,6 +198,8 @@ def run_demo(
             for at in times:
                 now = datetime.combine(day, at, tzinfo=KST)
                 naver.now = now  # the sandbox's bookings complete as the clock passes
+                for change in changes.pop(at, ()):
+                    change()  # a customer cancels or moves a booking before this cycle
                 cycle = DemoCycle(now, run_cycle(ports=ports, now=now).to_dict())
                 cycles.append(cycle)
                 if on_cycle is not None:

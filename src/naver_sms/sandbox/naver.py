@@ -542,6 +542,11 @@ def _parse_utc(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+def visit_start(raw: Mapping[str, Any]) -> datetime | None:
+    """When a raw booking's visit starts, as its snapshot says (None when it cannot say)."""
+    return _start_of(raw)
+
+
 def _start_of(raw: Mapping[str, Any]) -> datetime | None:
     snapshot = raw.get("snapshotJson")
     if isinstance(snapshot, str):
