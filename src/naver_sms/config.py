@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from naver_sms.domain import alimtalk
 from naver_sms.domain.booking import KST
+from naver_sms.domain.catalog import NAME as NAME_PATTERN
 from naver_sms.domain.catalog import MessageSpec, When, builtin_catalog
 from naver_sms.domain.messages import AD_HOURS, KIND_ALIASES_ONLY, AlimTalkButton, MessageKind
 from naver_sms.domain.rules import DEFAULT_KEYWORDS
@@ -427,15 +428,26 @@ class AlimTalkTemplate(_Strict):
         return tuple(button.button() for button in self.buttons)
 
 
-def _alimtalk_kind_keyed(value: Any) -> Any:
-    """AlimTalk templates keyed by kind; the advertising kind is refused, naming why."""
-    kinds = _kind_keyed(value)
-    if isinstance(kinds, dict):
-        for kind in kinds:
-            problem = alimtalk.kind_problem(kind)
-            if problem:
-                raise PydanticCustomError(_WHOLE, problem)
-    return kinds
+def _alimtalk_named(value: Any) -> Any:
+    """AlimTalk templates keyed by message name (`confirm` and `guide` name the seed's
+    two); the seed's advertising event is refused here, naming why (a configured
+    advertising message is refused where the messages are known)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, template in value.items():
+        name = _message_name(str(key))
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise ValueError(f"expected a message name, got {key!r}")
+        if name in out:
+            raise ValueError(f"template {key!r} given twice (as {name} and an alias)")
+        if name == MessageKind.EVENT.value:
+            problem = alimtalk.kind_problem(MessageKind.EVENT)
+            raise PydanticCustomError(_WHOLE, problem or "")
+        out[name] = template
+    return out
 
 
 class AlimTalkConfig(_Strict):
@@ -446,7 +458,8 @@ class AlimTalkConfig(_Strict):
     """
 
     plus_friend_id: str | None = None
-    templates: dict[MessageKind, AlimTalkTemplate | None] = Field(default_factory=dict)
+    # By message name: the seed's (confirmation, reminder) or a configured one.
+    templates: dict[str, AlimTalkTemplate | None] = Field(default_factory=dict)
 
     @field_validator("plus_friend_id", mode="before")
     @classmethod
@@ -463,7 +476,7 @@ class AlimTalkConfig(_Strict):
     @field_validator("templates", mode="before")
     @classmethod
     def _templates(cls, value: Any) -> Any:
-        return _alimtalk_kind_keyed(value)
+        return _alimtalk_named(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -801,24 +814,44 @@ class AppConfig(_Strict):
     @model_validator(mode="after")
     def _alimtalk_channels(self) -> AppConfig:
         for store in self.stores:
-            for kind in MessageKind:
-                if self._alimtalk_entry(store, kind) is not None and not self._channel(store):
+            catalog = {spec.name: spec for spec in self.catalog(store)}
+            named = {
+                *self.alimtalk.templates,
+                *(store.alimtalk.templates if store.alimtalk else ()),
+            }
+            for name in sorted(named - set(catalog)):
+                raise PydanticCustomError(
+                    _WHOLE,
+                    f"alimtalk.templates.{name}: store {store.id} ({store.name}) sends no "
+                    f"message {name} (expected one of {', '.join(catalog)})",
+                )
+            for name, spec in catalog.items():
+                if self._alimtalk_entry(store, name) is None:
+                    continue
+                if spec.advertising:
+                    raise PydanticCustomError(
+                        _WHOLE,
+                        f"{name} cannot go as AlimTalk: AlimTalk carries informational "
+                        f"messages only and the {name} message is advertising (it goes as "
+                        "SMS); remove it from alimtalk.templates",
+                    )
+                if not self._channel(store):
                     raise PydanticCustomError(
                         _WHOLE,
                         "alimtalk.plus_friend_id: expected the Kakao channel's id "
                         f'(e.g. "@sample-studio"): store {store.id} ({store.name}) sends '
-                        f"{kind.value} as AlimTalk (set it under alimtalk: or the store's "
+                        f"{name} as AlimTalk (set it under alimtalk: or the store's "
                         "alimtalk:)",
                     )
         return self
 
     def _alimtalk_entry(
-        self, store: StoreConfig, kind: MessageKind
+        self, store: StoreConfig, name: str
     ) -> tuple[AlimTalkTemplate, Literal["store", "config"]] | None:
-        if store.alimtalk is not None and kind in store.alimtalk.templates:
-            template = store.alimtalk.templates[kind]
+        if store.alimtalk is not None and name in store.alimtalk.templates:
+            template = store.alimtalk.templates[name]
             return None if template is None else (template, "store")
-        template = self.alimtalk.templates.get(kind)
+        template = self.alimtalk.templates.get(name)
         return None if template is None else (template, "config")
 
     def _channel(self, store: StoreConfig) -> str | None:
@@ -826,13 +859,16 @@ class AppConfig(_Strict):
             return store.alimtalk.plus_friend_id
         return self.alimtalk.plus_friend_id
 
-    def alimtalk_template(self, store: StoreConfig, kind: MessageKind) -> AlimTalkChoice | None:
-        """How `store` sends `kind` as AlimTalk, or None when it goes as SMS.
+    def alimtalk_template(
+        self, store: StoreConfig, message: MessageKind | MessageSpec | str
+    ) -> AlimTalkChoice | None:
+        """How `store` sends `message` as AlimTalk, or None when it goes as SMS.
 
         The store's own entry wins (its `null` means SMS), then the top's; the
         channel is the store's `plus_friend_id`, else the top's.
         """
-        entry = self._alimtalk_entry(store, kind)
+        name = message.name if isinstance(message, MessageSpec) else str(message)
+        entry = self._alimtalk_entry(store, name)
         channel = self._channel(store)
         if entry is None or channel is None:  # no channel: refused when the config loaded
             return None
@@ -842,9 +878,9 @@ class AppConfig(_Strict):
     def uses_alimtalk(self) -> bool:
         """Whether any store sends any kind as AlimTalk: then SENS_ALIMTALK_SERVICE_ID is needed."""
         return any(
-            self.alimtalk_template(store, kind) is not None
+            self.alimtalk_template(store, spec) is not None
             for store in self.stores
-            for kind in MessageKind
+            for spec in self.catalog(store)
         )
 
     def warnings(self) -> list[str]:

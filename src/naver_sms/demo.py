@@ -21,7 +21,6 @@ from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings
 from naver_sms.cycle import run_cycle
 from naver_sms.domain.booking import KST, mask_phone
-from naver_sms.domain.messages import MessageKind
 from naver_sms.sandbox.naver import NaverSandbox, visit_start
 from naver_sms.sandbox.sens import FakeSens
 
@@ -82,8 +81,8 @@ def _approve_templates(sens: FakeSens, config: AppConfig) -> None:
     """The fake Kakao approves exactly the templates the config names, as the real one
     would have before a shop could send them."""
     for store in config.stores:
-        for kind in MessageKind:
-            choice = config.alimtalk_template(store, kind)
+        for spec in config.catalog(store):
+            choice = config.alimtalk_template(store, spec)
             if choice is not None:
                 sens.approve_template(
                     choice.plus_friend_id, choice.template.code, choice.template.content

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, Settings, load_app_config
-from naver_sms.domain.catalog import MessageSpec, builtin_kind
+from naver_sms.domain.catalog import MessageSpec
 from naver_sms.domain.messages import (
     ALIMTALK_MAX_CHARS,
     SMS_MAX_BYTES,
@@ -207,8 +207,7 @@ def preview(
     if customer:
         booking = type(booking).from_dict({**booking.to_item(), "name": customer})
     renderer = TemplateRenderer(config)
-    builtin = builtin_kind(message_kind)
-    choice = None if builtin is None else config.alimtalk_template(store_config, builtin)
+    choice = config.alimtalk_template(store_config, message_kind)
     try:
         alimtalk = renderer.alimtalk(store_config, message_kind, booking)
         rendered = renderer.render(store_config, message_kind, booking)

@@ -743,9 +743,7 @@ class TemplateRenderer:
         `MessageError` (a `TemplateError` naming the variable, a value that
         renders empty, a text over 1,000 characters) and nothing else.
         """
-        builtin = builtin_kind(as_spec(kind))
-        # AlimTalk templates are set for the seed's three messages only (alimtalk:).
-        choice = None if builtin is None else self.config.alimtalk_template(store, builtin)
+        choice = self.config.alimtalk_template(store, as_spec(kind))
         if choice is None:
             return None
         return self.filled_alimtalk(choice, store, kind, booking, item=item, options=options)
@@ -891,8 +889,7 @@ def check_templates(config: AppConfig) -> list[CheckRow]:
     rows = []
     for store in config.stores:
         for spec in config.catalog(store):
-            builtin = builtin_kind(spec)
-            choice = None if builtin is None else config.alimtalk_template(store, builtin)
+            choice = config.alimtalk_template(store, spec)
             if choice is not None:
                 rows.append(_alimtalk_row(renderer, store, spec, choice))
             origin, _ = renderer.source(store, spec)
