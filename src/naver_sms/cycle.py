@@ -74,10 +74,13 @@ from naver_sms.utils.logger import get_logger
 # The API refuses windows over 31 days: today 00:00 .. today+31 00:00 is one window.
 CONFIRMED_DAYS: Final = 31
 # A mark is the one write whose loss repeats a text (after the lease): it is
-# retried on top of the client's own retries, whose budget a long run of
-# throttling can use up. About 6 s at most, far inside the 10-minute lease.
-MARK_ATTEMPTS: Final = 6
+# retried on top of the client's own retries, whose budget (botocore's retry
+# quota, shared by every request of the process) a long run of throttling or
+# errors can use up, leaving one try per attempt. Ten attempts, waits capped at
+# 5 s: about 26 s at most, far inside the 10-minute lease.
+MARK_ATTEMPTS: Final = 10
 MARK_BACKOFF_S: Final = 0.2
+MARK_BACKOFF_CAP_S: Final = 5.0
 REFUSED_ALERT_EVERY: Final = timedelta(days=1)
 THROTTLED: Final = "Naver throttled the account; the next cycle tries again"
 
@@ -777,7 +780,7 @@ class Cycle:
                 except RepositoryError as exc:
                     if attempt == MARK_ATTEMPTS - 1:
                         return p, str(exc)
-                    self.sleep(MARK_BACKOFF_S * 2**attempt)
+                    self.sleep(min(MARK_BACKOFF_CAP_S, MARK_BACKOFF_S * 2**attempt))
             raise AssertionError("unreachable")  # pragma: no cover
 
         for item, error in self.each(note, due):
@@ -864,7 +867,7 @@ class Cycle:
             except RepositoryError:
                 if attempt == MARK_ATTEMPTS - 1:
                     raise
-                self.sleep(MARK_BACKOFF_S * 2**attempt)
+                self.sleep(min(MARK_BACKOFF_CAP_S, MARK_BACKOFF_S * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failed(self, due: Due, error: str) -> None:
