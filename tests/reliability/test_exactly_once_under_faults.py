@@ -1,7 +1,8 @@
 """Exactly once under faults: 8 racing `naver-sms run` processes, random faults, kills.
 
-The workload (`workload.py`): 8 stores x 50 bookings, 456 messages due at
-20:00 KST and still due at 20:59. Two faulty rounds (20:00, 20:02) each run
+The workload (`workload.py`): 8 stores x 50 bookings and a config of five
+messages (`FIVE_MESSAGES`: the seed's three, a day-before reminder and a
+thank-you), all due at 20:00 KST and still due at 20:59. Two faulty rounds (20:00, 20:02) each run
 8 processes at once against:
 
 - dynalite behind `ChaosProxy`: 30 % of requests throttled (a third) or
@@ -48,13 +49,14 @@ from naver_sms.database.dynamodb_client import (
     make_client,
 )
 from naver_sms.database.sqlite_repository import SqliteBookingRepository, SqliteSessionRepository
-from naver_sms.domain.messages import MessageKind
+from naver_sms.domain.catalog import flag_of
 from naver_sms.sandbox.naver import DEFAULT_USERS
 from naver_sms.sandbox.sens import FakeSens, FakeTelegram
 from tests.conftest import FAST_CONFIG
 from tests.reliability.chaos import ChaosNaver, ChaosProxy, ChaosSens, KillPoint, KillProxy
 from tests.reliability.workload import (
     EVENING,
+    FIVE_MESSAGES,
     SENDER,
     Finished,
     due_per_store,
@@ -72,7 +74,7 @@ PROCESSES = 8
 ROUNDS = (EVENING, EVENING + timedelta(minutes=2))
 # One lease (10 min) and a minute apart: a claim left by a killed process has expired.
 RECOVERY = tuple(EVENING + timedelta(minutes=15 + 11 * n) for n in range(3))
-FLAGS = [kind.flag for kind in MessageKind]
+FLAGS = [flag_of(str(message["name"])) for message in FIVE_MESSAGES]
 USER, PASSWORD = next(iter(DEFAULT_USERS.items()))
 
 
@@ -132,7 +134,9 @@ def world(
             **os.environ,
             **tables,
             **naver.environment(),
-            "NAVER_SMS_CONFIG": str(write_config(tmp_path / "naver-sms.yaml", STORES)),
+            "NAVER_SMS_CONFIG": str(
+                write_config(tmp_path / "naver-sms.yaml", STORES, messages=FIVE_MESSAGES)
+            ),
             "NAVER_SMS_STORE": "dynamodb",
             "NAVER_SMS_OUTBOX": str(tmp_path / "outbox.jsonl"),
             "NAVER_USERNAME": USER,
@@ -250,7 +254,10 @@ def test_racing_processes_under_faults_and_kills_send_each_due_message_once(
     world: World, tmp_path: Path
 ) -> None:
     expected, clean_records = clean_run(world, tmp_path)
-    assert len(expected) == due_per_store() * len(STORES)
+    # The seed's three messages of the workload, and the two configured ones on top.
+    assert len(expected) > due_per_store() * len(STORES)
+    for flag in FLAGS:
+        assert any(record.get(flag) for record in clean_records.values()), flag
 
     world.faults(on=True)
     timings = []

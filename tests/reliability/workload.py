@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -98,6 +98,35 @@ def load(naver: NaverSandbox, stores: Sequence[str], per_store: int = 50) -> Non
     for store_no, biz_id in enumerate(stores):
         for raw in store_bookings(biz_id, store_no, per_store):
             naver.add_booking(biz_id, raw)
+
+
+# Five messages, all due for the workload at EVENING: the seed's three, a
+# day-before reminder and a thank-you, so the exactly-once checks cover flags the
+# owner configures (`day_before_sms`, `thanks_sms`) as well as the seed's.
+FIVE_MESSAGES: Final[list[dict[str, Any]]] = [
+    {"name": "confirmation", "when": "confirmed"},
+    {
+        "name": "day_before",
+        "when": "before_visit",
+        "offset": "1d",
+        "template": "[{{ store }}] {{ customer }}님, {{ visit_short }} 방문 하루 전 안내입니다.",
+    },
+    {"name": "reminder", "when": "before_visit", "offset": "2h"},
+    {
+        "name": "thanks",
+        "when": "after_visit",
+        "offset": "30m",
+        "window": ["09:00", "21:00"],
+        "template": "[{{ store }}] {{ customer }}님, 오늘 방문해 주셔서 감사합니다.",
+    },
+    {
+        "name": "event",
+        "when": "after_visit",
+        "advertising": True,
+        "window": ["20:00", "21:00"],
+        "keywords": ["네이버", "인스타", "원본"],
+    },
+]
 
 
 def write_config(path: Path, stores: Sequence[str], **extra: Any) -> Path:
