@@ -549,7 +549,27 @@ def _message_name(value: Any) -> Any:
     return value
 
 
-class MessageConfig(_Strict):
+class _MessageFields(_Strict):
+    """How a message's name, offset and window are read, in `messages:` and in a store's
+    changes to it alike."""
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        return _message_name(value)
+
+    @field_validator("offset", mode="before", check_fields=False)
+    @classmethod
+    def _offset(cls, value: Any) -> Any:
+        return parse_offset(value)
+
+    @field_validator("window", mode="before", check_fields=False)
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        return _hh_mm_pair(value, advertising=False)
+
+
+class MessageConfig(_MessageFields):
     """One entry of `messages:`: a message the shop sends, and when."""
 
     name: str
@@ -560,21 +580,6 @@ class MessageConfig(_Strict):
     window: tuple[time, time] | None = None
     keywords: list[str] = Field(default_factory=list)
     enabled: bool = True
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> Any:
-        return _message_name(value)
-
-    @field_validator("offset", mode="before")
-    @classmethod
-    def _offset(cls, value: Any) -> Any:
-        return parse_offset(value)
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> Any:
-        return _hh_mm_pair(value, advertising=False)
 
     @model_validator(mode="after")
     def _valid(self) -> MessageConfig:
@@ -608,7 +613,7 @@ class MessageConfig(_Strict):
         )
 
 
-class StoreMessageConfig(_Strict):
+class StoreMessageConfig(_MessageFields):
     """A store's change to one message of `messages:`, by name (`enabled: false` turns
     it off there)."""
 
@@ -619,21 +624,6 @@ class StoreMessageConfig(_Strict):
     window: tuple[time, time] | None = None
     keywords: list[str] | None = None
     enabled: bool | None = None
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> Any:
-        return _message_name(value)
-
-    @field_validator("offset", mode="before")
-    @classmethod
-    def _offset(cls, value: Any) -> Any:
-        return parse_offset(value)
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> Any:
-        return _hh_mm_pair(value, advertising=False)
 
 
 class StoreConfig(_Strict):
