@@ -287,9 +287,15 @@ class Booking:
         return parse_booking_time(self.booking_time)
 
 
+_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def validate_day(day: str) -> str:
-    """A KST calendar day `YYYY-MM-DD`."""
+    """A KST calendar day `YYYY-MM-DD`, written in full: `2026-12-1` would match no
+    stored time (they are zero-padded), so it is refused rather than finding nothing."""
     try:
+        if not isinstance(day, str) or not _DAY.fullmatch(day):
+            raise ValueError(day)
         datetime.strptime(day, "%Y-%m-%d")  # noqa: DTZ007 - a calendar day, no instant
     except (TypeError, ValueError):
         raise BookingValidationError("date", str(day), "YYYY-MM-DD") from None
