@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 import yaml
@@ -290,14 +290,37 @@ def run(
         ctx.exit(report.exit_code)
 
 
+class Interval(click.ParamType[float]):
+    """Seconds, as a number or with a unit: `300`, `300s`, `5m`, `1h`; at least 0.1 s."""
+
+    name = "interval"
+    _UNITS: Final = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            unit = text[-1:] if text[-1:] in ("s", "m", "h") else ""
+            try:
+                seconds = float(text[: len(text) - len(unit)]) * self._UNITS[unit]
+            except ValueError:
+                self.fail(f"{value!r} is not a time: write e.g. 300, 300s, 5m or 1h", param, ctx)
+        if not seconds >= 0.1:  # also refuses NaN
+            self.fail(f"{value!r} is too short: at least 0.1 seconds", param, ctx)
+        return seconds
+
+
 @cli.command()
 @click.option(
     "--every",
-    type=click.FloatRange(min=0.1),
+    type=Interval(),
     default=300.0,
     show_default=True,
-    metavar="SECONDS",
-    help="Time from the start of one cycle to the start of the next.",
+    metavar="TIME",
+    help="Time from the start of one cycle to the start of the next: 300, 300s, 5m, 1h.",
 )
 @click.option("--dry-run", is_flag=True, help="Write messages to the outbox file, send nothing.")
 @click.pass_context
@@ -312,7 +335,7 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
 
     \b
     Example:
-      naver-sms serve --every 300
+      naver-sms serve --every 5m
     """
     settings = settings_of(ctx)
     config = _checked_config(ctx)
@@ -349,6 +372,7 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
+    bootstrap.require_stored_data(settings_of(ctx))
     with bootstrap.booking_repository(settings_of(ctx)) as store:
         records = store.list_bookings(store_id, day)
     if not records:
