@@ -143,6 +143,17 @@ def _session_repository(settings: Settings, stack: ExitStack) -> SessionReposito
     return _closed_with(stack, store)
 
 
+def require_stored_data(settings: Settings) -> None:
+    """ConfigError when a command that only reads would find no SQLite file: opening it
+    would create an empty database where the owner expected their records."""
+    if settings.store == "sqlite" and not Path(settings.db_path).exists():
+        raise ConfigError(
+            f"no database at {settings.db_path}: nothing has been stored there yet "
+            "(a cycle or `naver-sms create-tables` makes it), or NAVER_SMS_DB should "
+            "name the file the cycles use"
+        )
+
+
 @contextmanager
 def booking_repository(settings: Settings) -> Iterator[BookingRepositoryPort]:
     """The records' repository (SQLite file or DynamoDB table), closed on leaving."""

@@ -102,6 +102,7 @@ def messages(
       naver-sms messages --store 5000001 --json
     """
     settings = ctx.find_object(Settings) or bootstrap.load_settings()
+    bootstrap.require_stored_data(settings)
     with bootstrap.booking_repository(settings) as store:
         records = store.sent_on(day, store_id)
     rows = history(
