@@ -341,7 +341,33 @@ def _kind_keyed(value: Any) -> Any:
     return out
 
 
+class _Unquoted(str):
+    """An unquoted number that starts with 0, kept as written: YAML 1.1 would read
+    `0200000000` as the octal 33554432, a number the owner never wrote."""
+
+    __slots__ = ()
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """The safe loader, but an unquoted number with a leading 0 stays the text written."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        text = str(node.value)
+        digits = text.replace("_", "")
+        if len(digits) > 1 and digits.startswith("0") and digits.isdigit():
+            return _Unquoted(text)
+        return super().construct_yaml_int(node)
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
+
+
 def _number_text(value: Any, what: str) -> Any:
+    if isinstance(value, _Unquoted):
+        raise ValueError(
+            f'expected {what} as a quoted string "{value}", got {value} unquoted '
+            "(YAML would read it as another number)"
+        )
     # YAML reads 0212345678 unquoted as the integer 212345678: the leading 0 is lost.
     if isinstance(value, int) and not isinstance(value, bool):
         raise ValueError(
@@ -953,7 +979,7 @@ def load_app_config(path: Path | str) -> AppConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
