@@ -12,10 +12,12 @@ import re
 from dataclasses import astuple
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
-from naver_sms.config import _ENV, _SECRET_FIELDS, SECRET_VARIABLES, Settings
+from naver_sms.config import _ENV, _SECRET_FIELDS, SECRET_VARIABLES, AppConfig, Settings
 from naver_sms.database.base import claim_attributes, sent_attributes, unclear_attribute
 from naver_sms.domain.booking import CORE_FIELDS, KST
 from naver_sms.domain.record import (
@@ -162,3 +164,29 @@ def test_the_readme_and_the_docs_point_only_to_files_in_the_repository() -> None
             if "://" in target:
                 continue
             assert (document.parent / target).exists(), f"{document.name}: {target}"
+
+
+def _messages_example(text: str, after: str) -> dict[str, Any]:
+    block = text.split(after, 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    data: dict[str, Any] = yaml.safe_load("\n".join(line[indent:] for line in lines))
+    # The examples leave the stores' other fields out (`# ...`).
+    data["stores"] = [
+        {"id": "5000001", "name": "샘플", "sender": "0200000000", "opt_out": "0800000000"}
+        | {key: value for key, value in (data.get("stores") or [{}])[0].items() if key != "id"}
+    ]
+    return data
+
+
+def test_the_messages_examples_of_the_docs_are_valid_configs() -> None:
+    interfaces = _messages_example(
+        INTERFACES.read_text(encoding="utf-8"), "### The `messages:` list"
+    )
+    readme = _messages_example(
+        (ROOT / "README.md").read_text(encoding="utf-8"), "A complete example:"
+    )
+    for data in (interfaces, readme):
+        config = AppConfig.model_validate(data)
+        names = [spec.name for spec in config.catalog(config.stores[0])]
+        assert {"confirmation", "cancelled", "changed"} <= set(names)
