@@ -65,8 +65,6 @@ from naver_sms.messaging.sens import (
     _list_time,
     _Listed,
     _may_split,
-    _reason,
-    _stored,
     _words,
     match_accepted,
     read_delivery,
@@ -353,23 +351,13 @@ class AlimTalkSender(SensApi):
         )
 
     def _list_page(self, params: Mapping[str, str]) -> dict[str, Any]:
-        response = self._get(
-            self.url, params, unreachable="SENS could not be asked which AlimTalk it accepted"
-        )
         # SENS answers an empty 404 when nothing matches.
-        if response.status_code == 404 and not response.content.strip():
-            return {"messages": []}
-        if not 200 <= response.status_code < 300:
-            raise SendFailed(
-                f"SENS's AlimTalk list: {_reason(response)}", status=response.status_code
-            )
-        data = _json(response)
-        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-            raise SendFailed(
-                "SENS's AlimTalk list could not be read (expected JSON with a messages list)",
-                status=response.status_code,
-            )
-        return data
+        return self._list_page_of(
+            params,
+            what="SENS's AlimTalk list",
+            unreachable="SENS could not be asked which AlimTalk it accepted",
+            empty_404_is_none=True,
+        )
 
     # --- delivery results ---------------------------------------------------------------
 
@@ -378,27 +366,15 @@ class AlimTalkSender(SensApi):
         (`010-0000-1234`), in SENS's order. Messages SENS did not accept are left out
         (they never went). Raises `SendFailed` when SENS cannot be asked or answers
         with anything but the documented list."""
-        if not request_id.strip():
-            raise ValueError("message_ids needs a request id")
-        what = "SENS's AlimTalk list of a request"
         # A request holds up to 100 messages; SENS pages by 20 unless told.
-        params = {"requestId": request_id, "pageSize": str(LIST_PAGE_SIZE)}
-        data = self._lookup(self.url, params, what=what)
-        found: dict[str, list[str]] = {}
-        for index, entry in enumerate(data["messages"]):
-            if not isinstance(entry, dict):
-                raise SendFailed(f"{what}: messages[{index}] is not an object")
-            message_id, to = entry.get("messageId"), entry.get("to")
-            if not isinstance(message_id, str) or not message_id.strip():
-                raise SendFailed(f"{what}: messages[{index}] has no messageId")
-            if not isinstance(to, str) or not _digits(to):
-                raise SendFailed(f"{what}: messages[{index}] has no `to` number")
-            if entry.get("requestId") not in (None, request_id):
-                continue
-            if str(entry.get("requestStatusCode") or ACCEPTED_CODE) != ACCEPTED_CODE:
-                continue
-            found.setdefault(_stored(to), []).append(message_id)
-        return found
+        return self._ids_by_recipient(
+            request_id,
+            {"requestId": request_id, "pageSize": str(LIST_PAGE_SIZE)},
+            what="SENS's AlimTalk list of a request",
+            keep=lambda entry: (
+                str(entry.get("requestStatusCode") or ACCEPTED_CODE) == ACCEPTED_CODE
+            ),
+        )
 
     def delivery(self, message_id: str) -> DeliveryResult:
         """What SENS says of one AlimTalk now, its SMS failover included.

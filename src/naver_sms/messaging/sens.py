@@ -507,6 +507,58 @@ class SensApi(SenderBase, HttpAdapter):
             raise SendFailed(f"{what} could not be read: {kind}", status=response.status_code)
         return data
 
+    def _list_page_of(
+        self,
+        params: Mapping[str, str],
+        *,
+        what: str,
+        unreachable: str,
+        empty_404_is_none: bool = False,
+    ) -> dict[str, Any]:
+        """One page of this API's message list (`what` names it in errors): a JSON object
+        with a `messages` list. With `empty_404_is_none`, SENS's empty 404 is an empty page."""
+        response = self._get(self.url, params, unreachable=unreachable)
+        if empty_404_is_none and response.status_code == 404 and not response.content.strip():
+            return {"messages": []}
+        if not 200 <= response.status_code < 300:
+            raise SendFailed(f"{what}: {_reason(response)}", status=response.status_code)
+        data = _json(response)
+        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+            raise SendFailed(
+                f"{what} could not be read (expected JSON with a messages list)",
+                status=response.status_code,
+            )
+        return data
+
+    def _ids_by_recipient(
+        self,
+        request_id: str,
+        params: Mapping[str, str],
+        *,
+        what: str,
+        keep: Callable[[Mapping[str, Any]], bool] = lambda _entry: True,
+    ) -> dict[str, list[str]]:
+        """The message ids of an accepted request (one lookup), by recipient in the stored
+        form (`010-0000-1234`), in SENS's order. Entries of another request, and those
+        `keep` refuses, are left out. Raises `SendFailed` for anything but the documented
+        list."""
+        if not request_id.strip():
+            raise ValueError("message_ids needs a request id")
+        data = self._lookup(self.url, params, what=what)
+        found: dict[str, list[str]] = {}
+        for index, entry in enumerate(data["messages"]):
+            if not isinstance(entry, dict):
+                raise SendFailed(f"{what}: messages[{index}] is not an object")
+            message_id, to = entry.get("messageId"), entry.get("to")
+            if not isinstance(message_id, str) or not message_id.strip():
+                raise SendFailed(f"{what}: messages[{index}] has no messageId")
+            if not isinstance(to, str) or not _digits(to):
+                raise SendFailed(f"{what}: messages[{index}] has no `to` number")
+            if entry.get("requestId") not in (None, request_id) or not keep(entry):
+                continue
+            found.setdefault(_stored(to), []).append(message_id)
+        return found
+
 
 class SensSender(SensApi):
     """Sends batches through SENS v2. `client=None` builds an httpx client it owns."""
@@ -690,20 +742,11 @@ class SensSender(SensApi):
         )
 
     def _list_page(self, params: Mapping[str, str]) -> dict[str, Any]:
-        response = self._get(
-            self.url, params, unreachable="SENS could not be asked which messages it accepted"
+        return self._list_page_of(
+            params,
+            what="SENS's message list",
+            unreachable="SENS could not be asked which messages it accepted",
         )
-        if not 200 <= response.status_code < 300:
-            raise SendFailed(
-                f"SENS's message list: {_reason(response)}", status=response.status_code
-            )
-        data = _json(response)
-        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-            raise SendFailed(
-                "SENS's message list could not be read (expected JSON with a messages list)",
-                status=response.status_code,
-            )
-        return data
 
     # --- delivery results ---------------------------------------------------------------
 
@@ -716,22 +759,9 @@ class SensSender(SensApi):
         another request are not ours and are left out. Raises `SendFailed` when
         SENS cannot be asked, or answers with anything but the documented list.
         """
-        if not request_id.strip():
-            raise ValueError("message_ids needs a request id")
-        data = self._lookup(self.url, {"requestId": request_id}, what="SENS's list of a request")
-        found: dict[str, list[str]] = {}
-        for index, entry in enumerate(data["messages"]):
-            if not isinstance(entry, dict):
-                raise SendFailed(f"SENS's list of a request: messages[{index}] is not an object")
-            message_id, to = entry.get("messageId"), entry.get("to")
-            if not isinstance(message_id, str) or not message_id.strip():
-                raise SendFailed(f"SENS's list of a request: messages[{index}] has no messageId")
-            if not isinstance(to, str) or not _digits(to):
-                raise SendFailed(f"SENS's list of a request: messages[{index}] has no `to` number")
-            if entry.get("requestId") not in (None, request_id):
-                continue
-            found.setdefault(_stored(to), []).append(message_id)
-        return found
+        return self._ids_by_recipient(
+            request_id, {"requestId": request_id}, what="SENS's list of a request"
+        )
 
     def delivery(self, message_id: str) -> DeliveryResult:
         """What SENS says of one message now (`ACCEPTED` while READY or PROCESSING).
