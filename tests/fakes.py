@@ -599,19 +599,23 @@ class RecordingSender(SenderBase):
         found: list[str | None] = []
         for message in messages:
             match = next(
-                (
-                    (rid, m)
-                    for rid, m in pool
-                    # What SENS's list can tell apart: not the text, nor the kind.
-                    if (m.to, m.sender, m.type, m.content_type)
-                    == (message.to, message.sender, message.type, message.content_type)
-                ),
+                ((rid, m) for rid, m in pool if self._same(m, message)),
                 None,
             )
             if match is not None:
                 pool.remove(match)
             found.append(match[0] if match else None)
         return found
+
+    @staticmethod
+    def _same(listed: Message, message: Message) -> bool:
+        """What SENS's list can tell apart: not the text, nor the kind."""
+        return (listed.to, listed.sender, listed.type, listed.content_type) == (
+            message.to,
+            message.sender,
+            message.type,
+            message.content_type,
+        )
 
 
 class RecordingAlimTalkSender(RecordingSender):
@@ -728,37 +732,14 @@ class RecordingAlimTalkSender(RecordingSender):
     def opted_out(self) -> dict[str, datetime | None]:
         return {}
 
-    def find_accepted(
-        self,
-        messages: Sequence[Message],
-        start: datetime,
-        end: datetime,
-        *,
-        exclude: Collection[str] = (),
-    ) -> list[str | None]:
-        self.lookups += 1
-        pool = [
-            (rid, m)
-            for at, rid, m in self.accepted_log
-            if start <= at <= end and rid not in exclude
-        ]
-        found: list[str | None] = []
-        for message in messages:
-            match = next(
-                (
-                    (rid, m)
-                    for rid, m in pool
-                    # What SENS's AlimTalk list tells apart: recipient, template, content.
-                    if m.to == message.to
-                    and m.alimtalk is not None
-                    and m.alimtalk == message.alimtalk
-                ),
-                None,
-            )
-            if match is not None:
-                pool.remove(match)
-            found.append(match[0] if match else None)
-        return found
+    @staticmethod
+    def _same(listed: Message, message: Message) -> bool:
+        """What SENS's AlimTalk list tells apart: recipient, template, content."""
+        return (
+            listed.to == message.to
+            and listed.alimtalk is not None
+            and listed.alimtalk == message.alimtalk
+        )
 
 
 def _digits(number: str) -> str:
