@@ -1,0 +1,1 @@
+"""The owner's web page: `naver-sms web` (issue 16)."""
