@@ -72,6 +72,7 @@ _ENV: dict[str, str] = {
     "NAVER_SMS_SECRET_ID": "secret_id",
     "NAVER_SMS_LOG_LEVEL": "log_level",
     "NAVER_SMS_WORKERS": "workers",
+    "NAVER_SMS_WEB_PASSWORD": "web_password",
 }
 
 
@@ -93,6 +94,9 @@ def _endpoint(value: str, *, clear_text_ok: bool = False) -> str:
         )
     return value.strip()
 
+
+# The shortest NAVER_SMS_WEB_PASSWORD the page accepts.
+WEB_PASSWORD_MIN_LENGTH: Final = 8
 
 # Concurrent Naver requests and repository writes of one cycle (NAVER_SMS_WORKERS).
 DEFAULT_WORKERS: Final = 8
@@ -139,6 +143,9 @@ class Settings(BaseModel):
     workers: int = Field(
         default=DEFAULT_WORKERS, ge=1, le=32
     )  # 32: the DynamoDB client's connection pool
+    # The owner's web page (`naver-sms web`) lets in whoever types it; without
+    # it the page does not start.
+    web_password: SecretStr | None = None
 
     @field_validator("sens_url", "naver_booking_url", "naver_login_url", "telegram_api_url")
     @classmethod
@@ -153,6 +160,17 @@ class Settings(BaseModel):
         # missing scheme (`localhost:8000`) is not: botocore fails on it late.
         return None if value is None else _endpoint(value, clear_text_ok=True)
 
+    @field_validator("web_password")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # The page can be reached from the shop's network: a PIN is guessed.
+        if value is not None and len(value.get_secret_value()) < WEB_PASSWORD_MIN_LENGTH:
+            raise ValueError(
+                f"at least {WEB_PASSWORD_MIN_LENGTH} characters, so nobody on the network "
+                "guesses it"
+            )
+        return value
+
 
 # The variables that may live in the Secrets Manager secret (NAVER_SMS_SECRET_ID).
 SECRET_VARIABLES: Final = (
@@ -164,6 +182,7 @@ SECRET_VARIABLES: Final = (
     "SENS_ALIMTALK_SERVICE_ID",
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_CHAT_ID",
+    "NAVER_SMS_WEB_PASSWORD",
 )
 SecretReader = Callable[[str, str, str | None], str]
 """(secret id, region, endpoint URL) -> the secret's JSON string; `bootstrap.read_secret`."""
@@ -205,6 +224,7 @@ _SECRET_FIELDS: Final = (
     "sens_access_key",
     "sens_secret_key",
     "telegram_bot_token",
+    "web_password",
 )
 
 

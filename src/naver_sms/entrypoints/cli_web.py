@@ -1,0 +1,107 @@
+"""`naver-sms web`: the owner's page in a browser, over the same store the cycles use.
+
+Exit codes: 0 stopped (Ctrl-C, SIGTERM), 2 usage or configuration (no
+NAVER_SMS_WEB_PASSWORD, a config that cannot send, no database yet, a port
+in use).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+import click
+
+from naver_sms import bootstrap
+from naver_sms.config import AppConfig, Settings
+from naver_sms.domain.session import is_loopback_host
+from naver_sms.report import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from naver_sms.web.model import OwnerPort
+
+__all__ = ["web", "web_password"]
+
+_REFUSAL = (
+    "the web page needs a password: set NAVER_SMS_WEB_PASSWORD (8 characters or more; "
+    "or put it in the NAVER_SMS_SECRET_ID secret), then start again"
+)
+
+
+def web_password(settings: Settings) -> str | None:
+    """The page's password, or None: the page must not start without one."""
+    secret = settings.web_password
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _owner(settings: Settings, config: AppConfig) -> AbstractContextManager[OwnerPort]:
+    """The port the pages read through, over the cycles' store (`bootstrap.owner`)."""
+    return bootstrap.owner(settings, config)  # type: ignore[attr-defined,no-any-return]
+
+
+def where(settings: Settings) -> str:
+    """The store the page reads, as the start-up line names it."""
+    if settings.store == "sqlite":
+        return f"sqlite {settings.db_path}"
+    return f"dynamodb {settings.aws_region}"
+
+
+def _checked(ctx: click.Context) -> AppConfig:
+    # cli.py imports this module: its config check is reached at run time.
+    from naver_sms.entrypoints.cli import _checked_config  # noqa: PLC0415
+
+    return _checked_config(ctx)
+
+
+@click.command("web")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 for other devices (then behind HTTPS, see below).",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port."
+)
+@click.pass_context
+def web(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the owner's page (Korean): today's bookings, history, texts, login, opt-outs.
+
+    It reads the same store as the cycles (NAVER_SMS_STORE) and asks for the
+    password NAVER_SMS_WEB_PASSWORD. Served beyond this machine (--host not
+    127.0.0.1) its session cookie travels over HTTPS only: put it behind an
+    HTTPS proxy. Ctrl-C stops it.
+
+    \b
+    Example (the config `naver-sms init` writes, after a first cycle):
+      NAVER_SMS_WEB_PASSWORD='a long password' naver-sms web
+      then open http://127.0.0.1:8080 in a browser
+    """
+    settings = ctx.find_object(Settings) or bootstrap.load_settings()
+    password = web_password(settings)
+    if password is None:
+        click.echo(f"error: {_REFUSAL}", err=True)
+        ctx.exit(EXIT_USAGE)
+        return  # pragma: no cover - ctx.exit raises
+    config = _checked(ctx)
+    bootstrap.require_stored_data(settings)
+
+    # Starlette and uvicorn load only for this command: every other one starts faster.
+    from naver_sms.web import server  # noqa: PLC0415
+    from naver_sms.web.app import create_app  # noqa: PLC0415
+
+    loopback = is_loopback_host(host)
+    with _owner(settings, config) as owner:
+        app = create_app(owner, password=password, secure_cookies=not loopback)
+        shown = f"[{host}]" if ":" in host else host
+        click.echo(
+            f"serving the owner's page on http://{shown}:{port} ({where(settings)}); "
+            "Ctrl-C stops it"
+        )
+        if not loopback:
+            click.echo(
+                "the login cookie is sent over HTTPS only: open the page through an HTTPS "
+                "proxy in front of this address",
+                err=True,
+            )
+        server.serve_web(app, host, port)
