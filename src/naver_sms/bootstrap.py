@@ -16,6 +16,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from naver_sms.messaging.sens import SensSender
     from naver_sms.naver.auth import Authenticator, BrowserFactory
     from naver_sms.naver.booking_api import BookingApi
+    from naver_sms.web.model import OwnerPort
 
 _T = TypeVar("_T")
 
@@ -499,3 +501,44 @@ def _check_dynamodb(settings: Settings) -> str:
             if status != "ACTIVE":
                 raise ConfigError(f"{where}: {status}, not ACTIVE yet; try again in a minute")
     return f"DynamoDB ({settings.aws_region}), tables {', '.join(names)} ACTIVE"
+
+
+# --- The owner's web page ---------------------------------------------------------------------
+
+
+@contextmanager
+def owner(settings: Settings, config: AppConfig) -> Iterator[OwnerPort]:
+    """What the owner's pages read and do (`naver_sms.web.owner.Owner`), closed on leaving.
+
+    Without SENS keys (or with AlimTalk not set up) the pages still open: the
+    parts that need SENS say in one line which setting is missing. A rehearsal
+    builds its own dry-run ports, as `naver-sms run --dry-run` does.
+    """
+    from naver_sms.cycle import run_cycle  # noqa: PLC0415
+    from naver_sms.report import CycleReport  # noqa: PLC0415
+    from naver_sms.web.owner import NO_SENS, Owner  # noqa: PLC0415
+
+    def rehearse(now: datetime) -> CycleReport:
+        with cycle_ports(settings, dry_run=True, config=config) as ports:
+            return run_cycle(ports=ports, now=now)
+
+    with ExitStack() as stack:
+        sens_sender: SensSender | None = None
+        alimtalk: SmsSender | None = None
+        problem = NO_SENS
+        try:
+            sens_sender = _closed_with(stack, _sens_sender(settings))
+            alimtalk = _closed_with(stack, build_alimtalk_sender(settings, config))
+        except ConfigError as exc:
+            # SENS is built first: an AlimTalk set-up it refuses leaves the SMS side working.
+            problem = str(exc) if has_sens_keys(settings) else NO_SENS
+        yield Owner(
+            config=config,
+            bookings=_booking_repository(settings, stack),
+            sessions=_session_repository(settings, stack),  # type: ignore[arg-type]
+            booking_api=_closed_with(stack, build_booking_api(settings)),
+            rehearse_cycle=rehearse,
+            sens=sens_sender,
+            alimtalk=alimtalk,
+            sens_problem=problem,
+        )

@@ -10,54 +10,39 @@ number and the text; `--yes` skips the question. Exit codes: 0 accepted,
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig, ConfigError, Settings, StoreConfig, load_app_config
-from naver_sms.domain.booking import KST, Booking, mask_phone, normalize_phone
-from naver_sms.domain.messages import AD_HOURS, Message, MessageError, MessageKind
-from naver_sms.messaging.base import SendError, SendUnclear
-from naver_sms.messaging.templates import (
-    SAMPLE_CUSTOMER,
-    SAMPLE_ITEM,
-    SAMPLE_OPTIONS,
-    TemplateRenderer,
+from naver_sms.domain.booking import KST, mask_phone, normalize_phone
+from naver_sms.domain.messages import Message, MessageKind
+from naver_sms.messaging.test_send import (
+    TEST_BOOKING_ID,
+    TestSendFailed,
+    TestSendRefused,
+    channel_label,
+    refuse_opted_out,
+    render_test,
+    send_rendered,
+    test_booking,
 )
 from naver_sms.utils.scrub import scrub
 
-__all__ = ["now_kst", "send_test", "test_booking"]
+__all__ = ["TEST_BOOKING_ID", "now_kst", "send_test", "test_booking"]
 
 NO_KEYS = (
     "send-test sends a real text: set SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID "
     "(the SENS console shows the project's keys); `naver-sms templates preview` shows a "
     "text without sending it"
 )
-# The test booking's number: made up, never a customer's.
-TEST_BOOKING_ID = "1000000001"
 
 
 def now_kst() -> datetime:
     """The clock of the advertising hours' check (a function, so tests can set it)."""
     return datetime.now(KST)
-
-
-def test_booking(store: StoreConfig, to: str, now: datetime) -> Booking:
-    """A made-up booking of `store` for `to`: the sample customer, tomorrow at 14:00 KST."""
-    visit = (now.astimezone(KST) + timedelta(days=1)).replace(
-        hour=14, minute=0, second=0, microsecond=0
-    )
-    return Booking(
-        booking_num=f"{store.id}_{TEST_BOOKING_ID}",
-        phone=to,
-        name=SAMPLE_CUSTOMER,
-        booking_time=f"{visit:%Y-%m-%d %H:%M:%S}",
-        extra={"item_name": SAMPLE_ITEM, "option_names": list(SAMPLE_OPTIONS)},
-    )
 
 
 def _kind(_ctx: click.Context, _param: click.Parameter, text: str) -> MessageKind:
@@ -92,28 +77,12 @@ def _require_keys(settings: Settings) -> None:
         raise ConfigError(NO_KEYS)
 
 
-def _check_advertising_hours(kind: MessageKind, now: datetime) -> None:
-    opens, closes = AD_HOURS
-    if kind.is_advertising and not opens <= now.astimezone(KST).time() < closes:
-        raise ConfigError(
-            f"an event message is advertising: the law allows it only {opens:%H:%M}-"
-            f"{closes:%H:%M} KST, to a test phone too; send the test then"
-        )
-
-
-def _channel(message: Message) -> str:
-    if message.alimtalk is not None:
-        failover = "with its SMS failover" if message.alimtalk.failover else "no failover"
-        return f"AlimTalk {message.alimtalk.template_code} ({failover})"
-    return message.type.value
-
-
 def _show(message: Message, store: StoreConfig, kind: MessageKind) -> None:
     label = (
         " (advertising: labelled (광고), with the 080 opt-out line)" if kind.is_advertising else ""
     )
     click.echo(
-        f"{kind.value} of store {store.id} ({store.name}) as {_channel(message)}{label}, "
+        f"{kind.value} of store {store.id} ({store.name}) as {channel_label(message)}{label}, "
         f"to {mask_phone(message.to)}, from the store's sender:"
     )
     if message.alimtalk is not None:
@@ -122,42 +91,22 @@ def _show(message: Message, store: StoreConfig, kind: MessageKind) -> None:
     click.echo(message.text)
 
 
-def _refuse_opted_out(settings: Settings, message: Message) -> None:
-    """An advertisement never goes to a number on the 080 list, a test's neither."""
-    with bootstrap.sens(settings) as sens:
-        opted_out = sens.opted_out()
-    if message.to in opted_out:
-        raise ConfigError(
-            f"{mask_phone(message.to)} opted out of advertising (SENS's 080 list): "
-            "no event message may go to it; `naver-sms optouts remove NUMBER` if its owner "
-            "asked to receive them again"
-        )
-
-
 def _send(settings: Settings, config: AppConfig, message: Message) -> str:
     """The provider's request id; click.ClickException (exit 1) saying why when none."""
     with ExitStack() as stack:
-        sender = (
-            bootstrap.build_alimtalk_sender(settings, config)
-            if message.alimtalk is not None
-            else stack.enter_context(bootstrap.sens(settings))
-        )
-        if sender is None:  # pragma: no cover - a message with alimtalk means the config uses it
-            raise ConfigError("the config sends no AlimTalk")
-        close: Callable[[], object] | None = getattr(sender, "close", None)
-        if close is not None and message.alimtalk is not None:
-            stack.callback(close)
-        (result,) = sender.send([message])
-    if result.ok and result.request_id is not None:
-        return result.request_id
-    error = result.error
-    if isinstance(error, SendUnclear):
-        raise click.ClickException(
-            f"SENS's answer was lost ({error.reason}): the text may have gone; look at the "
-            "phone before sending it again"
-        )
-    reason = str(error) if isinstance(error, SendError) else "no request id"
-    raise click.ClickException(f"SENS did not take the text: {reason}")
+        sms = stack.enter_context(bootstrap.sens(settings))
+        alimtalk = None
+        if message.alimtalk is not None:
+            alimtalk = bootstrap.build_alimtalk_sender(settings, config)
+            close = getattr(alimtalk, "close", None)
+            if callable(close):
+                stack.callback(close)
+        try:
+            return send_rendered(message, sms, alimtalk)
+        except TestSendFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        except TestSendRefused as exc:
+            raise ConfigError(str(exc)) from None
 
 
 @click.command("send-test")
@@ -193,16 +142,13 @@ def send_test(ctx: click.Context, store_key: str, kind: MessageKind, to: str, ye
     _require_keys(settings)
     config = load_app_config(settings.config_path)
     store = _store(config, store_key)
-    now = now_kst()
-    _check_advertising_hours(kind, now)
     try:
-        message = TemplateRenderer(config).message(store, kind, test_booking(store, to, now))
-    except MessageError as exc:
-        raise ConfigError(f"{exc} (`naver-sms templates check` shows every text)") from None
-    # Not a booking's: a test's log lines and result name no booking.
-    message = dataclasses.replace(message, booking_num="")
-    if kind.is_advertising:
-        _refuse_opted_out(settings, message)
+        message = render_test(config, store, kind, to, now_kst())
+        if kind.is_advertising:
+            with bootstrap.sens(settings) as sens:
+                refuse_opted_out(message, sens.opted_out())
+    except TestSendRefused as exc:
+        raise ConfigError(str(exc)) from None
     _show(message, store, kind)
     if not yes:
         click.confirm(f"send it to {mask_phone(to)}?", abort=True)
