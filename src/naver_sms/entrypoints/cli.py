@@ -42,6 +42,7 @@ from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
 from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
+from naver_sms.entrypoints.cli_web import web
 from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
@@ -426,6 +427,7 @@ cli.add_command(doctor)
 cli.add_command(send_test)
 cli.add_command(sandbox)
 cli.add_command(config_group)
+cli.add_command(web)
 
 _USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
