@@ -56,6 +56,16 @@ class DemoDay:
         return [item for cycle in self.cycles for item in cycle.report[key]]
 
 
+@dataclass(frozen=True, slots=True)
+class DemoWorld:
+    """A played day and what it ran against, still up: settings point at all of it."""
+
+    day: DemoDay
+    settings: Settings
+    naver: NaverSandbox
+    sens: FakeSens
+
+
 def with_alimtalk(example: str) -> str:
     """The example config with its commented `alimtalk:` section switched on: the demo
     sends the confirmation and the guide as AlimTalk, as most Korean shops do."""
@@ -167,6 +177,24 @@ def run_demo(
     on_cycle: Callable[[DemoCycle], None] | None = None,
 ) -> DemoDay:
     """Play the day (default: today, KST); `on_cycle` sees each cycle as it ends."""
+    with played_day(config, day=day, times=times, on_cycle=on_cycle) as world:
+        return world.day
+
+
+@contextmanager
+def played_day(
+    config: AppConfig,
+    *,
+    day: date | None = None,
+    times: Sequence[time] = DEMO_TIMES,
+    on_cycle: Callable[[DemoCycle], None] | None = None,
+) -> Iterator[DemoWorld]:
+    """Play the day, then yield it with its world, still running.
+
+    The sandbox Naver, the fake SENS and the SQLite file stay up until the
+    block ends: the owner's page can be served on the day just played (the
+    README's screenshot, the browser tests).
+    """
     day = day or datetime.now(KST).date()
     cycles: list[DemoCycle] = []
     with (
@@ -211,7 +239,7 @@ def run_demo(
             texts.setdefault(f"{kind} (AlimTalk)", alimtalk.content)
         for message in sens.accepted:
             texts.setdefault(kind_of.get(message.request_id, "?"), message.content)
-        return DemoDay(
+        played = DemoDay(
             day,
             cycles,
             len(sens.accepted) + len(sens.accepted_alimtalk),
@@ -223,3 +251,4 @@ def run_demo(
             alimtalk=len(sens.accepted_alimtalk),
             failovers=len(sens.failovers),
         )
+        yield DemoWorld(played, settings, naver, sens)
