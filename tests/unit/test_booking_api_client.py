@@ -201,11 +201,13 @@ def test_naver_throttle_answered_with_http_200_is_throttling_not_a_shape_error(
         return httpx.Response(200, json=THROTTLE_BODY)
 
     api, seen, slept = _api(handler)
+    ask = (
+        (lambda: api.check_session(COOKIES, "5000001", DAY))
+        if endpoint == "count"
+        else (lambda: api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES))
+    )
     with pytest.raises(NaverThrottled, match="BookingAPITooManyRequests"):
-        if endpoint == "count":
-            api.check_session(COOKIES, "5000001", DAY)
-        else:
-            api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+        ask()
     assert slept == []  # asking again at once would only prolong the throttling
     assert len(seen) == 1
 

@@ -37,7 +37,7 @@ import contextvars
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -493,7 +493,7 @@ class _Read:
                     page += 1
             batch = min(batch * 2, PARALLEL_PAGES)
 
-    def _pages(self, window: Window, numbers: range) -> Iterator[list[object]]:
+    def _pages(self, window: Window, numbers: range) -> Generator[list[object]]:
         """Pages `numbers` of the window, in order; read concurrently when there are several.
 
         The caller stops taking pages at the first short one: a page read
