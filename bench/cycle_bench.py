@@ -96,9 +96,11 @@ def config_file(path: Path) -> Path:
 
 
 def minimum_calls(*, cold: bool) -> dict[str, int]:
-    """The fewest calls one cycle can make for W (a count and the pages per store and status)."""
-    pages = math.ceil(CONFIRMED / PAGE) + math.ceil(COMPLETED / PAGE)
-    naver = 1 + len(STORES) * (2 + pages)  # session check + per store: 2 counts + pages
+    """The fewest calls one cycle can make for W (the pages of data per store and status)."""
+    # Read until a short page: a read of n bookings costs n // PAGE + 1 pages
+    # (50 confirmed fill page 0 exactly, so an empty page 1 says "the end").
+    pages = (CONFIRMED // PAGE + 1) + (COMPLETED // PAGE + 1)
+    naver = 1 + len(STORES) * pages  # the session check + per store: its pages
     keys = len(STORES) * (CONFIRMED + COMPLETED)
     # The session, BatchGetItem of 100 keys, one Query of the delivery queue.
     dynamodb = 1 + math.ceil(keys / 100) + 1
@@ -189,6 +191,7 @@ def main() -> None:
             # whose results the next cycles look up.
             sens_before, lookups_before = sens.requests, sens.lookup_requests
             report, wall, rss = run_cycle_process(env, now)
+            by_kind = dict(naver.requests)
             calls = {
                 "naver": sum(naver.requests.values()),
                 "dynamodb": sum(proxy.requests.values()),
@@ -197,8 +200,10 @@ def main() -> None:
             kinds = Counter(item["kind"] for item in report["sent"])
             kinds["delivered"] = len(report["delivered"])
             kinds["SENS lookups"] = sens.lookup_requests - lookups_before
+            kinds.update({f"naver {k}": n for k, n in by_kind.items()})
             rows.append((name, report, wall, rss, calls, minimum_calls(cold=name == "cold"), kinds))
 
+    print(f"date: {datetime.now(KST).isoformat(timespec='seconds')}")
     print(
         f"workload: {len(STORES)} stores x ({CONFIRMED} confirmed + {COMPLETED} completed); "
         f"latency naver {NAVER_LATENCY * 1000:.0f} ms, dynamodb ({args.dynamodb}) "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from datetime import date, datetime, timedelta
@@ -40,7 +39,7 @@ def _expected(naver: NaverSandbox, status: str, first: date, last: date) -> set[
     return nums
 
 
-def test_every_page_of_a_busy_store_is_read_after_one_count() -> None:
+def test_every_page_of_a_busy_store_is_read_and_no_count() -> None:
     with NaverSandbox(now=NOW, stores={STORE: 170}, days=14) as naver:
         api, _ = _api(naver)
         last = TODAY + timedelta(days=14)
@@ -51,13 +50,16 @@ def test_every_page_of_a_busy_store_is_read_after_one_count() -> None:
         assert len(expected) > 100  # three pages and more
         assert {b.booking_num for b in result.bookings} == expected
         assert result.unusable == []
-        assert naver.requests["count"] == 1
-        assert naver.requests["list"] == math.ceil(len(expected) / 50)
-        assert result.requests == naver.requests["count"] + naver.requests["list"]
+        assert naver.requests["count"] == 0
+        # Every page up to the first short one; pages read with it cost no more than 3.
+        needed = len(expected) // 50 + 1
+        assert needed <= naver.requests["list"] <= needed + 3
+        assert result.requests == naver.requests["list"]
 
 
-def test_a_last_page_that_is_full_ends_the_read_without_asking_for_another() -> None:
-    # The warm cycle's cost: pages that hold exactly the count need no extra request.
+def test_a_last_page_that_is_full_costs_one_short_page_more() -> None:
+    # Without a count only a short page says "the end": a window that fills
+    # its pages exactly costs one (empty) page more.
     with NaverSandbox(now=NOW, stores={STORE: 60}, days=14) as naver:
         last = TODAY + timedelta(days=14)
         expected = _expected(naver, "RC03", TODAY, last)
@@ -68,7 +70,9 @@ def test_a_last_page_that_is_full_ends_the_read_without_asking_for_another() -> 
         result = api.fetch_bookings(STORE, "RC03", TODAY, last, naver.issue_session())
 
         assert {b.booking_num for b in result.bookings} == expected
-        assert naver.requests["list"] == len(expected) // page_size
+        needed = len(expected) // page_size + 1
+        assert needed <= naver.requests["list"] <= needed + 1  # its batch partner, at most
+        assert naver.requests["count"] == 0
 
 
 def test_a_window_over_31_days_is_split_into_windows_the_api_accepts() -> None:
@@ -77,7 +81,9 @@ def test_a_window_over_31_days_is_split_into_windows_the_api_accepts() -> None:
         first, last = TODAY, TODAY + timedelta(days=69)
         result = api.fetch_bookings(STORE, "RC03", first, last, naver.issue_session())
         assert {b.booking_num for b in result.bookings} == _expected(naver, "RC03", first, last)
-        windows = [r.query for r in naver.request_log if r.endpoint == "count"]
+        windows = [
+            r.query for r in naver.request_log if r.endpoint == "list" and r.query["page"] == "0"
+        ]
         assert len(windows) == 3
         for query in windows:
             opens = datetime.fromisoformat(query["startDateTime"])
@@ -125,7 +131,7 @@ def test_server_errors_are_retried_with_backoff(naver: NaverSandbox) -> None:
     )
     assert result.bookings
     assert slept == [0.5, 1.0]
-    assert naver.requests["count"] == 3
+    assert naver.requests["list"] == 3
 
 
 def test_retries_are_bounded_and_then_a_clear_error(naver: NaverSandbox) -> None:
@@ -133,7 +139,7 @@ def test_retries_are_bounded_and_then_a_clear_error(naver: NaverSandbox) -> None
     naver.fail_next(10, status=502)
     with pytest.raises(BookingApiError, match=r"store 5000001 RC03: HTTP 502 after 3 attempts"):
         api.fetch_bookings(STORE, "RC03", TODAY, TODAY, naver.issue_session())
-    assert naver.requests["count"] == 3
+    assert naver.requests["list"] == 3
     assert len(slept) == 2
 
 
@@ -162,7 +168,7 @@ def test_refused_cookies_raise_session_expired(answer: str) -> None:
 
 def test_a_422_is_a_clear_error_for_that_store_and_status(naver: NaverSandbox) -> None:
     api, slept = _api(naver)
-    naver.fail_next(1, status=422, endpoint="count")
+    naver.fail_next(1, status=422, endpoint="list")
     with pytest.raises(BookingApiError) as caught:
         api.fetch_bookings(STORE, "RC08", TODAY, TODAY, naver.issue_session())
     assert caught.value.biz_id == STORE
@@ -227,7 +233,7 @@ def test_a_throttled_account_raises_naver_throttled_at_once(
     with pytest.raises(NaverThrottled):
         api.fetch_bookings(STORE, "RC03", TODAY, TODAY, naver.issue_session())
     assert slept == []
-    assert naver.requests == {"count": 1, "list": 1}
+    assert naver.requests == {"list": 1}
 
 
 def test_only_the_sessions_cookies_for_the_api_host_reach_it(naver: NaverSandbox) -> None:

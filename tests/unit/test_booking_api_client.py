@@ -134,7 +134,7 @@ def test_a_count_without_a_number_is_a_clear_error() -> None:
     with pytest.raises(
         BookingApiError, match=r"count endpoint answered an object with keys \[total\]"
     ):
-        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+        api.count("5000001", "RC03", DAY, DAY, COOKIES)
 
 
 def test_connection_errors_are_retried_then_reported() -> None:
@@ -148,25 +148,24 @@ def test_connection_errors_are_retried_then_reported() -> None:
     assert slept == [1.0, 2.0, 3.0]  # doubling, capped
 
 
-def test_an_empty_window_costs_one_request() -> None:
-    api, seen, _ = _api(lambda _r: httpx.Response(200, json={"count": 0}))
+def test_an_empty_window_costs_one_request_and_no_count() -> None:
+    api, seen, _ = _api(lambda _r: httpx.Response(200, json=[]))
     result = api.fetch_bookings("5000001", "RC08", DAY, DAY, COOKIES)
     assert result.bookings == []
-    assert len(seen) == 1
+    assert [request.url.path for request in seen] == ["/api/businesses/5000001/bookings"]
+    assert result.requests == 1
 
 
 def test_a_server_ignoring_page_numbers_does_not_loop_forever() -> None:
     entry = {"bookingId": 1, "businessId": 5000001}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/count"):
-            return httpx.Response(200, json={"count": 4})  # two pages, if pages worked
-        return httpx.Response(200, json=[entry, {**entry, "bookingId": 2}])
+        return httpx.Response(200, json=[entry, {**entry, "bookingId": 2}])  # always full
 
     api, seen, _ = _api(handler, page_size=2)
     result = api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
     assert len(result.unusable) == 2  # read once each, however often served
-    assert len(seen) == 3  # count, page 0, page 1 (nothing new: stop, no page 2)
+    assert len(seen) == 2  # page 0, page 1 (nothing new: stop, no page 2)
 
 
 def test_check_session_needs_no_request_without_login_cookies() -> None:
@@ -199,15 +198,18 @@ def test_naver_throttle_answered_with_http_200_is_throttling_not_a_shape_error(
     endpoint: str,
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/count") and endpoint == "list":
-            return httpx.Response(200, json={"count": 1})
         return httpx.Response(200, json=THROTTLE_BODY)
 
     api, seen, slept = _api(handler)
+    ask = (
+        (lambda: api.check_session(COOKIES, "5000001", DAY))
+        if endpoint == "count"
+        else (lambda: api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES))
+    )
     with pytest.raises(NaverThrottled, match="BookingAPITooManyRequests"):
-        api.fetch_bookings("5000001", "RC03", DAY, DAY, COOKIES)
+        ask()
     assert slept == []  # asking again at once would only prolong the throttling
-    assert len(seen) == (1 if endpoint == "count" else 2)
+    assert len(seen) == 1
 
 
 def test_http_429_is_throttling_and_is_not_retried() -> None:
@@ -261,9 +263,7 @@ def test_naver_cookies_never_reach_a_loopback_sandbox_and_its_cookies_never_reac
 
 
 def test_the_request_to_naver_carries_no_other_site_s_cookie() -> None:
-    client = httpx.Client(
-        transport=httpx.MockTransport(lambda _r: httpx.Response(200, json={"count": 0}))
-    )
+    client = httpx.Client(transport=httpx.MockTransport(lambda _r: httpx.Response(200, json=[])))
     seen: list[httpx.Request] = []
     client.event_hooks["request"] = [seen.append]
     api = BookingApi("https://partner.booking.naver.com", client=client)

@@ -2,12 +2,14 @@
 
 Each test records every request (endpoint, window, page, query, headers) a
 read sends through httpx.MockTransport and the line the read logs, and checks
-them against the console's pattern: one count per window, then the pages.
+them against the console's pattern: the pages of each window, read until a
+short one, and no count (the count endpoint only checks a session).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -16,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from naver_sms.naver.booking_api import BookingApi, FetchResult
+from naver_sms.naver.booking_api import MAX_PAGES, BookingApi, FetchResult, SessionExpired
 
 STORE = "5000001"
 COOKIES = [
@@ -97,38 +99,36 @@ def _done(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return context
 
 
-def test_a_busy_window_is_read_page_by_page_after_one_count_and_an_empty_one_costs_a_count(
+def _lists(naver: Recorder) -> list[tuple[str, tuple[str, str], int]]:
+    """The requests made, in page order (pages of one batch are read concurrently)."""
+    return sorted(naver.calls(), key=lambda call: (call[1], call[2]))
+
+
+def test_a_busy_window_is_read_page_by_page_and_an_empty_one_costs_one_request(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     bookings = [_entry(i) for i in range(1, 121)]  # 120: pages of 50, 50, 20
 
     def served(kind: str, window: tuple[str, str], page: int) -> object:
-        if window == WINDOW_2:
-            return {"count": 0}
-        if kind == "count":
-            return {"count": len(bookings)}
-        return bookings[page * 50 : page * 50 + 50]
+        assert kind == "list"  # no count: the pages say where the window ends
+        return bookings[page * 50 : page * 50 + 50] if window == WINDOW_1 else []
 
     result, naver, lines = _read(served, capsys)
 
-    assert naver.calls() == [
-        ("count", WINDOW_1, 0),
-        ("list", WINDOW_1, 0),
-        ("list", WINDOW_1, 1),
-        ("list", WINDOW_1, 2),
-        ("count", WINDOW_2, 0),
-    ]
+    # Pages 2 and 3 are asked for together after two full pages; page 2 is
+    # short, so 3 is cancelled, or costs its request and nothing else.
+    needed = [("list", WINDOW_1, page) for page in (0, 1, 2)] + [("list", WINDOW_2, 0)]
+    assert _lists(naver) in (needed, sorted([*needed, ("list", WINDOW_1, 3)]))
     assert [b.book_id for b in result.bookings] == [str(i) for i in range(1, 121)]
-    assert result.requests == 5
-    assert _done(lines) == {
+    assert result.requests == len(naver.requests)
+    done = _done(lines)
+    assert done["requests"] == done["pages"] == len(naver.requests)
+    assert {key: done[key] for key in ("biz_id", "status", "start", "end", "bookings")} == {
         "biz_id": STORE,
         "status": "RC03",
         "start": "2026-11-25",
         "end": "2027-01-03",
         "bookings": 120,
-        "unusable": 0,
-        "pages": 3,
-        "requests": 5,
     }
 
 
@@ -136,14 +136,13 @@ def test_every_request_carries_the_console_s_query_and_headers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def served(kind: str, window: tuple[str, str], page: int) -> object:
-        return {"count": 1} if kind == "count" else [_entry(7)] if window == WINDOW_1 else []
+        return [_entry(7)] if window == WINDOW_1 else []
 
     _, naver, _ = _read(served, capsys)
 
-    first, second, third, fourth = naver.requests
-    assert first.url.path == f"/v3.1/businesses/{STORE}/bookings/count"
-    assert second.url.path == f"/api/businesses/{STORE}/bookings"
-    assert dict(second.url.params) == {
+    first, second = naver.requests
+    assert first.url.path == f"/api/businesses/{STORE}/bookings"
+    assert dict(first.url.params) == {
         "bizItemTypes": "STANDARD",
         "bookingStatusCodes": "RC03",
         "dateDropdownType": "ENTIRE",
@@ -158,12 +157,12 @@ def test_every_request_carries_the_console_s_query_and_headers(
         "page": "0",
         "size": "50",
         "startDateTime": WINDOW_1[0],
-        "noCache": "1001",
+        "noCache": "1000",
     }
     # A fresh cache buster per request, the first one included.
-    assert [r.url.params["noCache"] for r in naver.requests] == ["1000", "1001", "1002", "1003"]
-    assert (third.url.path, third.url.params["startDateTime"]) == (first.url.path, WINDOW_2[0])
-    assert fourth.url.params["endDateTime"] == WINDOW_2[1]
+    assert [r.url.params["noCache"] for r in naver.requests] == ["1000", "1001"]
+    assert (second.url.path, second.url.params["startDateTime"]) == (first.url.path, WINDOW_2[0])
+    assert second.url.params["endDateTime"] == WINDOW_2[1]
     for request in naver.requests:
         assert request.headers["cookie"] == "NID_AUT=aut-canary; NID_SES=ses-canary"
         assert request.headers["x-booking-naver-role"] == "OWNER"
@@ -172,56 +171,74 @@ def test_every_request_carries_the_console_s_query_and_headers(
         assert "Chrome/" in request.headers["user-agent"]
 
 
-def test_a_short_page_before_the_end_is_read_past_until_a_short_page_and_warned_about(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    # Count 6 in pages of 2, but page 1 comes back short (one cancelled while
-    # we read): pages go on past the third while they come back full.
-    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(4), _entry(5)], 3: [_entry(6)]}
+def test_the_first_short_page_ends_the_window(capsys: pytest.CaptureFixture[str]) -> None:
+    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(4), _entry(5)]}
 
     def served(kind: str, window: tuple[str, str], page: int) -> object:
-        if window == WINDOW_2:
-            return {"count": 0}
-        return {"count": 6} if kind == "count" else pages.get(page, [])
+        return pages.get(page, []) if window == WINDOW_1 else []
 
     result, naver, lines = _read(served, capsys, page_size=2)
 
-    assert naver.calls() == [
-        ("count", WINDOW_1, 0),
-        ("list", WINDOW_1, 0),
-        ("list", WINDOW_1, 1),
-        ("list", WINDOW_1, 2),
-        ("list", WINDOW_1, 3),
-        ("count", WINDOW_2, 0),
-    ]
-    assert [b.book_id for b in result.bookings] == ["1", "2", "3", "4", "5", "6"]
-    assert not [line for line in lines if line["message"] == "Fewer bookings than counted"]
-    assert _done(lines)["pages"] == 4
+    assert _lists(naver) == [("list", WINDOW_1, 0), ("list", WINDOW_1, 1), ("list", WINDOW_2, 0)]
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3"]
+    assert _done(lines)["pages"] == 3
 
 
-def test_fewer_bookings_than_counted_is_a_warning_naming_the_store_and_both_numbers(
+def test_a_window_whose_last_page_is_exactly_full_costs_one_empty_page_more(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def served(kind: str, window: tuple[str, str], page: int) -> object:
+        return [_entry(1), _entry(2)] if window == WINDOW_1 and page == 0 else []
+
+    result, naver, _ = _read(served, capsys, page_size=2)
+
+    assert _lists(naver) == [("list", WINDOW_1, 0), ("list", WINDOW_1, 1), ("list", WINDOW_2, 0)]
+    assert [b.book_id for b in result.bookings] == ["1", "2"]
+    assert result.requests == 3
+
+
+def test_the_pages_of_a_busy_window_are_read_at_the_same_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Pages 4..7 of one batch meet at a barrier: read one after another they
+    # would each wait for the others in vain and the read would fail.
+    batch = threading.Barrier(4, timeout=5)
+
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
         if window == WINDOW_2:
-            return {"count": 0}
-        return {"count": 5} if kind == "count" else [_entry(1), _entry(2)] if page == 0 else []
+            return []
+        if 4 <= page <= 7:
+            batch.wait()
+        return [_entry(page * 2 + 1), _entry(page * 2 + 2)] if page < 6 else [_entry(99)]
 
-    result, naver, lines = _read(served, capsys, page_size=2)
+    result, naver, _ = _read(served, capsys, page_size=2)
 
-    # Page 1 is empty: the read of that window stops there (no page 2).
-    assert naver.calls() == [
-        ("count", WINDOW_1, 0),
-        ("list", WINDOW_1, 0),
-        ("list", WINDOW_1, 1),
-        ("count", WINDOW_2, 0),
-    ]
-    assert len(result.bookings) == 2
-    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
-    assert warning["level"] == "WARNING"
-    assert warning["context"]["counted"] == 5
-    assert warning["context"]["biz_id"] == STORE
-    assert warning["context"]["read"] == 2
+    assert [page for _, window, page in _lists(naver) if window == WINDOW_1] == list(range(8))
+    # Page 6 is short: it ends the window; page 7, read with it, adds nothing.
+    assert len(result.bookings) == 6 * 2 + 1
+    assert result.requests == 9
+
+
+def test_a_failed_page_past_the_end_is_ignored_and_a_failed_page_before_it_raises(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def served(kind: str, window: tuple[str, str], page: int) -> object:
+        if window == WINDOW_2 or page == 2:
+            return []
+        if page == 3:
+            return httpx.Response(401)  # read with page 2, after the end
+        return [_entry(page * 2 + 1), _entry(page * 2 + 2)]
+
+    result, _, _ = _read(served, capsys, page_size=2, retries=0)
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3", "4"]
+
+    def expired(kind: str, window: tuple[str, str], page: int) -> object:
+        if page == 2:
+            return httpx.Response(401)
+        return [_entry(page * 2 + 1), _entry(page * 2 + 2)] if page < 3 else []
+
+    with pytest.raises(SessionExpired):
+        _read(expired, capsys, page_size=2, retries=0)
 
 
 def test_a_booking_served_in_two_windows_is_read_once(
@@ -229,13 +246,11 @@ def test_a_booking_served_in_two_windows_is_read_once(
 ) -> None:
     # A visit at exactly midnight KST between two windows comes back in both.
     def served(kind: str, window: tuple[str, str], page: int) -> object:
-        if kind == "count":
-            return {"count": 2 if window == WINDOW_1 else 1}
         return [_entry(1), _entry(2)] if window == WINDOW_1 else [_entry(2)]
 
     result, naver, lines = _read(served, capsys)
 
-    assert len(naver.requests) == 4
+    assert len(naver.requests) == 2
     assert [b.book_id for b in result.bookings] == ["1", "2"]
     assert _done(lines)["pages"] == 2
 
@@ -247,24 +262,21 @@ def test_retries_count_as_requests_and_a_retried_page_is_read_once(
 
     def served(kind: str, window: tuple[str, str], page: int) -> object:
         if window == WINDOW_2:
-            return {"count": 0}
-        if kind == "count":
-            return {"count": 1}
+            return []
         return httpx.Response(503) if next(failures) else [_entry(9)]
 
     result, naver, lines = _read(served, capsys)
 
     assert naver.calls() == [
-        ("count", WINDOW_1, 0),
         ("list", WINDOW_1, 0),
         ("list", WINDOW_1, 0),
         ("list", WINDOW_1, 0),
-        ("count", WINDOW_2, 0),
+        ("list", WINDOW_2, 0),
     ]
     assert [b.book_id for b in result.bookings] == ["9"]
-    assert result.requests == 5
-    assert _done(lines)["requests"] == 5
-    assert _done(lines)["pages"] == 1
+    assert result.requests == 4
+    assert _done(lines)["requests"] == 4
+    assert _done(lines)["pages"] == 2
 
 
 def test_count_sums_the_windows_and_a_session_check_is_one_count_for_today() -> None:
@@ -287,12 +299,14 @@ def test_count_sums_the_windows_and_a_session_check_is_one_count_for_today() -> 
 def test_reads_of_many_stores_at_once_on_one_client_each_count_their_own_requests() -> None:
     # The cycle reads every store and status at once through one BookingApi.
     stores = [str(5_000_001 + index) for index in range(8)]
+    seen: dict[str, int] = dict.fromkeys(stores, 0)
+    lock = threading.Lock()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        store = request.url.path.split("/")[-3 if request.url.path.endswith("/count") else -2]
+        store = request.url.path.split("/")[-2]
+        with lock:
+            seen[store] += 1
         size = stores.index(store) + 1  # store n has n bookings, in pages of 2
-        if request.url.path.endswith("/count"):
-            return httpx.Response(200, json={"count": size})
         page = int(request.url.params["page"])
         ids = range(page * 2 + 1, min(size, page * 2 + 2) + 1)
         return httpx.Response(200, json=[{**_entry(i), "businessId": int(store)} for i in ids])
@@ -309,45 +323,43 @@ def test_reads_of_many_stores_at_once_on_one_client_each_count_their_own_request
         assert [b.booking_num for b in result.bookings] == [
             f"{store}_{i}" for i in range(1, size + 1)
         ]
-        assert result.requests == 1 + -(-size // 2)  # the count, then the pages
+        assert result.requests == seen[store]
+        assert result.requests >= size // 2 + 1  # every page, and the short one that ends it
 
 
-def test_a_full_page_of_nothing_new_after_a_short_one_ends_the_window(
+def test_a_full_page_of_nothing_new_ends_the_window_with_a_warning(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Page 1 is short, then page 2 serves page 0 again: a server ignoring `page`.
-    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3)], 2: [_entry(1), _entry(2)]}
+    # From page 2 on the server serves page 0 again: it ignores `page`.
+    pages = {0: [_entry(1), _entry(2)], 1: [_entry(3), _entry(4)]}
 
     def served(kind: str, window: tuple[str, str], page: int) -> object:
         if window == WINDOW_2:
-            return {"count": 0}
-        return {"count": 6} if kind == "count" else pages.get(page, [_entry(1), _entry(2)])
+            return []
+        return pages.get(page, [_entry(1), _entry(2)])
 
     result, naver, lines = _read(served, capsys, page_size=2)
 
-    assert [page for kind, _, page in naver.calls() if kind == "list"] == [0, 1, 2]
-    assert [b.book_id for b in result.bookings] == ["1", "2", "3"]
-    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
-    assert warning["context"]["read"] == 5  # entries served, repeats included
+    assert [page for _, window, page in _lists(naver) if window == WINDOW_1][:3] == [0, 1, 2]
+    assert [b.book_id for b in result.bookings] == ["1", "2", "3", "4"]
+    [warning] = [line for line in lines if line["message"].startswith("Naver served the same")]
+    assert warning["level"] == "WARNING"
+    assert warning["context"]["biz_id"] == STORE
 
 
-def test_reading_past_the_count_stops_twenty_pages_after_the_last_expected_one(
+def test_a_window_of_endless_full_new_pages_stops_at_the_page_cap(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # 100 counted in pages of 2, but the first 49 pages hold one each; from
-    # the last expected page on every page is full and new, 100 never reached.
     def served(kind: str, window: tuple[str, str], page: int) -> object:
         if window == WINDOW_2:
-            return {"count": 0}
-        if kind == "count":
-            return {"count": 100}
-        if page < 49:
-            return [_entry(page + 1)]
+            return []
         return [_entry(page * 2 + 1), _entry(page * 2 + 2)]
 
     result, naver, lines = _read(served, capsys, page_size=2)
 
-    assert [page for kind, _, page in naver.calls() if kind == "list"] == list(range(70))
-    assert len(result.bookings) == 49 + 21 * 2
-    [warning] = [line for line in lines if line["message"] == "Fewer bookings than counted"]
-    assert warning["context"]["read"] == 91
+    assert [page for _, window, page in _lists(naver) if window == WINDOW_1] == list(
+        range(MAX_PAGES)
+    )
+    assert len(result.bookings) == MAX_PAGES * 2
+    [warning] = [line for line in lines if line["message"].startswith("Too many pages")]
+    assert warning["context"]["pages"] == MAX_PAGES

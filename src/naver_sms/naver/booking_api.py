@@ -6,33 +6,40 @@ defensive: a response of the wrong shape is a `BookingApiError` for that
 store and status, never a crash of the cycle. Turning the entries into
 bookings (and a booking that cannot be used into a reason) is `parsing`'s.
 
-Paging: the client asks the count endpoint first, then reads
-ceil(count / size) pages of `size` (50). That is the console's own request
-pattern (the owner's browser does the same), an empty window costs one small
-request and no list call at all (the common case for RC08 and quiet stores),
-and a short page before the expected end shows up as a warning instead of a
-silently truncated list, which "read until a short page" could not tell from
-the end. Bookings confirmed while we read are still caught: when the last
-expected page is full, reading goes on until a page is short or brings
-nothing new.
+Paging: the client reads page 0 of each date window directly; a short page
+(fewer than `size`, 50) is the end, so a quiet window costs one request and
+a busy one its pages (plus an empty one when the last is exactly full), with
+no count request: the count endpoint doubled the requests of every store and
+status for nothing but a warning. A full page means there may be more: the
+next pages are read concurrently, in growing batches (1, then 2, then 4
+pages), and reading stops at the first short page; a page read past it costs
+its request and nothing else (at most 3, only for windows of 100 bookings or
+more). Safety: a full page bringing
+nothing new means the server ignores `page` (reading stops, with a
+warning), and `MAX_PAGES` caps a window. A server capping the page size
+below `size` would look like the end after its first page; the console's own
+size (50) is the one that is known to be served whole.
 
 Several statuses: public clients send `bookingStatusCodes=RC03,RC04` in one
 request, which halves the requests of a store's confirmed and cancelled
 bookings; Naver has not promised it. `multi_status` (config) says True, False,
 or None: find out once, on the first read that can tell (the joined count
 must equal the single counts' sum; an API that kept only the first code would
-otherwise lose every cancellation silently), and remember. A 400 or error
+otherwise lose every cancellation silently), and remember. That probe is the
+only use of the count endpoint by a read, once per client. A 400 or error
 answer to a list, or a status not asked for in the answer, falls back to one
 read per status and is remembered too.
 """
 
 from __future__ import annotations
 
-import math
+import contextvars
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -59,6 +66,7 @@ from naver_sms.utils.logger import get_logger, logged_operation
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MASKED_REASON",
+    "MAX_PAGES",
     "MAX_WINDOW_DAYS",
     "BookingApi",
     "BookingApiError",
@@ -86,9 +94,14 @@ DEFAULT_USER_AGENT: Final = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
-# Pages read past the count when the last expected one comes back full; a
-# server ignoring `page` is caught earlier by the "nothing new" rule.
-_EXTRA_PAGES: Final = 20
+# The most pages one date window is read to (10,000 bookings at 50 a page, far
+# beyond a shop's month): a server that keeps answering full pages of new
+# entries must not keep a cycle reading for ever.
+MAX_PAGES: Final = 200
+# The most pages of one read in flight at once. Reads of several stores run
+# in parallel already (the cycle's workers); this only shortens one busy
+# store's window, and stays well under the connection pool's limit.
+PARALLEL_PAGES: Final = 4
 _BIZ_ID = re.compile(r"^[0-9]+$")
 
 log = get_logger(__name__)
@@ -445,40 +458,63 @@ class _Read:
         self.entries: list[object] = []  # raw, in API order, each served entry once
         self._seen: set[str] = set()
         self._cookies = cookies
+        self._counting = threading.Lock()  # pages of one window are read concurrently
 
     def read_window(self, window: Window) -> None:
-        """Every entry of one date window: the count, then its pages."""
-        expected = self.count(window)
+        """Every entry of one date window: page 0, then, while pages come back full, the next."""
         if self.combined and self.api.multi_status is None:
-            self._probe(window, expected)
-        if expected == 0:
+            self._probe(window, self.count(window))
+        size = self.api.page_size
+        entries = self.page(window, 0)
+        self._keep(entries)
+        page, batch = 1, 1
+        while len(entries) >= size:
+            if page >= MAX_PAGES:
+                log.warning(
+                    "Too many pages; the rest of this window is read next cycle",
+                    operation="fetch_bookings",
+                    context={"biz_id": self.biz_id, "status": self.status, "pages": page},
+                )
+                return
+            numbers = range(page, min(page + batch, MAX_PAGES))
+            with closing(self._pages(window, numbers)) as pages:
+                for entries in pages:
+                    new = self._keep(entries)
+                    if len(entries) < size:
+                        return  # the first short page is the end
+                    if new == 0:
+                        # A full page of entries already read: the server ignores `page`.
+                        log.warning(
+                            "Naver served the same bookings again; reading stops here",
+                            operation="fetch_bookings",
+                            context={"biz_id": self.biz_id, "status": self.status, "page": page},
+                        )
+                        return
+                    page += 1
+            batch = min(batch * 2, PARALLEL_PAGES)
+
+    def _pages(self, window: Window, numbers: range) -> Generator[list[object]]:
+        """Pages `numbers` of the window, in order; read concurrently when there are several.
+
+        The caller stops taking pages at the first short one: a page read
+        past it costs its request and nothing else, not even its error. A
+        page the caller takes and that failed raises here, in page order.
+        """
+        if len(numbers) == 1:
+            yield self.page(window, numbers[0])
             return
-        page_size = self.api.page_size
-        last_expected = math.ceil(expected / page_size)
-        got = 0
-        page = 0
-        while page < last_expected + _EXTRA_PAGES:
-            entries = self.page(window, page)
-            page += 1
-            new = self._keep(entries)
-            got += len(entries)
-            if not entries or (page >= last_expected and len(entries) < page_size):
-                break
-            if page >= last_expected and got >= expected:
-                # Everything counted is read. A booking confirmed meanwhile
-                # is read next cycle; a speculative page per store and
-                # window would cost every cycle a request for nothing.
-                break
-            if page >= last_expected and new == 0:
-                break  # a full page of nothing new: the server ignores `page`
-        if got < expected:
-            log.warning(
-                "Fewer bookings than counted",
-                operation="fetch_bookings",
-                context={"biz_id": self.biz_id, "status": self.status, "counted": expected},
-                # Bookings cancelled while we read, or a server capping page size.
-                read=got,
-            )
+        with ThreadPoolExecutor(len(numbers), thread_name_prefix="naver-page") as pool:
+            # Each page in a copy of this context: its retry warnings keep the cycle's fields.
+            futures: list[Future[list[object]]] = [
+                pool.submit(contextvars.copy_context().run, self.page, window, number)
+                for number in numbers
+            ]
+            try:
+                for future in futures:
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
 
     def _probe(self, window: Window, together: int) -> None:
         """Is the list honoured? The joined count must be the sum of the single counts.
@@ -516,7 +552,8 @@ class _Read:
         )
         if not isinstance(body, list):
             raise self._error(f"bookings page {page} is {_shape(body)}, not a JSON array")
-        self.pages += 1
+        with self._counting:
+            self.pages += 1
         if self.combined:
             foreign = {
                 code
@@ -614,7 +651,8 @@ class _Read:
                     error=problem,
                 )
                 api._sleep(delay)
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 response = api._client.get(
                     url, params=params, headers=headers, timeout=api._timeout
