@@ -49,32 +49,47 @@ from naver_sms.sandbox.sens import (
 
 
 class MemorySessionRepository(SessionRepositoryBase):
-    """A SessionRepositoryPort in one attribute: the contract base's rules, counting writes.
+    """A SessionRepositoryPort in attributes: the contract base's rules, counting writes.
 
-    `cookies` is the stored JSON text (tests may set it, even to garbage);
-    `saves` and `deletes` count what the authenticator did.
+    `cookies` is the stored JSON text (tests may set it, even to garbage),
+    `saved_at` its stored time text, `notes` the notes by name; `saves` and
+    `deletes` count what the authenticator did.
     """
 
     def __init__(self, cookies: str | None = None) -> None:
         if cookies is not None:
             parse_cookies(cookies)
         self.cookies = cookies
+        self.saved_at: str | None = None
+        self.notes: dict[str, dict[str, str]] = {}
         self.saves = 0
         self.deletes = 0
 
     def _translated(self, operation: str) -> AbstractContextManager[None]:
         return nullcontext()  # nothing here raises a vendor error
 
-    def _read(self) -> str | None:
-        return self.cookies
+    def _read(self) -> tuple[str, str | None] | None:
+        return (self.cookies, self.saved_at) if self.cookies is not None else None
 
-    def _write(self, cookies: str) -> None:
+    def _write(self, cookies: str, saved_at: str) -> None:
         self.cookies = cookies
+        self.saved_at = saved_at
         self.saves += 1
 
     def _delete(self) -> None:
         self.cookies = None
+        self.saved_at = None
         self.deletes += 1
+
+    def _read_note(self, name: str) -> dict[str, str] | None:
+        values = self.notes.get(name)
+        return dict(values) if values is not None else None
+
+    def _write_note(self, name: str, values: dict[str, str]) -> None:
+        self.notes[name] = dict(values)
+
+    def _delete_note(self, name: str) -> None:
+        self.notes.pop(name, None)
 
 
 class FakeElement:

@@ -27,6 +27,7 @@ from naver_sms.domain.session import Session
 
 __all__ = [
     "DEFAULT_LEASE",
+    "LOGIN_NEEDED_NOTE",
     "READ_BATCH_KEYS",
     "BookingKey",
     "BookingRepositoryPort",
@@ -166,14 +167,52 @@ class BookingRepositoryPort(Protocol):
         ...
 
 
-class SessionRepositoryPort(Protocol):
-    def get_session(self) -> Session | None: ...
+# The note a login that met a challenge leaves: values `reason` and `at` (KST ISO).
+LOGIN_NEEDED_NOTE: Final = "login_needed"
 
-    def save_session(self, cookies: str) -> bool:
-        """Store the cookies JSON string, replacing any stored session (no merge)."""
+
+class SessionRepositoryPort(Protocol):
+    """The Naver login session, and small notes kept next to it.
+
+    A *note* is a few named strings (say, that the last login met a
+    challenge, or how many test sends went today): short lived state the
+    owner's page shows, kept where the session is so both stores have it.
+    """
+
+    def get_session(self) -> Session | None:
+        """The stored session with its `saved_at` (KST; None if stored by an older version)."""
+        ...
+
+    def save_session(self, cookies: str, now: datetime | None = None) -> bool:
+        """Store the cookies JSON string, replacing any stored session (no merge).
+
+        `saved_at` is `now` (None: the real clock; the one store call that reads
+        it, for the callers that only paste cookies). Clears the login-needed
+        note: a stored session means a login worked or a person acted.
+        """
         ...
 
     def delete_session(self) -> bool: ...
+
+    def get_note(self, name: str) -> dict[str, str] | None:
+        """The note's values, or None when there is none. `name` is `[a-z_]+` (ValueError)."""
+        ...
+
+    def put_note(self, name: str, values: Mapping[str, str] | None) -> None:
+        """Replace the note's values (None deletes it). `name` is `[a-z_]+` (ValueError).
+
+        The caller's duty: values never hold a cookie value, a password or a
+        full phone number. Notes are plain stored text, shown on the owner's page.
+        """
+        ...
+
+    def note_login_needed(self, reason: str, at: datetime) -> None:
+        """Note that a login met a challenge at `at` (`reason`: its words, no secret)."""
+        ...
+
+    def login_needed(self) -> tuple[str, datetime] | None:
+        """(reason, when) of the challenge noted since the last saved session, or None."""
+        ...
 
 
 def visit_order(record: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -717,20 +717,52 @@ class SessionRepository(_Repository, SessionRepositoryBase):
     ) -> None:
         super().__init__(table_name, client, region_name, endpoint_url)
 
-    def _read(self) -> str | None:
+    def _read(self) -> tuple[str, str | None] | None:
         response = self.client.get_item(
             TableName=self.table_name, Key={"id": {"S": SESSION_ID}}, ConsistentRead=True
         )
-        cookies = response.get("Item", {}).get("cookies", {}).get("S")
-        return str(cookies) if cookies is not None else None
+        item = response.get("Item", {})
+        cookies = item.get("cookies", {}).get("S")
+        if cookies is None:
+            return None
+        saved_at = item.get("saved_at", {}).get("S")
+        return str(cookies), str(saved_at) if saved_at is not None else None
 
-    def _write(self, cookies: str) -> None:
+    def _write(self, cookies: str, saved_at: str) -> None:
         self.client.put_item(
-            TableName=self.table_name, Item={"id": {"S": SESSION_ID}, "cookies": {"S": cookies}}
+            TableName=self.table_name,
+            Item={"id": {"S": SESSION_ID}, "cookies": {"S": cookies}, "saved_at": {"S": saved_at}},
         )
 
     def _delete(self) -> None:
         self.client.delete_item(TableName=self.table_name, Key={"id": {"S": SESSION_ID}})
+
+    # Notes are items of this table too, under ids the seed's "1" can never be.
+
+    def _read_note(self, name: str) -> dict[str, str] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_note_key(name), ConsistentRead=True
+        )
+        values = response.get("Item", {}).get("values", {}).get("M")
+        if values is None:
+            return None
+        return {key: str(value.get("S", "")) for key, value in values.items()}
+
+    def _write_note(self, name: str, values: dict[str, str]) -> None:
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                **_note_key(name),
+                "values": {"M": {key: {"S": value} for key, value in values.items()}},
+            },
+        )
+
+    def _delete_note(self, name: str) -> None:
+        self.client.delete_item(TableName=self.table_name, Key=_note_key(name))
+
+
+def _note_key(name: str) -> dict[str, Any]:
+    return {"id": {"S": f"note#{name}"}}
 
 
 def create_tables(

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from naver_sms.database.base import (
     DEFAULT_LEASE,
+    LOGIN_NEEDED_NOTE,
     BookingKey,
     claim_attributes,
     sent_attributes,
@@ -63,6 +64,10 @@ log = get_logger(__name__)
 # What a moved visit resets when the caller does not say: the seed's reminder.
 REMINDER_FLAG: Final = "remind_sms"
 _UNCLEAR_WINDOW = re.compile(r"[0-9]{1,15}-[0-9]{1,15}")
+# Notes next to the session: short names, and small (each store's item limits are far off).
+_NOTE_NAME_MAX: Final = 40
+_NOTE_NAME: Final = re.compile(rf"[a-z_]{{1,{_NOTE_NAME_MAX}}}")
+_NOTE_MAX_CHARS: Final = 4096
 # The channels a sender may report for an accepted message.
 CHANNELS: Final = frozenset({"sms", "lms", "alimtalk"})
 # The delivery attributes of a flag, by the part after `{flag}_`.
@@ -610,48 +615,157 @@ class BookingRepositoryBase(LoggedRepository):
 
 
 class SessionRepositoryBase(LoggedRepository):
-    """The SessionRepositoryPort contract (the seed's single session record), three primitives."""
+    """The SessionRepositoryPort contract (the seed's single session record and the notes
+    next to it) over six primitives."""
 
     @abstractmethod
-    def _read(self) -> str | None:
-        """The stored cookies JSON, or None."""
+    def _read(self) -> tuple[str, str | None] | None:
+        """The stored (cookies JSON, saved_at text or None), or None."""
 
     @abstractmethod
-    def _write(self, cookies: str) -> None:
-        """Replace the stored cookies."""
+    def _write(self, cookies: str, saved_at: str) -> None:
+        """Replace the stored cookies and when they were saved (KST ISO seconds)."""
 
     @abstractmethod
     def _delete(self) -> None:
         """Remove the stored session if any."""
 
+    @abstractmethod
+    def _read_note(self, name: str) -> dict[str, str] | None:
+        """The note's values (name validated), or None."""
+
+    @abstractmethod
+    def _write_note(self, name: str, values: dict[str, str]) -> None:
+        """Replace the note's values (name and values validated)."""
+
+    @abstractmethod
+    def _delete_note(self, name: str) -> None:
+        """Remove the note if any."""
+
     def get_session(self) -> Session | None:
         with self._operation("get_session", "Session retrieved") as ctx:
-            cookies = self._read()
-            ctx["found"] = cookies is not None
-        if cookies is None:
+            stored = self._read()
+            ctx["found"] = stored is not None
+        if stored is None:
             return None
+        cookies, saved_at = stored
         # From here on their values may reach an error text: the scrubber removes them.
         with suppress(ValueError):
             register_secrets(cookie.get("value") for cookie in parse_cookies(cookies))
-        return Session(cookies=cookies)
+        return Session(cookies=cookies, saved_at=_stored_moment(saved_at))
 
-    def save_session(self, cookies: str) -> bool:
+    def save_session(self, cookies: str, now: datetime | None = None) -> bool:
         kept, left_out = split_cookies(load_cookies_json(cookies))
         if left_out and not kept:
             raise SessionValidationError(
                 f"none of the cookies is for naver.com (found {', '.join(left_out)})"
             )
+        # Checked before anything is stored: a naive time would be a lie about when.
+        saved_at = kst_seconds(now if now is not None else datetime.now(KST))
         register_secrets(cookie.get("value") for cookie in kept)
         names = [cookie["name"] for cookie in kept]
         with self._operation(
-            "save_session", "Session saved", cookie_names=names, domains_left_out=left_out
+            "save_session",
+            "Session saved",
+            cookie_names=names,
+            domains_left_out=left_out,
+            saved_at=saved_at,
         ):
             # Other sites' cookies are never stored: they would be sent nowhere
             # useful and are someone's credentials all the same.
-            self._write(json.dumps(kept, ensure_ascii=False) if left_out else cookies)
+            self._write(json.dumps(kept, ensure_ascii=False) if left_out else cookies, saved_at)
+        # A stored session means a login worked or a person acted: the banner goes.
+        # The session is saved either way; a stale banner is only worth a warning.
+        try:
+            with self._translated("save_session"):  # part of this operation: no line of its own
+                self._delete_note(LOGIN_NEEDED_NOTE)
+        except RepositoryError as exc:
+            log.warning(
+                "Login-needed note not cleared; the owner's page may still ask for a login",
+                operation="save_session",
+                error=str(exc),
+            )
         return True
 
     def delete_session(self) -> bool:
         with self._operation("delete_session", "Session deleted"):
             self._delete()
         return True
+
+    def get_note(self, name: str) -> dict[str, str] | None:
+        _validate_note_name(name)
+        with self._operation("get_note", "Note read", note=name) as ctx:
+            values = self._read_note(name)
+            ctx["found"] = values is not None
+        return values
+
+    def put_note(self, name: str, values: Mapping[str, str] | None) -> None:
+        """Replace the note's values (None deletes it).
+
+        The caller's duty: values never hold a cookie value, a password or a
+        full phone number (notes are plain stored text the owner's page shows).
+        """
+        _validate_note_name(name)
+        if values is None:
+            with self._operation("put_note", "Note deleted", note=name):
+                self._delete_note(name)
+            return
+        checked = _validated_note_values(name, values)
+        # The keys only: the values are the caller's words, not for every log line.
+        with self._operation("put_note", "Note written", note=name, keys=sorted(checked)):
+            self._write_note(name, checked)
+
+    def note_login_needed(self, reason: str, at: datetime) -> None:
+        """Note that a login met a challenge at `at`: the owner's page asks for a person.
+
+        `reason` is the challenge's words (no secret); `save_session` clears it.
+        """
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("note_login_needed: expected the reason, in words")
+        self.put_note(LOGIN_NEEDED_NOTE, {"reason": reason[:200], "at": kst_seconds(at)})
+
+    def login_needed(self) -> tuple[str, datetime] | None:
+        """(reason, when in KST) of the challenge noted since the last saved session, or None."""
+        values = self.get_note(LOGIN_NEEDED_NOTE)
+        if values is None:
+            return None
+        at = _stored_moment(values.get("at"))
+        if at is None:
+            # Only a hand-edited note gets here; asking for a login is the safe reading.
+            log.warning("Login-needed note has no readable time", operation="login_needed")
+            at = datetime.fromtimestamp(0, KST)
+        return values.get("reason") or "a login challenge", at
+
+
+def _stored_moment(text: str | None) -> datetime | None:
+    """A stored KST ISO time as an aware datetime in KST; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.astimezone(KST) if moment.tzinfo is not None else None
+
+
+def _validate_note_name(name: object) -> None:
+    if not isinstance(name, str) or not _NOTE_NAME.fullmatch(name):
+        raise ValueError(
+            f"note name must be 1 to {_NOTE_NAME_MAX} of a-z and _, got {str(name)[:60]!r}"
+        )
+
+
+def _validated_note_values(name: str, values: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(values, Mapping):
+        raise TypeError(f"note {name}: values must be a mapping of strings, or None")
+    checked: dict[str, str] = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise TypeError(f"note {name}: keys must be non-empty strings, values strings")
+        checked[key] = value
+    size = sum(len(key) + len(value) for key, value in checked.items())
+    if size > _NOTE_MAX_CHARS:
+        raise ValueError(
+            f"note {name}: a note is small (at most {_NOTE_MAX_CHARS} characters), got {size}"
+        )
+    return checked

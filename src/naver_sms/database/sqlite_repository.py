@@ -60,6 +60,7 @@ __all__ = [
 BOOKINGS_TABLE: Final = "sms"
 SESSION_TABLE: Final = "session"
 SENT_TABLE: Final = "sms_sent"
+NOTES_TABLE: Final = "notes"
 DELIVERY_INDEX: Final = "sms_delivery_due"
 DEFAULT_BUSY_TIMEOUT: Final = 10.0  # seconds a write waits for another writer's lock
 # Keys per batch query: two variables each, under the 999-variable limit of
@@ -85,8 +86,14 @@ _SCHEMA: Final = (
         PRIMARY KEY (booking_num, phone)
     ) WITHOUT ROWID""",
     f"""CREATE TABLE IF NOT EXISTS {SESSION_TABLE} (
-        id      TEXT NOT NULL PRIMARY KEY,
-        cookies TEXT NOT NULL
+        id       TEXT NOT NULL PRIMARY KEY,
+        cookies  TEXT NOT NULL,
+        saved_at TEXT
+    )""",
+    # Small notes next to the session (the port's get_note / put_note): a JSON object.
+    f"""CREATE TABLE IF NOT EXISTS {NOTES_TABLE} (
+        name TEXT NOT NULL PRIMARY KEY,
+        note TEXT NOT NULL CHECK (json_valid(note))
     )""",
     # The delivery queue: only records with a message not yet final are in this
     # partial index, by when to look next, so a cycle's lookup reads just them.
@@ -105,7 +112,9 @@ _SCHEMA: Final = (
         PRIMARY KEY (day, booking_num, phone)
     ) WITHOUT ROWID""",
 )
-_SCHEMA_NAMES: Final = (BOOKINGS_TABLE, SESSION_TABLE, DELIVERY_INDEX, SENT_TABLE)
+# The notes table is the newest: once it is there, so is the session's saved_at
+# (both come in the same transaction), so the cheap look below covers both.
+_SCHEMA_NAMES: Final = (BOOKINGS_TABLE, SESSION_TABLE, DELIVERY_INDEX, SENT_TABLE, NOTES_TABLE)
 # A file made before the history existed: its records' sent messages (a `{flag}_at`
 # next to a `{flag}_request_id`) get their entries once, as the table is created,
 # so `naver-sms messages` lists the days before the upgrade too.
@@ -360,6 +369,7 @@ def _prepare(connection: sqlite3.Connection) -> None:
         fill_history = BOOKINGS_TABLE in present and SENT_TABLE not in _tables(connection)
         for statement in _SCHEMA:
             connection.execute(statement)
+        _add_missing_columns(connection)
         if fill_history:
             connection.execute(_FILL_HISTORY)
         connection.execute("COMMIT")
@@ -367,6 +377,13 @@ def _prepare(connection: sqlite3.Connection) -> None:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Give a session table of an older version its `saved_at` (NULL: not known)."""
+    columns = {row[1] for row in connection.execute(f"PRAGMA table_info({SESSION_TABLE})")}
+    if "saved_at" not in columns:
+        connection.execute(f"ALTER TABLE {SESSION_TABLE} ADD COLUMN saved_at TEXT")
 
 
 def _tables(connection: sqlite3.Connection) -> set[str]:
@@ -680,22 +697,25 @@ class SqliteSessionRepository(_SqliteFile, SessionRepositoryBase):
     ) -> None:
         super().__init__(path, busy_timeout=busy_timeout)
 
-    def _read(self) -> str | None:
+    def _read(self) -> tuple[str, str | None] | None:
         row = (
             self._connection()
             .execute(
-                f"SELECT cookies FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
+                f"SELECT cookies, saved_at FROM {SESSION_TABLE} WHERE id = ?",  # noqa: S608 - constant
                 (SESSION_ID,),
             )
             .fetchone()
         )
-        return str(row[0]) if row is not None else None
+        if row is None:
+            return None
+        return str(row[0]), str(row[1]) if row[1] is not None else None
 
-    def _write(self, cookies: str) -> None:
+    def _write(self, cookies: str, saved_at: str) -> None:
         self._connection().execute(
-            f"INSERT INTO {SESSION_TABLE} (id, cookies) VALUES (?, ?) "  # noqa: S608 - constant
-            "ON CONFLICT (id) DO UPDATE SET cookies = excluded.cookies",
-            (SESSION_ID, cookies),
+            f"INSERT INTO {SESSION_TABLE} (id, cookies, saved_at) VALUES (?, ?, ?) "  # noqa: S608 - constant
+            "ON CONFLICT (id) DO UPDATE SET cookies = excluded.cookies, "
+            "saved_at = excluded.saved_at",
+            (SESSION_ID, cookies, saved_at),
         )
 
     def _delete(self) -> None:
@@ -704,12 +724,40 @@ class SqliteSessionRepository(_SqliteFile, SessionRepositoryBase):
             (SESSION_ID,),
         )
 
+    def _read_note(self, name: str) -> dict[str, str] | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT note FROM {NOTES_TABLE} WHERE name = ?",  # noqa: S608 - constant
+                (name,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        values = json.loads(row[0])
+        return {str(key): str(value) for key, value in values.items()}
+
+    def _write_note(self, name: str, values: dict[str, str]) -> None:
+        self._connection().execute(
+            f"INSERT INTO {NOTES_TABLE} (name, note) VALUES (?, ?) "  # noqa: S608 - constant
+            "ON CONFLICT (name) DO UPDATE SET note = excluded.note",
+            (name, json.dumps(values, ensure_ascii=False)),
+        )
+
+    def _delete_note(self, name: str) -> None:
+        self._connection().execute(
+            f"DELETE FROM {NOTES_TABLE} WHERE name = ?",  # noqa: S608 - constant
+            (name,),
+        )
+
 
 def create_schema(
     path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 ) -> list[str]:
-    """Create the `sms`, `session` and `sms_sent` tables (and the delivery queue's index)
-    in the file if missing (idempotent); the tables' names.
+    """Create the `sms`, `session` and `sms_sent` tables (and the delivery queue's index,
+    and `notes`, part of the session store) in the file if missing (idempotent); the
+    names of the three tables the operator knows.
 
     The stores do this on first use anyway; this is `naver-sms create-tables`.
     """

@@ -23,6 +23,7 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 SESSION_ID: Final = "1"  # the seed's single-record design
@@ -165,10 +166,15 @@ def _json_kind(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A stored Naver session. `cookies` is the JSON array string of the seed."""
+    """A stored Naver session. `cookies` is the JSON array string of the seed.
+
+    `saved_at` is when it was stored (KST): a login worked or a person pasted
+    cookies then. None for a session stored by a version that did not keep it.
+    """
 
     cookies: str
     session_id: str = SESSION_ID
+    saved_at: datetime | None = None
 
     def get_cookies_list(self) -> list[dict[str, Any]]:
         return parse_cookies(self.cookies)
@@ -178,4 +184,8 @@ class Session:
 
     def __repr__(self) -> str:
         # The dataclass repr would print the cookie values into any log or traceback.
-        return f"Session(session_id={self.session_id!r}, cookies=<{len(self.cookies)} chars>)"
+        saved = self.saved_at.isoformat() if self.saved_at is not None else None
+        return (
+            f"Session(session_id={self.session_id!r}, cookies=<{len(self.cookies)} chars>, "
+            f"saved_at={saved!r})"
+        )

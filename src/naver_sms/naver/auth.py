@@ -466,7 +466,11 @@ class Authenticator:
                         operation="ensure_session",
                         context={"biz_id": biz_id},
                     )
-                cookies = self._browser_login(driver, biz_id, headed)
+                try:
+                    cookies = self._browser_login(driver, biz_id, headed)
+                except LoginChallenge as exc:
+                    self._note_challenge(exc, now)
+                    raise
             if not self.api.check_session(cookies, biz_id, today):
                 raise LoginFailed(
                     "Naver logged in, but the booking API refused the new cookies: is this "
@@ -475,6 +479,17 @@ class Authenticator:
             self.session_repository.save_session(json.dumps(cookies, ensure_ascii=False))
             ctx["cookie_names"] = sorted(str(cookie.get("name")) for cookie in cookies)
         return cookies
+
+    def _note_challenge(self, challenge: LoginChallenge, now: datetime) -> None:
+        """Note for the owner's page that a person must log in; never hides the challenge."""
+        try:
+            self.session_repository.note_login_needed(challenge.what, now)
+        except Exception as exc:  # any failure: the challenge is what the caller must see
+            log.warning(
+                "Login challenge not noted; the owner's page will not ask for a login",
+                operation="naver_login",
+                error=f"{type(exc).__name__}: {exc}",
+            )
 
     # -- the browser part
 
