@@ -47,7 +47,7 @@ from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
 from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
 from naver_sms.serve import serve_cycles, stop_on_signals
-from naver_sms.utils.logger import configure_logging
+from naver_sms.utils.logger import LogFormatError, configure_logging
 from naver_sms.utils.scrub import scrub
 
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
@@ -73,7 +73,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.meta["debug"] = debug
     settings = bootstrap.load_settings()
-    configure_logging(settings.log_level)
+    try:
+        configure_logging(settings.log_level)
+    except LogFormatError as exc:
+        raise ConfigError(str(exc)) from None
     ctx.obj = settings
 
 
