@@ -41,7 +41,7 @@ from naver_sms.entrypoints.cli_sandbox import sandbox
 from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
-from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
+from naver_sms.entrypoints.cli_view import booking_rows, bookings_table, console, print_report
 from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
@@ -361,27 +361,52 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
         )
 
 
+def _catalogs(ctx: click.Context) -> dict[str, list[str]] | None:
+    """Each store's message names, or None when the config does not load.
+
+    Listing what is stored must work while the config is being fixed: the
+    records' own flags then say which messages there are.
+    """
+    try:
+        config = load_app_config(settings_of(ctx).config_path)
+    except ConfigError:
+        return None
+    return {
+        store.id: [message.name for message in config.catalog(store)] for store in config.stores
+    }
+
+
 @cli.command()
 @click.option("--store", "store_id", metavar="ID", help="Only this Naver businessId.")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Only visits on this KST day.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON on stdout.")
 @click.pass_context
-def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
-    """List the stored booking records and which messages they got (phones masked).
+def bookings(ctx: click.Context, store_id: str | None, day: str | None, as_json: bool) -> None:
+    """List the stored bookings and each of their messages (phones masked).
+
+    A message is `✓` with the time it was sent, `·` not yet, or `✗` with
+    why it will never be sent.
 
     \b
     Examples:
       naver-sms bookings
       naver-sms bookings --store 5000001 --date 2026-11-25
+      naver-sms bookings --json
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
     bootstrap.require_stored_data(settings_of(ctx))
     with bootstrap.booking_repository(settings_of(ctx)) as store:
         records = store.list_bookings(store_id, day)
+    catalogs = _catalogs(ctx)
+    if as_json:
+        rows = booking_rows(records, catalogs)
+        click.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
     if not records:
         click.echo("no stored bookings" + (" match" if store_id or day else ""))
         return
-    console().print(bookings_table(records))
+    console().print(bookings_table(records, catalogs))
     click.echo(f"{len(records)} bookings")
 
 
