@@ -23,12 +23,18 @@ class Ran:
     stderr: str
 
 
-def on_terminal(shop: Shop, *args: str, **env: str) -> Ran:
+def command(args: tuple[str, ...], stop_after: float | None) -> list[str]:
+    """The child's command line; `stop_after` seconds then SIGTERM, as systemd stops serve."""
+    stop = ["timeout", "-s", "TERM", str(stop_after)] if stop_after else []
+    return [*stop, sys.executable, "-m", "naver_sms", *args]
+
+
+def on_terminal(shop: Shop, *args: str, stop_after: float | None = None, **env: str) -> Ran:
     """`naver-sms ARGS` with stderr on a pseudo-terminal and stdout on a pipe."""
     leader, follower = pty.openpty()
     try:
         process = subprocess.run(
-            [sys.executable, "-m", "naver_sms", *args],
+            command(args, stop_after),
             env={**os.environ, **shop.env, "COLUMNS": "80", **env},
             stdout=subprocess.PIPE,
             stderr=follower,
@@ -55,9 +61,9 @@ def on_terminal(shop: Shop, *args: str, **env: str) -> Ran:
     return Ran(process.returncode, process.stdout, stderr)
 
 
-def piped(shop: Shop, *args: str, **env: str) -> Ran:
+def piped(shop: Shop, *args: str, stop_after: float | None = None, **env: str) -> Ran:
     process = subprocess.run(
-        [sys.executable, "-m", "naver_sms", *args],
+        command(args, stop_after),
         env={**os.environ, **shop.env, **env},
         capture_output=True,
         text=True,
@@ -118,3 +124,20 @@ def test_session_show_and_bookings_print_no_info_line_on_a_terminal(shop: Shop) 
         ran = on_terminal(shop, *args)
         assert ran.code == 0, ran.stderr
         assert ran.stderr == "", args
+
+
+def test_serve_on_a_terminal_says_what_it_runs_against_in_one_line(shop: Shop) -> None:
+    ran = on_terminal(shop, "serve", "--dry-run", "--every", "0.1", stop_after=3)
+
+    first = ran.stderr.splitlines()[0]
+    assert first.startswith("serving 2 stores (5000001, 5000002) every 0.1s on SQLite ")
+    assert first.endswith(f"dry run, messages go to {shop.env['NAVER_SMS_OUTBOX']}")
+
+
+def test_serve_piped_says_it_as_a_json_line(shop: Shop) -> None:
+    ran = piped(shop, "serve", "--dry-run", "--every", "0.1", stop_after=3)
+
+    first = json.loads(ran.stderr.splitlines()[0])
+    assert first["message"].startswith("serving 2 stores")
+    assert first["context"]["stores"] == ["5000001", "5000002"]
+    assert first["context"]["dry_run"] is True

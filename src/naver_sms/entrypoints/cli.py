@@ -14,6 +14,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -46,8 +47,8 @@ from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
 from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
-from naver_sms.serve import serve_cycles, stop_on_signals
-from naver_sms.utils.logger import LogFormatError, configure_logging
+from naver_sms.serve import serve_cycles, serving_line, stop_on_signals
+from naver_sms.utils.logger import LogFormatError, configure_logging, get_logger
 from naver_sms.utils.scrub import scrub
 
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
@@ -74,7 +75,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.meta["debug"] = debug
     settings = bootstrap.load_settings()
     try:
-        configure_logging(settings.log_level)
+        ctx.meta["log_format"] = configure_logging(settings.log_level)
     except LogFormatError as exc:
         raise ConfigError(str(exc)) from None
     ctx.obj = settings
@@ -352,6 +353,7 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
         bootstrap.session_repository(settings) as sessions,
         stop_on_signals(threading.Event()) as stop,
     ):
+        _say_what_serve_runs(ctx, settings, config, every=every, dry_run=dry_run)
         serve_cycles(
             lambda now: run_cycle(ports=ports, now=now),
             every=every,
@@ -374,6 +376,39 @@ def _catalogs(ctx: click.Context) -> dict[str, list[str]] | None:
     return {
         store.id: [message.name for message in config.catalog(store)] for store in config.stores
     }
+
+
+def _say_what_serve_runs(
+    ctx: click.Context, settings: Settings, config: AppConfig, *, every: float, dry_run: bool
+) -> None:
+    where = (
+        f"SQLite {settings.db_path}"
+        if settings.store == "sqlite"
+        else f"DynamoDB {settings.aws_region}"
+        + (f" at {settings.aws_endpoint_url}" if settings.aws_endpoint_url else "")
+    )
+    stores = [store.id for store in config.stores]
+    sens_host = urlsplit(settings.sens_url).hostname or settings.sens_url
+    line = serving_line(
+        where=where,
+        stores=stores,
+        every=every,
+        dry_run=dry_run,
+        sens_host=sens_host,
+        outbox=str(settings.outbox_path),
+    )
+    if ctx.meta.get("log_format") == "text":
+        click.echo(line, err=True)
+    else:  # among JSON lines a plain one would break the collector's parsing
+        get_logger(__name__).info(
+            line,
+            operation="serve",
+            store_kind=settings.store,
+            stores=stores,
+            every_s=every,
+            dry_run=dry_run,
+            sens_host=sens_host,
+        )
 
 
 @cli.command()
