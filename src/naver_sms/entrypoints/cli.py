@@ -42,7 +42,13 @@ from naver_sms.entrypoints.cli_sandbox import sandbox
 from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
-from naver_sms.entrypoints.cli_view import booking_rows, bookings_table, console, print_report
+from naver_sms.entrypoints.cli_view import (
+    booking_rows,
+    bookings_table,
+    console,
+    print_report,
+    progress,
+)
 from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
@@ -163,7 +169,8 @@ def create_tables(ctx: click.Context) -> None:
       NAVER_SMS_STORE=dynamodb naver-sms create-tables
     """
     settings = settings_of(ctx)
-    names = bootstrap.create_tables(settings)
+    with progress("creating the tables", log_format=ctx.meta.get("log_format")):
+        names = bootstrap.create_tables(settings)
     where = settings.db_path if settings.store == "sqlite" else settings.aws_region
     click.echo(f"ready ({settings.store}, {where}): {', '.join(names)}")
 
@@ -282,7 +289,8 @@ def run(
                 f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
                 err=True,
             )
-        report = run_cycle(ports=ports, now=now, adopt=adopt)
+        with progress("starting the cycle", log_format=ctx.meta.get("log_format")) as tell:
+            report = run_cycle(ports=ports, now=now, adopt=adopt, progress=tell)
     data = _report_dict(report, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))

@@ -15,6 +15,7 @@ import click
 from naver_sms import bootstrap
 from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
+from naver_sms.entrypoints.cli_view import progress
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
 from naver_sms.report import EXIT_CHALLENGE
@@ -76,7 +77,13 @@ def login(ctx: click.Context, headed: bool, store_id: str | None) -> None:
     settings = _settings(ctx)
     biz_id = _store_id(settings, store_id)
     try:
-        with bootstrap.authenticator(settings) as authenticator:
+        with (
+            progress(
+                "logging in to Naver" + (": finish in the browser window" if headed else ""),
+                log_format=ctx.find_root().meta.get("log_format"),
+            ),
+            bootstrap.authenticator(settings) as authenticator,
+        ):
             cookies = authenticator.login(biz_id, datetime.now(KST), headed=headed)
     except LoginChallenge as exc:
         raise LoginChallengeExit(str(exc)) from None

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
+from rich.spinner import Spinner
 from rich.table import Table
 
 from naver_sms.domain.booking import mask_phone
@@ -38,6 +41,24 @@ def console() -> Console:
         return probe
     columns = os.environ.get("COLUMNS", "")
     return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH)
+
+
+@contextmanager
+def progress(first: str, *, log_format: str | None) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr saying what is under way, only for a person at a terminal.
+
+    Yields a callback that changes its words, or None when stderr is not a
+    terminal (pipes, cron mail, systemd get nothing extra) or the logs are
+    JSON (a spinner would redraw over the lines, and rich would wrap them).
+    The spinner leaves no trace; stdout (a --json report) is never touched.
+    """
+    err = Console(stderr=True)
+    if not err.is_terminal or log_format != "text":
+        yield None
+        return
+    spinner = Spinner("dots", f"{first}...", style="green")
+    with Live(spinner, console=err, transient=True, redirect_stdout=False):
+        yield lambda text: spinner.update(text=f"{text}...")
 
 
 def report_table(report: Mapping[str, Any], *, title: str | None = None) -> Table:
