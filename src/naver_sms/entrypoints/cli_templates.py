@@ -210,7 +210,7 @@ def preview(
     \b
     Examples:
       naver-sms templates preview 5000001 guide
-      naver-sms templates preview "샘플 스튜디오" event --customer 김하나
+      naver-sms templates preview "샘플 공방" event --customer 김하나
     """
     config = _load(ctx, config_path)
     try:
