@@ -164,8 +164,12 @@ def run_cycle(
     lease: timedelta = DEFAULT_LEASE,
     real_clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = clock.sleep,
+    progress: Callable[[str], object] | None = None,
 ) -> CycleReport:
     """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
+
+    `progress`, when given, is told what the cycle is doing in a few words
+    ("reading bookings: 3/8 requests"); the CLI shows it on a terminal.
 
     `now` is the cycle's start; its clock then advances with real time.
     `owner` names this cycle's claims (default: a fresh uuid), so racing
@@ -183,6 +187,7 @@ def run_cycle(
         workers=ports.workers,
         real_clock=real_clock or _utc_now,
         sleep=sleep,
+        progress=progress,
     ).run()
 
 
@@ -209,6 +214,7 @@ class Cycle:
         workers: int = DEFAULT_WORKERS,
         real_clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = clock.sleep,
+        progress: Callable[[str], object] | None = None,
     ) -> None:
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime (the host's time zone is not used)")
@@ -233,6 +239,8 @@ class Cycle:
         self.workers = max(1, workers)
         self.real_clock = real_clock
         self.sleep = sleep
+        self._progress = progress
+        self._progress_counts: dict[str, int] = {}
         # Each store's messages, in the order they go (the config's `messages:`, or
         # what an old `rules:` section means).
         self.shops = [
@@ -265,11 +273,13 @@ class Cycle:
             log.warning("Config holds messages back", operation="run_cycle", error=warning)
         try:
             with self.pool:
+                self.tell("checking the Naver session")
                 cookies = self._session()
                 if cookies is not None:
                     plan = self._apply(self._plan(self._fetch_all(cookies)))
                     self._send_all(self._honour_opt_outs(plan))
                 # Results of earlier sends come in whatever Naver said this cycle.
+                self.tell("checking deliveries")
                 self._check_deliveries()
         except Exception as exc:
             # The cycle's log line (written below) must not read as a success.
@@ -280,6 +290,22 @@ class Cycle:
             report.duration_ms = round((clock.perf_counter() - started) * 1000)
             _publish(ports, report)
         return report
+
+    def tell(self, what: str, *, total: int | None = None) -> None:
+        """Tell the progress callback `what` the cycle does, with `done/total` when counted.
+
+        Called from the pool's threads too; a callback that fails costs its
+        line, never the cycle.
+        """
+        if self._progress is None:
+            return
+        with self._lock:
+            if total is not None:
+                done = self._progress_counts.get(what, 0) + 1
+                self._progress_counts[what] = done
+                what = f"{what}: {done}/{total}"
+        with suppress(Exception):
+            self._progress(what)
 
     def clock(self) -> datetime:
         """The cycle's clock: `now` advancing with real time, so leases and the
@@ -449,6 +475,8 @@ class Cycle:
                 return exc
             except NaverError as exc:  # one store's trouble must not stop the others
                 return exc
+            finally:
+                self.tell("reading bookings", total=len(jobs))
 
         results = self.each(fetch, jobs)
         failed: set[str] = set()
@@ -562,6 +590,7 @@ class Cycle:
 
     def _send_all(self, plan: Plan) -> None:
         """Per store, one batch per kind in kind order, so a confirmation precedes its reminder."""
+        total = sum(len(batch) for _shop, batches in plan.batches for batch in batches)
         for _shop, batches in plan.batches:
             held_back: set[BookingKey] = set()
             for batch in batches:
@@ -569,6 +598,8 @@ class Cycle:
                 # A reminder never overtakes its confirmation: when this cycle did not
                 # send that (it failed, or another cycle holds it), the reminder waits.
                 held_back |= self._send_batch(todo)
+                for _due in batch:
+                    self.tell("messages", total=total)
 
     def _send_batch(self, batch: Sequence[Due]) -> set[BookingKey]:
         """Claim, render and send one batch; the keys of the bookings whose message did not go."""

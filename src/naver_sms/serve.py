@@ -66,6 +66,16 @@ def serve_cycles(
                 waiting_for_login = report.login_challenge
                 if waiting_for_login:
                     on_challenge(report)
+                elif report.exit_code:
+                    # "Cycle finished" is INFO, below what a terminal or an alert
+                    # rule shows: a cycle that failed a store or a send says so louder.
+                    log.warning(
+                        "Cycle failed; the next one tries again",
+                        operation="serve",
+                        error=scrub(_first_problem(report)),
+                        failed=len(report.failed),
+                        errors=len(report.errors),
+                    )
         except Exception as exc:  # one bad cycle must not end the service
             log.error(
                 "Cycle failed; the next one tries again",
@@ -75,6 +85,35 @@ def serve_cycles(
         wait(max(0.0, every - (monotonic() - started)))
     log.info("Stopped", operation="serve", cycles=cycles)
     return cycles
+
+
+def _first_problem(report: CycleReport) -> str:
+    if report.errors:
+        error = report.errors[0]
+        return f"store {error.shop}: {error.error}" if error.shop else error.error
+    if report.failed:
+        first = report.failed[0]
+        return f"{len(report.failed)} messages failed (first: {first.kind}: {first.error})"
+    return f"{len(report.unclear)} messages: SENS's answer was lost"
+
+
+def describe_interval(seconds: float) -> str:
+    """`5m`, `1h`, `90s`, `0.1s`: the interval as an owner wrote it."""
+    for unit, size in (("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def serving_line(
+    *, where: str, stores: list[str], every: float, dry_run: bool, sens_host: str, outbox: str
+) -> str:
+    """The one line `serve` says at start: what it runs against, so a wrong .env shows at once."""
+    sending = f"dry run, messages go to {outbox}" if dry_run else f"sending through {sens_host}"
+    return (
+        f"serving {len(stores)} stores ({', '.join(stores)}) every {describe_interval(every)} "
+        f"on {where}; {sending}"
+    )
 
 
 @contextmanager

@@ -195,7 +195,7 @@ def test_a_broken_config_fails_and_skips_what_needs_it(shop: Shop, telegram: Fak
 
     code, lines = run_doctor(shop, telegram)
 
-    assert code == 1
+    assert code == 2  # a setup mistake, as in every command
     assert lines["config"].startswith("FAIL")
     assert "stores" in lines["config"]
     assert lines["Naver session"].startswith("skip")

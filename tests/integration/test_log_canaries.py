@@ -68,12 +68,19 @@ def _handler_added_after() -> None:
     basic_config(logging.DEBUG)
 
 
+def _text_form_at_debug() -> None:
+    """A person at a terminal (the human text form) asks for DEBUG after a basicConfig."""
+    basic_config(logging.DEBUG)
+    configure_logging("DEBUG", form="text")
+
+
 SETUPS: dict[str, tuple[Callable[[], None], bool]] = {
     # name: (setup, whether botocore's DEBUG request bodies are printed at all)
     "debug asked for": (_debug_asked_for, True),
     "lambda root at debug": (_lambda_at_debug, False),
     "basicConfig at info": (_basic_config_at_info, False),
     "handler added after": (_handler_added_after, True),
+    "text form at debug": (_text_form_at_debug, True),
 }
 
 

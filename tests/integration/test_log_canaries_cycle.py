@@ -45,9 +45,13 @@ def output(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) 
     _forget_all()
 
 
-@pytest.mark.parametrize("level", ["INFO", "DEBUG"], ids=["default", "debug-asked-for"])
+@pytest.mark.parametrize(
+    ("level", "form"),
+    [("INFO", "json"), ("DEBUG", "json"), ("DEBUG", "text")],
+    ids=["default", "debug-asked-for", "text-form-debug"],
+)
 def test_a_cycle_a_browser_login_and_an_alert_leak_nothing_at_debug(
-    output: Output, browser_env: dict[str, str], tmp_path: Path, level: str
+    output: Output, browser_env: dict[str, str], tmp_path: Path, level: str, form: str
 ) -> None:
     with (
         NaverSandbox(now=NOW, stores={STORE: 0}, users={USER: CANARIES.password}) as naver,
@@ -82,7 +86,7 @@ def test_a_cycle_a_browser_login_and_an_alert_leak_nothing_at_debug(
             "TELEGRAM_API_URL": telegram.url,
         }
         basic_config(logging.DEBUG)  # what any `logging.basicConfig(level=DEBUG)` does
-        configure_logging(level)
+        configure_logging(level, form=form)
         logging.getLogger().setLevel(logging.DEBUG)
         settings = load_settings(env)
         bootstrap.create_tables(settings)  # no session stored: the cycle logs in

@@ -14,6 +14,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -41,14 +42,20 @@ from naver_sms.entrypoints.cli_sandbox import sandbox
 from naver_sms.entrypoints.cli_send_test import send_test
 from naver_sms.entrypoints.cli_session import login, session
 from naver_sms.entrypoints.cli_templates import templates
-from naver_sms.entrypoints.cli_view import bookings_table, console, print_report
+from naver_sms.entrypoints.cli_view import (
+    booking_rows,
+    bookings_table,
+    console,
+    print_report,
+    progress,
+)
 from naver_sms.entrypoints.cli_web import web
 from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
 from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
-from naver_sms.serve import serve_cycles, stop_on_signals
-from naver_sms.utils.logger import configure_logging
+from naver_sms.serve import serve_cycles, serving_line, stop_on_signals
+from naver_sms.utils.logger import LogFormatError, configure_logging, get_logger
 from naver_sms.utils.scrub import scrub
 
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
@@ -74,7 +81,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.meta["debug"] = debug
     settings = bootstrap.load_settings()
-    configure_logging(settings.log_level)
+    try:
+        ctx.meta["log_format"] = configure_logging(settings.log_level)
+    except LogFormatError as exc:
+        raise ConfigError(str(exc)) from None
     ctx.obj = settings
 
 
@@ -160,7 +170,8 @@ def create_tables(ctx: click.Context) -> None:
       NAVER_SMS_STORE=dynamodb naver-sms create-tables
     """
     settings = settings_of(ctx)
-    names = bootstrap.create_tables(settings)
+    with progress("creating the tables", log_format=ctx.meta.get("log_format")):
+        names = bootstrap.create_tables(settings)
     where = settings.db_path if settings.store == "sqlite" else settings.aws_region
     click.echo(f"ready ({settings.store}, {where}): {', '.join(names)}")
 
@@ -279,7 +290,8 @@ def run(
                 f"is a dry run: nothing is sent to SENS, the messages go to {settings.outbox_path}",
                 err=True,
             )
-        report = run_cycle(ports=ports, now=now, adopt=adopt)
+        with progress("starting the cycle", log_format=ctx.meta.get("log_format")) as tell:
+            report = run_cycle(ports=ports, now=now, adopt=adopt, progress=tell)
     data = _report_dict(report, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -350,6 +362,7 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
         bootstrap.session_repository(settings) as sessions,
         stop_on_signals(threading.Event()) as stop,
     ):
+        _say_what_serve_runs(ctx, settings, config, every=every, dry_run=dry_run)
         serve_cycles(
             lambda now: run_cycle(ports=ports, now=now),
             every=every,
@@ -359,27 +372,85 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
         )
 
 
+def _catalogs(ctx: click.Context) -> dict[str, list[str]] | None:
+    """Each store's message names, or None when the config does not load.
+
+    Listing what is stored must work while the config is being fixed: the
+    records' own flags then say which messages there are.
+    """
+    try:
+        config = load_app_config(settings_of(ctx).config_path)
+    except ConfigError:
+        return None
+    return {
+        store.id: [message.name for message in config.catalog(store)] for store in config.stores
+    }
+
+
+def _say_what_serve_runs(
+    ctx: click.Context, settings: Settings, config: AppConfig, *, every: float, dry_run: bool
+) -> None:
+    where = (
+        f"SQLite {settings.db_path}"
+        if settings.store == "sqlite"
+        else f"DynamoDB {settings.aws_region}"
+        + (f" at {settings.aws_endpoint_url}" if settings.aws_endpoint_url else "")
+    )
+    stores = [store.id for store in config.stores]
+    sens_host = urlsplit(settings.sens_url).hostname or settings.sens_url
+    line = serving_line(
+        where=where,
+        stores=stores,
+        every=every,
+        dry_run=dry_run,
+        sens_host=sens_host,
+        outbox=str(settings.outbox_path),
+    )
+    if ctx.meta.get("log_format") == "text":
+        click.echo(line, err=True)
+    else:  # among JSON lines a plain one would break the collector's parsing
+        get_logger(__name__).info(
+            line,
+            operation="serve",
+            store_kind=settings.store,
+            stores=stores,
+            every_s=every,
+            dry_run=dry_run,
+            sens_host=sens_host,
+        )
+
+
 @cli.command()
 @click.option("--store", "store_id", metavar="ID", help="Only this Naver businessId.")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Only visits on this KST day.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON on stdout.")
 @click.pass_context
-def bookings(ctx: click.Context, store_id: str | None, day: str | None) -> None:
-    """List the stored booking records and which messages they got (phones masked).
+def bookings(ctx: click.Context, store_id: str | None, day: str | None, as_json: bool) -> None:
+    """List the stored bookings and each of their messages (phones masked).
+
+    A message is `✓` with the time it was sent, `·` not yet, or `✗` with
+    why it will never be sent.
 
     \b
     Examples:
       naver-sms bookings
       naver-sms bookings --store 5000001 --date 2026-11-25
+      naver-sms bookings --json
     """
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
     bootstrap.require_stored_data(settings_of(ctx))
     with bootstrap.booking_repository(settings_of(ctx)) as store:
         records = store.list_bookings(store_id, day)
+    catalogs = _catalogs(ctx)
+    if as_json:
+        rows = booking_rows(records, catalogs)
+        click.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
     if not records:
         click.echo("no stored bookings" + (" match" if store_id or day else ""))
         return
-    console().print(bookings_table(records))
+    console().print(bookings_table(records, catalogs))
     click.echo(f"{len(records)} bookings")
 
 

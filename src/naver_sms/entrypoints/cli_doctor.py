@@ -37,6 +37,7 @@ from naver_sms.messaging.sens import SensApi
 from naver_sms.messaging.telegram import TelegramNotifier, TelegramUnusable
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import NaverError
+from naver_sms.report import EXIT_FAILURE, EXIT_USAGE
 from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
 
@@ -359,5 +360,6 @@ def doctor(ctx: click.Context) -> None:
     failed = [check for check in results if check.status == "FAIL"]
     if failed:
         click.echo(f"{len(failed)} of {len(results)} checks failed: fix the FAIL lines above")
-        ctx.exit(1)
+        # A config file that does not load is the owner's mistake to fix, as in every command.
+        ctx.exit(EXIT_USAGE if any(check.name == "config" for check in failed) else EXIT_FAILURE)
     click.echo(f"all {len(results)} checks passed")

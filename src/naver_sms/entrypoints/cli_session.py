@@ -15,6 +15,7 @@ import click
 from naver_sms import bootstrap
 from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
+from naver_sms.entrypoints.cli_view import progress
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
 from naver_sms.report import EXIT_CHALLENGE
@@ -76,7 +77,13 @@ def login(ctx: click.Context, headed: bool, store_id: str | None) -> None:
     settings = _settings(ctx)
     biz_id = _store_id(settings, store_id)
     try:
-        with bootstrap.authenticator(settings) as authenticator:
+        with (
+            progress(
+                "logging in to Naver" + (": finish in the browser window" if headed else ""),
+                log_format=ctx.find_root().meta.get("log_format"),
+            ),
+            bootstrap.authenticator(settings) as authenticator,
+        ):
             cookies = authenticator.login(biz_id, datetime.now(KST), headed=headed)
     except LoginChallenge as exc:
         raise LoginChallengeExit(str(exc)) from None
@@ -128,21 +135,37 @@ def import_session(ctx: click.Context, file: TextIO) -> None:
 
 
 @session.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the cookies as JSON on stdout.")
 @click.pass_context
-def show_session(ctx: click.Context) -> None:
+def show_session(ctx: click.Context, as_json: bool) -> None:
     """List the stored cookies: name, domain, expiry; values masked.
 
     \b
-    Example:
+    Examples:
       naver-sms session show
+      naver-sms session show --json
     """
     with bootstrap.session_repository(_settings(ctx)) as store:
         stored = store.get_session()
+    now = datetime.now(KST)
+    if as_json:
+        infos = cookie_infos(stored.get_cookies_list()) if stored is not None else []
+        cookies = [
+            {
+                "name": info.name,
+                "domain": info.domain,
+                "expires": info.expires.isoformat() if info.expires is not None else None,
+                "expired": info.expires is not None and info.expires <= now,
+                "value_masked": info.masked_value,
+            }
+            for info in infos
+        ]
+        click.echo(json.dumps({"stored": stored is not None, "cookies": cookies}))
+        return
     if stored is None:
         click.echo("no session stored (naver-sms login, or naver-sms session import FILE)")
         return
     infos = cookie_infos(stored.get_cookies_list())
-    now = datetime.now(KST)
     rows = [("NAME", "DOMAIN", "EXPIRES", "VALUE")]
     for info in infos:
         expires = info.expires_text()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -72,10 +74,28 @@ def templates() -> None:
     pass
 
 
+def _row_dict(row: CheckRow) -> dict[str, Any]:
+    """A `templates check` row as JSON: what a script needs to gate a deploy on it."""
+    return {
+        "store": row.store.id,
+        "store_name": row.store.name,
+        "kind": row.kind,
+        "origin": row.origin,
+        "channel": str(row.channel) if row.channel is not None else None,
+        "failover": row.failover,
+        "template_code": row.template_code or None,
+        "size": row.size,
+        "text": row.text,
+        "problems": list(row.problems),
+        "warnings": list(row.warnings),
+    }
+
+
 @templates.command("check")
 @_config_option
+@click.option("--json", "as_json", is_flag=True, help="Print every row as JSON on stdout.")
 @click.pass_context
-def check(ctx: click.Context, config_path: Path | None) -> None:
+def check(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     """Render every store x message kind with a sample booking; exit 1 on any problem.
 
     Shows each text's EUC-KR size and whether it goes as SMS (<= 90 bytes) or
@@ -85,11 +105,17 @@ def check(ctx: click.Context, config_path: Path | None) -> None:
     characters, <= 1,000) and the SMS failover.
 
     \b
-    Example:
+    Examples:
       naver-sms templates check --config config/example.yaml
+      naver-sms templates check --json
     """
     config = _load(ctx, config_path)
     rows = check_templates(config)
+    if as_json:
+        click.echo(json.dumps([_row_dict(row) for row in rows], ensure_ascii=False))
+        if any(row.problems for row in rows):
+            ctx.exit(EXIT_PROBLEMS)
+        return
     table = Table(title="Templates rendered with a sample booking", show_lines=True)
     for column in ("store", "kind", "template", "channel", "size", "problems"):
         table.add_column(column, justify="right" if column == "size" else "left")
@@ -184,7 +210,7 @@ def preview(
     \b
     Examples:
       naver-sms templates preview 5000001 guide
-      naver-sms templates preview "샘플 스튜디오" event --customer 김하나
+      naver-sms templates preview "샘플 공방" event --customer 김하나
     """
     config = _load(ctx, config_path)
     try:

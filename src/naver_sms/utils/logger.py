@@ -19,6 +19,12 @@ token. `configure_logging` puts one handler of ours on the root logger that
 writes those records in the same JSON shape through the same scrubber, keeps
 those libraries at WARNING unless the level is DEBUG, and makes handlers
 that others put on the root (a `basicConfig`, Lambda's runtime) scrub too.
+
+On a terminal a person reads the lines, not a log collector: there they are
+short text at WARNING and above (`warning: store 5000001: stored session was
+refused; checking once more`), built from the same scrubbed event, so the
+text form hides exactly what the JSON form hides. NAVER_SMS_LOG_FORMAT=json
+or text overrides the guess; the Lambda always logs JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -40,15 +46,22 @@ from naver_sms.domain.booking import mask_phone
 from naver_sms.utils.scrub import REDACTED, scrub, scrub_data
 
 __all__ = [
+    "FORMAT_VARIABLE",
     "LEVEL_VARIABLE",
     "VENDOR_LOGGERS",
+    "LogFormatError",
     "configure_logging",
     "get_logger",
+    "log_format",
     "logged_operation",
     "mask_phone",
 ]
 
 LEVEL_VARIABLE: Final = "NAVER_SMS_LOG_LEVEL"
+FORMAT_VARIABLE: Final = "NAVER_SMS_LOG_FORMAT"
+_FORMATS: Final = ("json", "text")
+# Set by the Lambda runtime: its logs go to CloudWatch, read by queries, never by eye.
+_LAMBDA_VARIABLE: Final = "AWS_LAMBDA_FUNCTION_NAME"
 # Chatty below WARNING, and what they say there is request bodies and URLs.
 VENDOR_LOGGERS: Final = ("botocore", "urllib3", "httpx", "httpcore", "selenium")
 
@@ -124,13 +137,44 @@ def _from_library(
     return event
 
 
-def _processors() -> list[Any]:
+class LogFormatError(ValueError):
+    """NAVER_SMS_LOG_FORMAT holds neither `json` nor `text`."""
+
+
+def _human_text(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> str:
+    """One short line for a person: `warning: store 5000001: what happened (error)`.
+
+    Reads the event `_shape` already scrubbed, so nothing the JSON form hides
+    shows here. Only the store and the booking are kept from the context: the
+    rest is for log queries, and the JSON form (NAVER_SMS_LOG_FORMAT=json) has it.
+    """
+    context = event.get("context") or {}
+    message = str(event.get("message", ""))
+    # A library's record (botocore, Selenium) says which library spoke.
+    where = f"{context['logger']}: " if context.get("logger") else ""
+    store = context.get("biz_id") or context.get("store") or context.get("shop")
+    if store:
+        where += f"store {store}: "
+    if context.get("booking_num"):
+        where += f"booking {context['booking_num']}: "
+    line = f"{str(event.get('level', '')).lower()}: {where}{message}"
+    if event.get("error"):
+        line += f" ({event['error']})"
+    return " ".join(line.split())  # one line, whatever a vendor's text held
+
+
+def _processors(form: str = "json") -> list[Any]:
+    renderer = (
+        _human_text
+        if form == "text"
+        else structlog.processors.JSONRenderer(ensure_ascii=False, default=str)
+    )
     return [
         _upper_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
         structlog.processors.EventRenamer("message"),
         _shape,
-        structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
+        renderer,
     ]
 
 
@@ -252,16 +296,43 @@ def _level_number(level: str | int | None) -> int:
     return numeric
 
 
-def _configure_structlog(numeric: int) -> None:
+def log_format(value: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+    """`json` or `text`: `value`, else NAVER_SMS_LOG_FORMAT, else text only on a terminal.
+
+    Lambda, systemd and pipes are not terminals, so they get JSON without a
+    setting; in a Lambda the answer is JSON whatever the setting says.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(_LAMBDA_VARIABLE):
+        return "json"  # checked first: a typo in the setting must not stop the function
+    chosen = (value if value is not None else env.get(FORMAT_VARIABLE, "")).strip().lower()
+    if chosen and chosen not in _FORMATS:
+        raise LogFormatError(
+            f"{FORMAT_VARIABLE}={chosen!r} is not a log format: "
+            "write json (log collectors) or text (a person), or leave it unset"
+        )
+    if chosen:
+        return chosen
+    return "text" if _stderr_is_terminal() else "json"
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+def _configure_structlog(numeric: int, form: str = "json") -> None:
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, *_processors()],
+        processors=[structlog.contextvars.merge_contextvars, *_processors(form)],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=_stderr_logger_factory,
         cache_logger_on_first_use=False,
     )
 
 
-def _configure_root(numeric: int) -> None:
+def _configure_root(numeric: int, form: str = "json") -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _JsonStderrHandler):
@@ -275,7 +346,7 @@ def _configure_root(numeric: int) -> None:
     ours.setFormatter(
         ProcessorFormatter(
             foreign_pre_chain=[_from_library],
-            processors=[ProcessorFormatter.remove_processors_meta, *_processors()],
+            processors=[ProcessorFormatter.remove_processors_meta, *_processors(form)],
         )
     )
     ours.addFilter(_ScrubFilter())
@@ -288,17 +359,25 @@ def _configure_root(numeric: int) -> None:
         logging.getLogger(name).setLevel(vendor_level)
 
 
-def configure_logging(level: str | int | None = None) -> None:
-    """(Re)configure the JSON logs, ours and the standard library's.
+def configure_logging(level: str | int | None = None, *, form: str | None = None) -> str:
+    """(Re)configure the logs, ours and the standard library's; the format chosen.
 
     `level` is a logging level name or number; None reads NAVER_SMS_LOG_LEVEL
     (default INFO). Only DEBUG lets botocore, urllib3, httpx, httpcore and
-    Selenium below WARNING, and even then every line is scrubbed.
+    Selenium below WARNING, and even then every line is scrubbed. `form` is
+    `json` or `text`; None decides as `log_format` does. In text form a
+    person is reading: INFO stays hidden unless NAVER_SMS_LOG_LEVEL asks for
+    it by name or `level` is DEBUG. Raises LogFormatError for a bad
+    NAVER_SMS_LOG_FORMAT.
     """
     numeric = _level_number(level)
+    chosen = log_format(form)
+    if chosen == "text" and numeric > logging.DEBUG and not os.environ.get(LEVEL_VARIABLE):
+        numeric = max(numeric, logging.WARNING)
     _install_record_scrubber()
-    _configure_structlog(numeric)
-    _configure_root(numeric)
+    _configure_structlog(numeric, chosen)
+    _configure_root(numeric, chosen)
+    return chosen
 
 
 def get_logger(name: str | None = None) -> Any:
