@@ -535,7 +535,7 @@ def owner(settings: Settings, config: AppConfig) -> Iterator[OwnerPort]:
         yield Owner(
             config=config,
             bookings=_booking_repository(settings, stack),
-            sessions=_session_repository(settings, stack),  # type: ignore[arg-type]
+            sessions=_session_repository(settings, stack),
             booking_api=_closed_with(stack, build_booking_api(settings)),
             rehearse_cycle=rehearse,
             sens=sens_sender,

@@ -1,8 +1,5 @@
 """The owner's pages' data (`bootstrap.owner`) over real parts: a SQLite file written by
 real cycles, the sandbox Naver and the fake SENS on loopback, at a fixed `now`.
-
-Tests marked `needs_s16` use the session store's notes (`get_note`, `put_note`,
-`login_needed`, `Session.saved_at`): they are skipped until S16 is merged.
 """
 
 from __future__ import annotations
@@ -28,11 +25,6 @@ from naver_sms.web import model
 from naver_sms.web.model import HistoryFilter, MessageState, OwnerPort, WebUserError
 from naver_sms.web.owner import TEST_SENDS_PER_DAY
 from tests.e2e.conftest import STORE, Shop, _shop, at
-
-needs_s16 = pytest.mark.skipif(
-    not hasattr(SqliteSessionRepository, "get_note"),
-    reason="needs S16's session notes (get_note/put_note/login_needed), not merged yet",
-)
 
 DAY = "2026-11-25"
 TO = "010-0000-4321"
@@ -239,7 +231,6 @@ def test_templates_are_the_check_of_every_store_and_message(owner: OwnerPort) ->
     assert all(not row.problems for row in rows)
 
 
-@needs_s16
 def test_a_test_send_reaches_sens_and_no_booking(shop: Shop, owner: OwnerPort) -> None:
     sent = owner.test_send(STORE, "confirm", TO, at(15))
 
@@ -251,7 +242,6 @@ def test_a_test_send_reaches_sens_and_no_booking(shop: Shop, owner: OwnerPort) -
     assert owner.history(HistoryFilter(DAY, DAY)) == []
 
 
-@needs_s16
 def test_the_sixth_test_send_of_the_day_is_refused(shop: Shop, owner: OwnerPort) -> None:
     for _ in range(TEST_SENDS_PER_DAY):
         owner.test_send(STORE, "reminder", TO, at(15))
@@ -264,7 +254,6 @@ def test_the_sixth_test_send_of_the_day_is_refused(shop: Shop, owner: OwnerPort)
     assert owner.test_sends_left(at(15).replace(day=26)) == TEST_SENDS_PER_DAY
 
 
-@needs_s16
 def test_an_event_test_to_an_opted_out_number_or_at_night_is_refused(
     shop: Shop, owner: OwnerPort
 ) -> None:
@@ -298,7 +287,6 @@ def test_a_test_send_to_a_number_that_is_not_mobile_is_refused_masked(owner: Own
 # --- the Naver login --------------------------------------------------------------------------
 
 
-@needs_s16
 def test_login_state_checks_the_stored_cookies_and_shows_no_value(
     shop: Shop, owner: OwnerPort
 ) -> None:
@@ -313,7 +301,6 @@ def test_login_state_checks_the_stored_cookies_and_shows_no_value(
         assert str(cookie["value"]) not in repr(state)
 
 
-@needs_s16
 def test_expired_cookies_are_invalid_never_an_exception(shop: Shop, owner: OwnerPort) -> None:
     shop.naver.expire_sessions()
 
@@ -324,10 +311,9 @@ def test_expired_cookies_are_invalid_never_an_exception(shop: Shop, owner: Owner
     assert "refused" in state.problem
 
 
-@needs_s16
 def test_pasting_cookies_stores_them_and_clears_login_needed(shop: Shop, owner: OwnerPort) -> None:
     sessions = SqliteSessionRepository(Path(shop.env["NAVER_SMS_DB"]))
-    sessions.note_login_needed("Naver asks for a captcha", at(8))  # type: ignore[attr-defined]
+    sessions.note_login_needed("Naver asks for a captcha", at(8))
     shop.naver.expire_sessions()
     assert owner.login_state(at(9), check=False).login_needed
 
@@ -338,7 +324,6 @@ def test_pasting_cookies_stores_them_and_clears_login_needed(shop: Shop, owner: 
     assert state.saved_at == at(9)
 
 
-@needs_s16
 def test_unusable_cookies_are_refused_with_the_validator_s_words_and_no_value(
     owner: OwnerPort,
 ) -> None:

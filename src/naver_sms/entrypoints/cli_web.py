@@ -36,7 +36,7 @@ def web_password(settings: Settings) -> str | None:
 
 def _owner(settings: Settings, config: AppConfig) -> AbstractContextManager[OwnerPort]:
     """The port the pages read through, over the cycles' store (`bootstrap.owner`)."""
-    return bootstrap.owner(settings, config)  # type: ignore[attr-defined,no-any-return]
+    return bootstrap.owner(settings, config)
 
 
 def where(settings: Settings) -> str:

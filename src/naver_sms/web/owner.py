@@ -101,18 +101,6 @@ CSV_HEADER: Final = (
 log = get_logger(__name__)
 
 
-class SessionNotesPort(SessionRepositoryPort, Protocol):
-    """The session store with its notes (S16): when it was saved, a login a person owes."""
-
-    def save_session(self, cookies: str, now: datetime | None = None) -> bool: ...
-
-    def get_note(self, name: str) -> dict[str, str] | None: ...
-
-    def put_note(self, name: str, values: Mapping[str, str] | None) -> None: ...
-
-    def login_needed(self) -> tuple[str, datetime] | None: ...
-
-
 class SessionCheckPort(Protocol):
     """The booking API's one cheap request that says whether Naver takes the cookies."""
 
@@ -383,7 +371,7 @@ class Owner:
         *,
         config: AppConfig,
         bookings: BookingRepositoryPort,
-        sessions: SessionNotesPort,
+        sessions: SessionRepositoryPort,
         booking_api: SessionCheckPort,
         rehearse_cycle: Callable[[datetime], CycleReport],
         sens: OptOutListPort | None = None,
@@ -567,8 +555,7 @@ class Owner:
                 login_needed=needed_text,
                 login_needed_at=needed_at,
             )
-        # S16's `Session.saved_at`; read so until it is on main (a session without it: None).
-        when: datetime | None = getattr(stored, "saved_at", None)
+        when = stored.saved_at  # None for a session saved before saved_at was kept
         saved_at = _kst(when) if when is not None else None
         try:
             cookies = stored.get_cookies_list()
