@@ -109,6 +109,17 @@ def test_a_message_falling_due_shows_as_due_with_the_schedule_s_reason(
     assert why == "visit at 11-25 12:00 starts within 2h"
 
 
+def test_an_event_to_an_opted_out_number_shows_as_held_as_the_cycle_holds_it(
+    shop: Shop, owner: OwnerPort
+) -> None:
+    shop.run(at(9))
+    shop.sens.opt_out("01000000001", at=at(8))
+
+    first = bookings_of(owner, at(20, 10))[f"{STORE}_1100000001"]  # 10:00, an 인스타 option
+
+    assert states(first)["event"] == (MessageState.HELD, "opted out on 2026-11-25")
+
+
 def test_delivered_and_failed_show_after_a_delivery_check(shop: Shop, owner: OwnerPort) -> None:
     shop.sens.set_outcome("01000000004", "failed", code="3018", message="전화번호 오류")
     shop.run(at(9))

@@ -256,6 +256,17 @@ OPT_OUTS_UNREADABLE: Final = (
 )
 
 
+def opted_out_reason(phone: str, opted_out: Mapping[str, datetime | None] | None) -> str | None:
+    """Why an advertising message to `phone` waits, given the 080 list (None: unreadable),
+    or None when it may go."""
+    if opted_out is None:
+        return OPT_OUTS_UNREADABLE
+    if phone not in opted_out:
+        return None
+    when = opted_out[phone]
+    return f"opted out on {when.astimezone(KST):%Y-%m-%d}" if when else "opted out (080 line)"
+
+
 def hold_opted_out(
     plan: Plan, opted_out: Mapping[str, datetime | None] | None
 ) -> tuple[Plan, list[Held]]:
@@ -268,14 +279,7 @@ def hold_opted_out(
     held: list[Held] = []
 
     def reason(due: Due) -> str | None:
-        if not due.advertising:
-            return None
-        if opted_out is None:
-            return OPT_OUTS_UNREADABLE
-        if due.booking.phone not in opted_out:
-            return None
-        when = opted_out[due.booking.phone]
-        return f"opted out on {when.astimezone(KST):%Y-%m-%d}" if when else "opted out (080 line)"
+        return opted_out_reason(due.booking.phone, opted_out) if due.advertising else None
 
     batches = []
     for shop, kinds in plan.batches:

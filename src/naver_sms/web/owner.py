@@ -26,6 +26,7 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from naver_sms.config import AppConfig, ConfigError, StoreConfig
@@ -41,6 +42,7 @@ from naver_sms.domain.booking import (
 )
 from naver_sms.domain.catalog import MessageSpec, When
 from naver_sms.domain.delivery import DeliveryStatus, SentMessage, history, sent_messages
+from naver_sms.domain.plan import opted_out_reason
 from naver_sms.domain.record import skipped_attribute, unclear_attribute
 from naver_sms.domain.rules import matching_option, visit_end
 from naver_sms.domain.schedule import CANCELLED, COMPLETED, CONFIRMED, evaluate_messages
@@ -99,6 +101,8 @@ CSV_HEADER: Final = (
 )
 
 log = get_logger(__name__)
+# No number on the 080 list (a page without SENS keys, or a test's record).
+EMPTY_LIST: Mapping[str, datetime | None] = MappingProxyType({})
 
 
 class SessionCheckPort(Protocol):
@@ -190,8 +194,12 @@ def message_lines(
     now: datetime,
     *,
     advertising_allowed: bool,
+    opted_out: Mapping[str, datetime | None] | None = EMPTY_LIST,
 ) -> tuple[MessageLine, ...]:
     """Each message of `catalog` on the stored `record` at `now`, in catalog order.
+
+    `opted_out` is the 080 list (None: it could not be read, and advertising
+    waits as in the cycle).
 
     Raises BookingValidationError when the record cannot be read as a booking.
     """
@@ -202,7 +210,13 @@ def message_lines(
     )
     planned: dict[str, MessageLine] = {}
     for due in schedule.due:
-        planned[due.name] = MessageLine(due.name, MessageState.DUE, why=due.why)
+        # As the cycle does: advertising to a number on the 080 list waits.
+        held = opted_out_reason(booking.phone, opted_out) if due.spec.advertising else None
+        planned[due.name] = (
+            MessageLine(due.name, MessageState.DUE, why=due.why)
+            if held is None
+            else MessageLine(due.name, MessageState.HELD, why=held)
+        )
     for spec, why in schedule.held:
         planned[spec.name] = MessageLine(spec.name, MessageState.HELD, why=why)
     for spec, why in schedule.skip:
@@ -278,11 +292,14 @@ def booking_line(
     *,
     day: str,
     advertising_allowed: bool,
+    opted_out: Mapping[str, datetime | None] | None = EMPTY_LIST,
 ) -> BookingLine:
     """The today page's line of one stored record; never raises for the record's content."""
     try:
         booking = Booking.from_dict(record)
-        messages = message_lines(record, catalog, now, advertising_allowed=advertising_allowed)
+        messages = message_lines(
+            record, catalog, now, advertising_allowed=advertising_allowed, opted_out=opted_out
+        )
     except (BookingValidationError, ValueError, TypeError) as exc:
         return _unreadable_line(record, day, exc)
     return BookingLine(
@@ -405,6 +422,7 @@ class Owner:
 
     def today(self, now: datetime, days: int = 2) -> list[StoreDay]:
         first = _kst(now).date()
+        opted_out = self._today_opt_outs()
         result = []
         for store in self.config.stores:
             catalog = self.config.catalog(store)
@@ -418,6 +436,7 @@ class Owner:
                         now,
                         day=day,
                         advertising_allowed=bool(store.opt_out),
+                        opted_out=opted_out,
                     )
                     for record in records
                 ]
@@ -484,6 +503,15 @@ class Owner:
         if self.sens is None:
             raise WebUserError(self.sens_problem)
         return self.sens
+
+    def _today_opt_outs(self) -> Mapping[str, datetime | None] | None:
+        """The 080 list for the today page: what the cycle would hold (None: unreadable)."""
+        if self.sens is None:
+            return EMPTY_LIST  # no SENS keys: no cycle sends anything to hold
+        try:
+            return self.sens.opted_out()
+        except SendError:
+            return None
 
     def _opted_out(self, sens: OptOutListPort) -> dict[str, datetime | None]:
         try:
