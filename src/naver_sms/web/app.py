@@ -96,6 +96,12 @@ def _environment() -> Environment:
         value.astimezone(KST).strftime("%Y-%m-%d %H:%M") if value else "-"
     )
     env.filters["hhmm"] = lambda value: value.astimezone(KST).strftime("%H:%M") if value else "-"
+    # A message's moment beside its booking: the day only when it is not the visit's.
+    env.filters["beside"] = lambda value, day: (
+        value.astimezone(KST).strftime("%H:%M")
+        if value.astimezone(KST).date() == day.astimezone(KST).date()
+        else value.astimezone(KST).strftime("%m-%d %H:%M")
+    )
     return env
 
 
