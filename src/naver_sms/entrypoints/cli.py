@@ -10,6 +10,7 @@ import json
 import sys
 import threading
 from collections import Counter
+from contextlib import ExitStack
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -49,7 +50,7 @@ from naver_sms.entrypoints.cli_view import (
     print_report,
     progress,
 )
-from naver_sms.entrypoints.cli_web import web
+from naver_sms.entrypoints.cli_web import owner_page, password_or_exit, say_serving, web
 from naver_sms.messaging.base import SendError
 from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import LoginChallenge
@@ -336,21 +337,50 @@ class Interval(click.ParamType[float]):
     help="Time from the start of one cycle to the start of the next: 300, 300s, 5m, 1h.",
 )
 @click.option("--dry-run", is_flag=True, help="Write messages to the outbox file, send nothing.")
+@click.option(
+    "--web",
+    "with_web",
+    is_flag=True,
+    help="Also serve the owner's page (see `naver-sms web`); needs NAVER_SMS_WEB_PASSWORD.",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="With --web: the address to listen on."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="With --web: the port.",
+)
 @click.pass_context
-def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
+def serve(
+    ctx: click.Context, every: float, dry_run: bool, with_web: bool, host: str, port: int
+) -> None:
     """Run cycles forever, one at a time, until SIGTERM or Ctrl-C.
 
     A failing cycle is logged and the next one tries again; a cycle under
     way when the signal comes is finished first. After a Naver login
     challenge no cycle runs (so no browser retries the login every few
     minutes) until a session is stored again: `naver-sms login --headed`
-    or `naver-sms session import FILE`.
+    or `naver-sms session import FILE`. With --web the owner's page
+    (`naver-sms web`) is served by the same process.
 
     \b
-    Example:
+    Examples:
       naver-sms serve --every 5m
+      NAVER_SMS_WEB_PASSWORD='a long password' naver-sms serve --every 5m --web
     """
     settings = settings_of(ctx)
+    if not with_web:
+        given = [
+            f"--{name}"
+            for name in ("host", "port")
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(f"{' and '.join(given)}: only with --web (the owner's page)")
+    password = password_or_exit(ctx, settings) if with_web else None
     config = _checked_config(ctx)
 
     def on_challenge(report: CycleReport) -> None:
@@ -358,11 +388,19 @@ def serve(ctx: click.Context, every: float, dry_run: bool) -> None:
             echo_error(line)
 
     with (
+        ExitStack() as stack,
         bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports,
         bootstrap.session_repository(settings) as sessions,
         stop_on_signals(threading.Event()) as stop,
     ):
         _say_what_serve_runs(ctx, settings, config, every=every, dry_run=dry_run)
+        if password is not None:
+            from naver_sms.web.server import start_in_thread  # noqa: PLC0415 - only with --web
+
+            app = owner_page(stack, settings, config, password=password, host=host)
+            page = start_in_thread(app, host, port)
+            stack.callback(page.stop)  # after the last cycle, before the stores close
+            say_serving(settings, host, page.port)
         serve_cycles(
             lambda now: run_cycle(ports=ports, now=now),
             every=every,

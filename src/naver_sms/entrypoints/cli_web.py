@@ -7,7 +7,7 @@ in use).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from typing import TYPE_CHECKING
 
 import click
@@ -18,9 +18,11 @@ from naver_sms.domain.session import is_loopback_host
 from naver_sms.report import EXIT_USAGE
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from naver_sms.web.model import OwnerPort
 
-__all__ = ["web", "web_password"]
+__all__ = ["owner_page", "password_or_exit", "say_serving", "web", "web_password"]
 
 _REFUSAL = (
     "the web page needs a password: set NAVER_SMS_WEB_PASSWORD (8 characters or more; "
@@ -78,30 +80,48 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       then open http://127.0.0.1:8080 in a browser
     """
     settings = ctx.find_object(Settings) or bootstrap.load_settings()
+    password = password_or_exit(ctx, settings)
+    config = _checked(ctx)
+    bootstrap.require_stored_data(settings)
+
+    from naver_sms.web import server  # noqa: PLC0415 - only this command needs uvicorn
+
+    with ExitStack() as stack:
+        app = owner_page(stack, settings, config, password=password, host=host)
+        say_serving(settings, host, port)
+        server.serve_web(app, host, port)
+
+
+def password_or_exit(ctx: click.Context, settings: Settings) -> str:
+    """The page's password; without one, one line and exit 2 before anything starts."""
     password = web_password(settings)
     if password is None:
         click.echo(f"error: {_REFUSAL}", err=True)
         ctx.exit(EXIT_USAGE)
-        return  # pragma: no cover - ctx.exit raises
-    config = _checked(ctx)
-    bootstrap.require_stored_data(settings)
+        raise AssertionError("unreachable")  # pragma: no cover - ctx.exit raises
+    return password
 
-    # Starlette and uvicorn load only for this command: every other one starts faster.
-    from naver_sms.web import server  # noqa: PLC0415
+
+def owner_page(
+    stack: ExitStack, settings: Settings, config: AppConfig, *, password: str, host: str
+) -> Starlette:
+    """The page's app over the cycles' store; its adapters close with `stack`."""
+    # Starlette loads only for the page: every other command starts faster.
     from naver_sms.web.app import create_app  # noqa: PLC0415
 
-    loopback = is_loopback_host(host)
-    with _owner(settings, config) as owner:
-        app = create_app(owner, password=password, secure_cookies=not loopback)
-        shown = f"[{host}]" if ":" in host else host
+    owner = stack.enter_context(_owner(settings, config))
+    return create_app(owner, password=password, secure_cookies=not is_loopback_host(host))
+
+
+def say_serving(settings: Settings, host: str, port: int) -> None:
+    """Where the page is, what it reads, and what a non-loopback address needs."""
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"serving the owner's page on http://{shown}:{port} ({where(settings)}); Ctrl-C stops it"
+    )
+    if not is_loopback_host(host):
         click.echo(
-            f"serving the owner's page on http://{shown}:{port} ({where(settings)}); "
-            "Ctrl-C stops it"
+            "the login cookie is sent over HTTPS only: open the page through an HTTPS "
+            "proxy in front of this address",
+            err=True,
         )
-        if not loopback:
-            click.echo(
-                "the login cookie is sent over HTTPS only: open the page through an HTTPS "
-                "proxy in front of this address",
-                err=True,
-            )
-        server.serve_web(app, host, port)

@@ -1,0 +1,82 @@
+"""`naver-sms serve --web`: the cycles and the owner's page in one process, for self-hosting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from naver_sms.entrypoints.cli import cli
+from tests.e2e.conftest import Shop
+
+PASSWORD = "web-canary-pw-7f3a"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _login_page(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> int:
+    """The login page's status once the page answers; fails if serve ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve ended early with {process.returncode}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("the page never answered")
+
+
+def test_serve_with_web_runs_cycles_and_the_page_until_sigterm(shop: Shop) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naver_sms", "serve", "--every", "1h", "--web", "--port", str(port)],
+        env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _login_page(port, process) == 200
+        deadline = time.monotonic() + 30
+        while shop.naver.requests["list"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert shop.naver.requests["list"] > 0, "the first cycle ran beside the page"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == 0
+    assert f"serving the owner's page on http://127.0.0.1:{port}" in out
+    assert PASSWORD not in out + err
+    with pytest.raises(httpx.TransportError):  # the page stopped with the cycles
+        httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+
+
+def test_serve_with_web_and_no_password_refuses_before_any_cycle(shop: Shop) -> None:
+    env = {key: value for key, value in shop.env.items() if key != "NAVER_SMS_WEB_PASSWORD"}
+    result = CliRunner().invoke(cli, ["serve", "--web"], env={**env, "NAVER_SMS_WEB_PASSWORD": ""})
+
+    assert result.exit_code == 2
+    assert "NAVER_SMS_WEB_PASSWORD" in result.output
+    assert shop.naver.requests["list"] == 0
+
+
+def test_a_page_address_without_web_is_a_usage_error(shop: Shop) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "8081"], env=shop.env)
+
+    assert result.exit_code == 2
+    assert "--port: only with --web" in result.output
