@@ -29,13 +29,13 @@ check: lint
 	$(BIN)/pytest tests/unit -m "not slow" --no-cov -q
 
 lint: $(BIN)/naver-sms
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 
 format: $(BIN)/naver-sms
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench tools
+	$(BIN)/ruff check --fix src tests bench tools
 
 bench: $(BIN)/naver-sms node_modules/.bin/dynalite
 	$(BIN)/python bench/store_bench.py
