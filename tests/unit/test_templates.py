@@ -233,7 +233,7 @@ def test_templates_check_exits_1_and_shows_the_problem(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(cli, ["templates", "check", "--config", str(path)])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "problem" in result.output
     assert "😀" in result.output
 
@@ -301,5 +301,5 @@ def test_preview_of_a_broken_template_is_one_line_and_exit_1(tmp_path: Path) -> 
         cli, ["templates", "preview", "1", "confirm", "--config", str(path)]
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "nope" in result.output

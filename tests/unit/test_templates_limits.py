@@ -161,7 +161,7 @@ def test_templates_check_prints_a_problem_line_and_exits_1_for_a_crashing_templa
 
     result = CliRunner().invoke(cli, ["templates", "check", "--config", str(path)])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "ZeroDivisionError" in result.output
     assert "include" in result.output

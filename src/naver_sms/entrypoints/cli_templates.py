@@ -31,7 +31,9 @@ from naver_sms.messaging.templates import (
     sample_booking,
 )
 
-EXIT_PROBLEMS = 1
+# A template that cannot become a message is a configuration mistake: `run` refuses
+# the same config with 2, so the check says it with 2 too.
+EXIT_PROBLEMS = 2
 
 _config_option = click.option(
     "--config",
@@ -96,7 +98,7 @@ def _row_dict(row: CheckRow) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print every row as JSON on stdout.")
 @click.pass_context
 def check(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
-    """Render every store x message kind with a sample booking; exit 1 on any problem.
+    """Render every store x message kind with a sample booking; exit 2 on any problem.
 
     Shows each text's EUC-KR size and whether it goes as SMS (<= 90 bytes) or
     LMS (<= 2,000), and what is wrong: undefined variables, characters EUC-KR
