@@ -21,14 +21,14 @@ def test_templates_check_json_has_every_text_and_its_problems(shop: Shop) -> Non
     assert all(row["text"] and row["size"] for row in rows)
 
 
-def test_templates_check_json_with_a_problem_exits_1_and_names_it(shop: Shop) -> None:
+def test_templates_check_json_with_a_problem_exits_2_and_names_it(shop: Shop) -> None:
     config = shop.tmp / "naver-sms.yaml"
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("{{ customer }}", "{{ custmer }}", 1), encoding="utf-8")
 
     code, out, _err = invoke(shop, "templates", "check", "--json")
 
-    assert code == 1
+    assert code == 2
     problems = [p for row in json.loads(out) for p in row["problems"]]
     assert any("custmer" in problem for problem in problems)
 

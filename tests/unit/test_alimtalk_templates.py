@@ -270,12 +270,12 @@ def test_templates_check_shows_the_alimtalk_and_its_failover_and_passes(tmp_path
     assert "1 as AlimTalk first" in result.output
 
 
-def test_templates_check_exits_1_on_an_alimtalk_problem(tmp_path: Path) -> None:
+def test_templates_check_exits_2_on_an_alimtalk_problem(tmp_path: Path) -> None:
     path = write(tmp_path, FILE.replace("VISIT", "visit_hour"))
 
     result = CliRunner().invoke(cli, ["templates", "check", "--config", str(path)])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "visit_hour" in result.output
     assert "1 problem(s) in 3 messages" in result.output
 
@@ -301,14 +301,14 @@ def test_preview_shows_the_alimtalk_with_its_code_and_buttons_then_the_failover(
     assert any("예약 상품" in line for line in lines[failover:])
 
 
-def test_preview_of_a_broken_alimtalk_variable_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_preview_of_a_broken_alimtalk_variable_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = write(tmp_path, FILE.replace("VISIT", "visit_hour"))
 
     result = CliRunner().invoke(
         cli, ["templates", "preview", "5000001", "guide", "--config", str(path)]
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: AlimTalk template GUIDE01 (reminder)" in result.output
 
 

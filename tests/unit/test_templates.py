@@ -224,7 +224,7 @@ def test_templates_check_passes_on_the_built_in_defaults(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
 
 
-def test_templates_check_exits_1_and_shows_the_problem(tmp_path: Path) -> None:
+def test_templates_check_exits_2_and_shows_the_problem(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         'stores:\n  - id: "1"\n    name: 샘플 가게\n    sender: "0200000000"\n'

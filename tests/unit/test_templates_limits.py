@@ -149,7 +149,7 @@ def test_check_templates_reports_every_broken_template_as_a_problem_row() -> Non
     assert not any(row.problems for row in rows if row.kind is MessageKind.EVENT)
 
 
-def test_templates_check_prints_a_problem_line_and_exits_1_for_a_crashing_template(
+def test_templates_check_prints_a_problem_line_and_exits_2_for_a_crashing_template(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "naver-sms.yaml"
