@@ -3,7 +3,7 @@
 Builds what deploy/Makefile builds (`sam build`), from this environment's
 installed distributions instead of downloaded wheels, so it runs offline:
 the distributions of deploy/requirements-zip.txt, the naver_sms package
-without the sandbox and the demo, bytecode compiled with unchecked-hash
+without the sandbox, the demo and the owner's page, bytecode compiled with unchecked-hash
 invalidation. This interpreter's version, not Lambda's 3.12, so the figures
 are close, not exact. Then zips it and imports the handler in fresh
 interpreters that see only the package (no site-packages).
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "deploy" / "requirements-zip.txt"
 HANDLER = "naver_sms.entrypoints.lambda_handler"
 # What the Makefile leaves out of the naver_sms package.
-LEFT_OUT = ("sandbox", "demo.py")
+LEFT_OUT = ("sandbox", "demo.py", "web", "cli_web.py")  # as deploy/Makefile
 # What the Lambda Python runtime provides (/var/runtime): not in the zip.
 RUNTIME_PROVIDED = (
     "boto3",

@@ -676,13 +676,19 @@ def _key(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# The owner's page's own packages: no Lambda function serves the page (it runs
+# beside `serve` on a shop's machine), so neither variant installs them.
+WEB_ONLY = frozenset({"starlette", "uvicorn", "python-multipart", "itsdangerous"})
+
+
 def _runtime_closure() -> dict[str, str]:
-    """name -> installed version of every runtime dependency of naver-sms, extras followed."""
+    """name -> installed version of every runtime dependency of naver-sms the Lambda
+    needs (the page's own packages left out), extras followed."""
     found: dict[str, str] = {}
     seen: set[tuple[str, frozenset[str]]] = set()
 
     def walk(name: str, extras: frozenset[str]) -> None:
-        if (_key(name), extras) in seen:
+        if (_key(name), extras) in seen or _key(name) in WEB_ONLY:
             return
         seen.add((_key(name), extras))
         dist = distribution(name)
