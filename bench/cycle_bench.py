@@ -105,10 +105,23 @@ def minimum_calls(*, cold: bool) -> dict[str, int]:
     # The session, BatchGetItem of 100 keys, one Query of the delivery queue.
     dynamodb = 1 + math.ceil(keys / 100) + 1
     if cold:
-        sends = len(STORES) * (CONFIRMED + COMPLETED)
-        dynamodb += keys + 2 * sends  # create each record; claim and mark each message
+        # One transaction per 100 new records (each with its first claim), one per
+        # SENS request's marks, one BatchWriteItem per 25 history entries.
+        per_store = CONFIRMED + COMPLETED
+        dynamodb += len(STORES) * (
+            math.ceil(per_store / 100)
+            + math.ceil(CONFIRMED / 100)
+            + math.ceil(COMPLETED / 100)
+            + math.ceil(CONFIRMED / 25)
+            + math.ceil(COMPLETED / 25)
+        )
         return {"naver": naver, "dynamodb": dynamodb, "sens": len(STORES) * 2}
     return {"naver": naver, "dynamodb": dynamodb, "sens": 0}
+
+
+def per_message(requests: int, sent: int) -> str:
+    """Issue 18's figure: store requests per message sent (target: at most 1.2)."""
+    return f"; {requests / sent:.2f} store requests a message" if sent else ""
 
 
 def run_cycle_process(env: dict[str, str], now: datetime) -> tuple[dict[str, Any], float, float]:
@@ -210,7 +223,9 @@ def main() -> None:
         f"{DYNAMODB_LATENCY * 1000:.0f} ms, sens {SENS_LATENCY * 1000:.0f} ms"
     )
     for name, report, wall, rss, calls, minimum, kinds in rows:
-        sent = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n) or "nothing"
+        sent = (", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n) or "nothing") + (
+            per_message(calls["dynamodb"], len(report["sent"]))
+        )
         print(
             f"{name}: cycle {report['duration_ms'] / 1000:.2f} s, process {wall:.2f} s, "
             f"peak RSS {rss:.0f} MB: {sent}"

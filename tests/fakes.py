@@ -14,12 +14,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from naver_sms.database.base import (
+    DEFAULT_LEASE,
     BookingKey,
+    MarkRequest,
+    NewRecord,
     claim_attributes,
     sent_attributes,
     skipped_attribute,
     unclear_attribute,
 )
+from naver_sms.database.exceptions import RepositoryError
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
 from naver_sms.domain.booking import Booking, normalize_phone
 from naver_sms.domain.delivery import DeliveryResult
@@ -211,17 +215,83 @@ class MemoryBookingRepository(BookingRepositoryBase):
     `calls` names each operation in call order (what unit tests assert on).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, batches: bool = False) -> None:
         self.records: dict[BookingKey, dict[str, Any]] = {}
         self.sent: set[tuple[str, str, str]] = set()
         self.calls: list[str] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # Without `batches` (unit tests' default) every write is its own call, as
+        # the seed's methods: a test sees, and can fail, each create and claim.
+        # With it, the fake batches as the real stores do (all or nothing, under
+        # the lock) and folds a new record's first claim into its create.
+        self.batches = batches
+        self.folds_claims = batches
 
     def reopened(self) -> MemoryBookingRepository:
         """Another repository object on the same records, as a second process would have."""
-        other = MemoryBookingRepository()
+        other = MemoryBookingRepository(batches=self.batches)
         other.records, other.sent, other._lock = self.records, self.sent, self._lock
         return other
+
+    def _atomically(self, writes: Sequence[Callable[[], bool]]) -> bool:
+        if not self.batches:
+            return False
+        with self._lock:
+            before = copy.deepcopy(self.records)
+            if all(write() for write in writes):
+                return True
+            self.records.clear()
+            self.records.update(before)
+            return False
+
+    def mark_sent_many(
+        self, marks: Sequence[MarkRequest], owner: str, now: datetime
+    ) -> list[bool | RepositoryError]:
+        if self.batches:
+            return super().mark_sent_many(marks, owner, now)
+        results: list[bool | RepositoryError] = []
+        for mark in marks:  # the seed's mark, call by call
+            try:
+                results.append(
+                    self.mark_sent(
+                        mark.booking_num,
+                        mark.phone,
+                        mark.flag,
+                        owner,
+                        mark.request_id,
+                        now,
+                        channel=mark.channel,
+                    )
+                )
+            except RepositoryError as exc:
+                results.append(exc)
+        return results
+
+    def create_bookings(
+        self,
+        records: Sequence[NewRecord],
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[bool | RepositoryError]:
+        if self.batches:
+            return super().create_bookings(records, owner, now, lease)
+        # The seed's create, call by call (a claim is asked for only where one folds).
+        results: list[bool | RepositoryError] = []
+        for record in records:
+            if record.claim is not None:
+                raise ValueError("create_bookings: this store takes no claim with a create")
+            try:
+                created = self.create_booking(record.data)
+                if created:
+                    for flag, reason in record.skipped:
+                        self.mark_skipped(
+                            record.data["booking_num"], record.data["phone"], flag, reason
+                        )
+                results.append(created)
+            except RepositoryError as exc:
+                results.append(exc)
+        return results
 
     @contextmanager
     def _operation(self, operation: str, message: str, **context: Any) -> Iterator[dict[str, Any]]:

@@ -29,8 +29,12 @@ from naver_sms.database import exceptions
 from naver_sms.database.base import (
     DEFAULT_LEASE,
     READ_BATCH_KEYS,
+    WRITE_BATCH,
     BookingKey,
     BookingRepositoryPort,
+    ClaimRequest,
+    MarkRequest,
+    NewRecord,
 )
 from naver_sms.database.exceptions import RepositoryError
 from naver_sms.deliveries import check_deliveries
@@ -258,6 +262,8 @@ class Cycle:
         # phone -> the request ids its records already hold: never a lost answer's match.
         self.recorded: Mapping[str, frozenset[str]] = {}
         self._claims: dict[tuple[str, str, str], Due] = {}
+        # Claims taken with their record's create, and when: not yet sent or released.
+        self._preclaimed: dict[tuple[str, str, str], tuple[Due, datetime]] = {}
         self._lock = threading.Lock()
         self._started = real_clock()
         # Store writes are one request each (a claim cannot be batched): a pool
@@ -346,6 +352,34 @@ class Cycle:
         naming how many bookings and what happens next.
         """
         results = self.each_write(write, [item for _key, item in items])
+        return self._written(what, items, results)
+
+    def write_batches(
+        self,
+        what: str,
+        items: Sequence[tuple[BookingKey, _T]],
+        write: Callable[[Sequence[_T]], Sequence[bool | RepositoryError]],
+    ) -> tuple[int, set[BookingKey], list[bool | RepositoryError]]:
+        """`write_all` for a store's batch method: WRITE_BATCH items a call, calls side by
+        side; also each item's result."""
+        parts = [items[i : i + WRITE_BATCH] for i in range(0, len(items), WRITE_BATCH)]
+
+        def batch(part: Sequence[tuple[BookingKey, _T]]) -> Sequence[bool | RepositoryError]:
+            return write([item for _key, item in part])
+
+        results: list[bool | RepositoryError] = []
+        for part, answer in zip(parts, self.each_write(batch, parts), strict=True):
+            # A batch call that failed as a whole failed each of its items.
+            results += [answer] * len(part) if isinstance(answer, RepositoryError) else answer
+        applied, failed = self._written(what, items, results)
+        return applied, failed, results
+
+    def _written(
+        self,
+        what: str,
+        items: Sequence[tuple[BookingKey, Any]],
+        results: Sequence[object],
+    ) -> tuple[int, set[BookingKey]]:
         failed: dict[str, list[tuple[BookingKey, RepositoryError]]] = {}
         for (key, _item), result in zip(items, results, strict=True):
             if isinstance(result, RepositoryError):
@@ -534,11 +568,37 @@ class Cycle:
         self.recorded = plan.recorded
         # A booking is stored before anything is sent to it: one whose record could
         # not be written waits for the next cycle, and nothing else is said of it.
-        report.created, unstored = self.write_all(
+        # A new record is stored with the claim of its first due message (one write,
+        # not two) and, unless rehearsing, with the messages whose moment passed.
+        created_at = self.clock()
+        firsts = self._first_dues(plan) if repository.folds_claims else {}
+        skipped: dict[BookingKey, list[tuple[str, str]]] = {}
+        if not self.ports.dry_run:
+            for key, flag, why in plan.skip:
+                skipped.setdefault(key, []).append((flag, why))
+        new = [
+            (
+                b.key,
+                NewRecord(
+                    b.to_item(),
+                    claim=firsts[b.key].flag if b.key in firsts else None,
+                    skipped=tuple(skipped.get(b.key, ())),
+                ),
+            )
+            for b in plan.create
+        ]
+        report.created, unstored, results = self.write_batches(
             "not stored",
-            [(b.key, b) for b in plan.create],
-            lambda booking: repository.create_booking(booking.to_item()),
+            new,
+            lambda records: repository.create_bookings(records, self.owner, created_at, self.lease),
         )
+        stored = set()
+        for (key, _record), result in zip(new, results, strict=True):
+            if result is True:
+                stored.add(key)
+                if key in firsts:
+                    self.hold_claim(firsts[key])
+                    self._preclaimed[(*key, firsts[key].flag)] = (firsts[key], created_at)
         report.held += [Held.of(h.booking, h) for h in plan.held if h.booking.key not in unstored]
         # Not moved: its before-visit flags may still be the old time's, so it waits.
         report.rescheduled, unmoved = self.write_all(
@@ -560,10 +620,24 @@ class Cycle:
             # `held`), and never judged again; one not recorded is judged next cycle.
             self.write_all(
                 "not recorded as skipped",
-                [(key, (key, flag, why)) for key, flag, why in plan.skip if key not in unstored],
+                [
+                    (key, (key, flag, why))
+                    for key, flag, why in plan.skip
+                    if key not in unstored and key not in stored
+                ],
                 lambda skip: repository.mark_skipped(*skip[0], skip[1], skip[2]),
             )
         return plan.without(unstored | unmoved)
+
+    @staticmethod
+    def _first_dues(plan: Plan) -> dict[BookingKey, Due]:
+        """Each new booking's first due message, in the order they go."""
+        new = {booking.key for booking in plan.create}
+        firsts: dict[BookingKey, Due] = {}
+        for due in plan.dues():
+            if due.key in new:
+                firsts.setdefault(due.key, due)
+        return firsts
 
     def _honour_opt_outs(self, plan: Plan) -> Plan:
         """No advertising to a number that opted out through the 080 line.
@@ -600,6 +674,11 @@ class Cycle:
                 held_back |= self._send_batch(todo)
                 for _due in batch:
                     self.tell("messages", total=total)
+        # Claims taken with a create whose message did not come up (held for an
+        # opt-out, a refused sender): back at once for the next cycle.
+        leftover = [due for due, _at in self._preclaimed.values()]
+        self._preclaimed.clear()
+        self._release(leftover)
 
     def _send_batch(self, batch: Sequence[Due]) -> set[BookingKey]:
         """Claim, render and send one batch; the keys of the bookings whose message did not go."""
@@ -611,7 +690,9 @@ class Cycle:
                 self._held(due, refused)
             return {due.key for due in batch}
         claimed_at = self.clock()
-        won = self._claim(batch, claimed_at)
+        won, earliest = self._claim(batch, claimed_at)
+        # The lease of a claim taken with its create runs from then.
+        claimed_at = min(claimed_at, earliest)
         # Not claimed: sent already, another cycle is sending it right now, or the claim failed.
         not_sent = {p.key for p in batch} - {p.key for p in won}
         rendered: list[tuple[Due, Message]] = []
@@ -692,7 +773,7 @@ class Cycle:
                     again.append((due, message))
                 else:
                     found.append((due, request_id, message))
-        for due, request_id, channel, error in self.each(lambda item: self._mark(*item), found):
+        for due, request_id, channel, error in self._mark_all(found):
             self._report_marked(due, request_id, channel, error, earlier=True)
         return again, waiting
 
@@ -835,22 +916,43 @@ class Cycle:
                 )
             )
 
-    def _claim(self, batch: Sequence[Due], now: datetime) -> list[Due]:
-        """The due messages this cycle won the right to send."""
-        repository = self.ports.repository
-
-        def claim(p: Due) -> bool:
-            return repository.claim(*p.key, p.flag, self.owner, now, self.lease)
-
+    def _claim(self, batch: Sequence[Due], now: datetime) -> tuple[list[Due], datetime]:
+        """The due messages this cycle won the right to send, and the earliest claim's time."""
+        held: dict[tuple[str, str, str], datetime] = {}
+        for due in batch:
+            taken = self._preclaimed.pop((*due.key, due.flag), None)
+            if taken is not None:
+                held[(*due.key, due.flag)] = taken[1]
+        asked = [(due.key, due) for due in batch if (*due.key, due.flag) not in held]
+        results = self._claim_results(asked, now) if asked else []
+        answers = dict(zip([(*p.key, p.flag) for _k, p in asked], results, strict=True))
         won = []
-        for due, result in zip(batch, self.each_write(claim, batch), strict=True):
+        for due in batch:
+            name = (*due.key, due.flag)
+            result = True if name in held else answers[name]
             if isinstance(result, RepositoryError):
                 # Perhaps applied with its answer lost: then the claim expires unused.
                 self._failed(due, f"not claimed, the next cycle tries again: {result}")
             elif result:
-                self.hold_claim(due)
+                if name not in held:
+                    self.hold_claim(due)
                 won.append(due)
-        return won
+        return won, min(held.values(), default=now)
+
+    def _claim_results(
+        self, asked: Sequence[tuple[BookingKey, Due]], now: datetime
+    ) -> list[bool | RepositoryError]:
+        parts = [asked[i : i + WRITE_BATCH] for i in range(0, len(asked), WRITE_BATCH)]
+
+        def claim(part: Sequence[tuple[BookingKey, Due]]) -> list[bool | RepositoryError]:
+            return self.ports.repository.claim_many(
+                [ClaimRequest(*p.key, p.flag) for _k, p in part], self.owner, now, self.lease
+            )
+
+        results: list[bool | RepositoryError] = []
+        for part, answer in zip(parts, self.each_write(claim, parts), strict=True):
+            results += [answer] * len(part) if isinstance(answer, RepositoryError) else answer
+        return results
 
     def _release(self, due: Sequence[Due]) -> None:
         repository = self.ports.repository
@@ -871,35 +973,71 @@ class Cycle:
 
     def _mark(self, due: Due, request_id: str, message: Message) -> _Marked:
         """(due, request id, channel, error or None) once the accepted message is recorded."""
-        channel = message.channel.value
-        booking, flag = due.booking, due.flag
-        context = {"booking_num": booking.booking_num, "flag": flag, "request_id": request_id}
-        self.forget_claim(due)  # accepted: never released, whatever the mark does
-        try:
-            marked = self._mark_with_retries(due, request_id, channel)
-        except RepositoryError as exc:
-            # Accepted but not recorded: once the claim expires it may be sent again.
-            # The request id in this line is how an operator finds such a twin.
-            log.error("Sent but not marked", operation="mark_sent", context=context, error=str(exc))
-            return due, request_id, channel, f"sent (request {request_id}) but not recorded: {exc}"
-        if not marked:
-            log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
-        return due, request_id, channel, None
+        return self._mark_all([(due, request_id, message)])[0]
 
-    def _mark_with_retries(self, due: Due, request_id: str, channel: str) -> bool:
-        """mark_sent, tried again on errors that pass; a repeated mark is recognised as done."""
-        for attempt in range(MARK_ATTEMPTS):
-            try:
-                return self.ports.repository.mark_sent(
-                    *due.key, due.flag, self.owner, request_id, self.clock(), channel=channel
+    def _mark_all(self, accepted: Sequence[tuple[Due, str, Message]]) -> list[_Marked]:
+        """`_mark` of many accepted messages: marked together, each retried on its own."""
+        for due, _request_id, _message in accepted:
+            self.forget_claim(due)  # accepted: never released, whatever the mark does
+        results = self._marks_with_retries(accepted)
+        marked: list[_Marked] = []
+        for (due, request_id, message), result in zip(accepted, results, strict=True):
+            channel = message.channel.value
+            context = {
+                "booking_num": due.booking.booking_num,
+                "flag": due.flag,
+                "request_id": request_id,
+            }
+            if isinstance(result, RepositoryError):
+                # Accepted but not recorded: once the claim expires it may be sent again.
+                # The request id in this line is how an operator finds such a twin.
+                log.error(
+                    "Sent but not marked", operation="mark_sent", context=context, error=str(result)
                 )
-            except exceptions.RepositoryDenied:
-                raise  # no retry makes a denied write allowed
-            except RepositoryError:
-                if attempt == MARK_ATTEMPTS - 1:
-                    raise
-                self.sleep(min(MARK_BACKOFF_CAP_S, MARK_BACKOFF_S * 2**attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+                error = f"sent (request {request_id}) but not recorded: {result}"
+                marked.append((due, request_id, channel, error))
+                continue
+            if not result:
+                log.warning("Sent after the claim was lost", operation="mark_sent", context=context)
+            marked.append((due, request_id, channel, None))
+        return marked
+
+    def _marks_with_retries(
+        self, accepted: Sequence[tuple[Due, str, Message]]
+    ) -> list[bool | RepositoryError]:
+        """mark_sent_many; each mark that met an error that passes is tried again on its own
+        schedule, MARK_ATTEMPTS in all; a repeated mark is recognised as done."""
+        results: list[bool | RepositoryError] = [False] * len(accepted)
+        pending = list(range(len(accepted)))
+        for attempt in range(MARK_ATTEMPTS):
+            marks = [
+                MarkRequest(
+                    *accepted[i][0].key,
+                    accepted[i][0].flag,
+                    accepted[i][1],
+                    accepted[i][2].channel.value,
+                )
+                for i in pending
+            ]
+            try:
+                answers: Sequence[bool | RepositoryError] = self.ports.repository.mark_sent_many(
+                    marks, self.owner, self.clock()
+                )
+            except RepositoryError as exc:
+                answers = [exc] * len(pending)
+            again = []
+            for index, answer in zip(pending, answers, strict=True):
+                results[index] = answer
+                # No retry makes a denied write allowed.
+                if isinstance(answer, RepositoryError) and not isinstance(
+                    answer, exceptions.RepositoryDenied
+                ):
+                    again.append(index)
+            if not again or attempt == MARK_ATTEMPTS - 1:
+                break
+            pending = again
+            self.sleep(min(MARK_BACKOFF_CAP_S, MARK_BACKOFF_S * 2**attempt))
+        return results
 
     def _failed(self, due: Due, error: str) -> None:
         self.report.failed.append(Failed.of(due.booking, due, store=due.shop, error=error))
@@ -916,12 +1054,13 @@ class _Sending:
         self.unanswered = {id(message): due for due, message in items}
         self.adjusted = {(*p.key, p.flag): m.adjusted for p, m in items if m.adjusted}
         self.not_sent: set[BookingKey] = set()
-        self.marks: list[Future[_Marked]] = []
+        self.marks: list[Future[list[_Marked]]] = []
         self.to_release: list[Due] = []
 
     def answered(self, results: Sequence[SendResult], started: datetime, end: datetime) -> None:
         cycle = self.cycle
         unclear: list[Due] = []
+        accepted: list[tuple[Due, str, Message]] = []
         for result in results:
             due = self.unanswered.pop(id(result.message))
             if result.ok and result.request_id is not None:
@@ -939,9 +1078,7 @@ class _Sending:
                     )
                     self.to_release.append(due)
                 else:
-                    self.marks.append(
-                        cycle.pool.submit(cycle._mark, due, result.request_id, result.message)
-                    )
+                    accepted.append((due, result.request_id, result.message))
                 continue
             if result.unclear:
                 unclear.append(due)
@@ -952,14 +1089,17 @@ class _Sending:
                 cycle._failed(due, str(result.error or "not accepted"))
                 self.to_release.append(due)
             self.not_sent.add(due.key)
+        if accepted:
+            # One request's messages are marked together (one store request per batch).
+            self.marks.append(cycle.pool.submit(cycle._mark_all, accepted))
         if unclear:
             cycle._unclear(unclear, started, end)
 
     def report_marks(self) -> None:
         for future in self.marks:
-            due, request_id, channel, error = future.result()
-            notes = self.adjusted.get((*due.key, due.flag), ())
-            self.cycle._report_marked(due, request_id, channel, error, adjusted=notes)
+            for due, request_id, channel, error in future.result():
+                notes = self.adjusted.get((*due.key, due.flag), ())
+                self.cycle._report_marked(due, request_id, channel, error, adjusted=notes)
         self.marks.clear()
 
 

@@ -99,6 +99,10 @@ class Recorder:
             if "IndexName" in params:
                 name = f"{name}/index/{params['IndexName']}"
             self.made[name].add(operation)
+        # IAM checks a transaction item by item, as the write each one is.
+        for item in params.get("TransactItems", []):
+            for kind, write in item.items():
+                self.made[self.names[write["TableName"]]].add(f"{kind}Item")
 
     @contextmanager
     def pause(self) -> Iterator[None]:

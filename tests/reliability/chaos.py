@@ -123,6 +123,9 @@ def _write_kind(body: bytes) -> str | None:
     update = str(data.get("UpdateExpression", "")) if isinstance(data, dict) else ""
     if update.startswith("SET #claim = :owner"):
         return "claim"
+    item = data.get("Item") if isinstance(data, dict) else None
+    if isinstance(item, dict) and any(str(name).endswith("_claim") for name in item):
+        return "claim"  # a new record stored with its first claim
     if update.startswith("SET #flag = :true, #rid"):
         return "mark"
     return None

@@ -295,6 +295,8 @@ def test_the_code_makes_exactly_the_dynamodb_calls_the_policy_lists() -> None:
         "put_item",
         "update_item",
         "batch_get_item",
+        "batch_write_item",
+        "transact_write_items",
         "scan",
         "query",
     }
@@ -333,6 +335,7 @@ def test_each_variant_gets_only_actions_its_repositories_have(
         "SessionTable",
     }
     for target in ("BookingsTable", "BookingsTable/index/delivery", "SentTable"):
+        # A transaction's items are granted as the PutItem/UpdateItem they are.
         assert granted[target] <= {_action(op) for op in calls["BookingRepository"]}, target
     assert granted["SessionTable"] <= {_action(op) for op in calls["SessionRepository"]}
 
@@ -347,7 +350,7 @@ def test_no_variant_scans_and_only_the_image_variant_writes_the_session(
         assert "dynamodb:Query" not in granted["BookingsTable"]
         assert granted["BookingsTable/index/delivery"] == {"dynamodb:Query"}
         # The cycle writes the history's entries; only `naver-sms messages` reads them.
-        assert granted["SentTable"] == {"dynamodb:PutItem"}
+        assert granted["SentTable"] == {"dynamodb:BatchWriteItem"}
     assert zip_grants["SessionTable"] == {"dynamodb:GetItem"}
     assert image_grants["SessionTable"] == {
         "dynamodb:GetItem",

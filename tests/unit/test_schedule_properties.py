@@ -92,7 +92,7 @@ def situations(draw: st.DrawFn) -> tuple[tuple[MessageSpec, ...], Booking, Any, 
 # Each example builds a catalog, a booking and a record: 10,000 of each (CI's
 # profile) took a minute per property, five properties, of a 20-minute budget.
 # 2,000 still walk every rule and status many times over; `make check` runs 100.
-EXAMPLES = min(settings.default.max_examples, 2_000)
+EXAMPLES = min(settings().max_examples, 2_000)
 
 
 def run(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,7 +49,7 @@ from naver_sms.database.base import (
 from naver_sms.database.records import BookingRepositoryBase, SessionRepositoryBase
 from naver_sms.domain.record import DELIVERY_DUE, DELIVERY_PENDING, DELIVERY_QUEUE
 from naver_sms.domain.session import SESSION_ID
-from naver_sms.utils.logger import logged_operation
+from naver_sms.utils.logger import get_logger, logged_operation
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -105,6 +105,14 @@ _NETWORK_ERRORS: Final = (
     ConnectionClosedError,
 )
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+# A transaction not applied: one of its conditions failed, or it met another.
+_TRANSACTION_CANCELLED: Final = "TransactionCanceledException"
+# How a DynamoDB-API server says it has no transactions (dynalite): 400 UnknownOperation.
+_UNKNOWN_OPERATION: Final = frozenset({"UnknownOperationException", "UnknownOperation"})
+# Items one BatchWriteItem carries at most (DynamoDB's limit).
+_HISTORY_BATCH: Final = 25
+
+log = get_logger(__name__)
 
 
 def make_client(
@@ -374,6 +382,53 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         self.sent_table_name = sent_table_name
         self._batch_attempts = batch_attempts
         self._sleep = sleep
+        # While a batch is being built, this thread's writes are gathered here
+        # (as transaction actions) instead of sent.
+        self._gathering = threading.local()
+        # False once the server said it has no TransactWriteItems (dynalite):
+        # remembered for this repository's life, so it is asked once.
+        self._transactions = True
+
+    # Over HTTP a batch's fallback overlaps its single writes' round trips.
+    _single_writes_at_once = 8
+
+    def _atomically(self, writes: Sequence[Callable[[], bool]]) -> bool:
+        if not self._transactions:
+            return False
+        actions: list[dict[str, Any]] = []
+        self._gathering.actions = actions
+        try:
+            for write in writes:
+                write()
+        finally:
+            self._gathering.actions = None
+        try:
+            # botocore gives the call a ClientRequestToken and resends it on its own
+            # retries: DynamoDB then applies a transaction whose answer was lost
+            # once, and answers the retry with success.
+            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == _TRANSACTION_CANCELLED:
+                return False  # a condition failed, or a racing transaction: one by one
+            if code in _UNKNOWN_OPERATION:
+                self._transactions = False
+                log.warning(
+                    "This DynamoDB server has no TransactWriteItems; writes go one by one",
+                    operation="write_batch",
+                    context={"table": self.table_name},
+                )
+                return False
+            raise
+        return True
+
+    def _gathered(self, action: dict[str, Any]) -> bool:
+        """True when a batch is being built on this thread: `action` joins it."""
+        actions: list[dict[str, Any]] | None = getattr(self._gathering, "actions", None)
+        if actions is None:
+            return False
+        actions.append(action)
+        return True
 
     def _get(self, booking_num: str, phone: str) -> dict[str, Any] | None:
         response = self.client.get_item(
@@ -388,12 +443,15 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             yield from self._batch_get([_key(num, phone) for num, phone in chunk])
 
     def _insert(self, item: dict[str, Any]) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": _serialize(item),
+            "ConditionExpression": "attribute_not_exists(booking_num)",
+        }
+        if self._gathered({"Put": request}):
+            return True
         try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression="attribute_not_exists(booking_num)",
-            )
+            self.client.put_item(**request)
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
@@ -567,12 +625,42 @@ class BookingRepository(_Repository, BookingRepositoryBase):
         )
 
     def _add_history(self, day: str, booking_num: str, phone: str) -> None:
-        # No condition: the entry is the same whoever writes it, however often.
+        # One write path to the history table (BatchWriteItem), so the function's
+        # role needs one action there.
+        self._add_histories([(day, booking_num, phone)])
+
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        # BatchWriteItem: the entries are unconditional, idempotent puts.
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "day": {"S": day},
+                        "record": {"S": _history_entry(booking_num, phone)},
+                    }
+                }
+            }
+            for day, booking_num, phone in dict.fromkeys(entries)
+        ]
         with _translated("add_history", self.sent_table_name):
-            self.client.put_item(
-                TableName=self.sent_table_name,
-                Item={"day": {"S": day}, "record": {"S": _history_entry(booking_num, phone)}},
-            )
+            for start in range(0, len(puts), _HISTORY_BATCH):
+                self._batch_write(puts[start : start + _HISTORY_BATCH])
+
+    def _batch_write(self, puts: list[dict[str, Any]]) -> None:
+        request: dict[str, Any] = {self.sent_table_name: puts}
+        for attempt in range(self._batch_attempts):
+            response = self.client.batch_write_item(RequestItems=request)
+            request = dict(response.get("UnprocessedItems") or {})
+            if not request:
+                return
+            # Unprocessed items mean the table is at capacity: back off, as reads do.
+            self._sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # noqa: S311
+        raise exceptions.ThrottlingError(
+            f"{sum(len(part) for part in request.values())} history entries still "
+            f"unprocessed after {self._batch_attempts} BatchWriteItem attempts "
+            f"on table {self.sent_table_name!r}",
+            "add_history",
+        )
 
     def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {
@@ -677,6 +765,8 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             request["ExpressionAttributeNames"] = names
         if values:
             request["ExpressionAttributeValues"] = values
+        if self._gathered({"Update": request}):
+            return True
         try:
             self.client.update_item(**request)
         except ClientError as exc:

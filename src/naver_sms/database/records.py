@@ -9,21 +9,28 @@ drift apart in what they validate, log or decide.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import astuple
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from naver_sms.database.base import (
     DEFAULT_LEASE,
     LOGIN_NEEDED_NOTE,
+    WRITE_BATCH,
     BookingKey,
+    ClaimRequest,
+    MarkRequest,
+    NewRecord,
     claim_attributes,
     sent_attributes,
+    skipped_attribute,
     unclear_attribute,
     visit_order,
 )
@@ -143,6 +150,34 @@ def _sent_that_day(record: Mapping[str, Any], day: str) -> bool:
         if record.get(request_attr) and str(record.get(at_attr, "")).startswith(day):
             return True
     return False
+
+
+def _checked_key(booking_num: str, phone: str, flag: str) -> tuple[str, str, str]:
+    """(booking_num, normalised phone, flag) of one write of a batch, each checked."""
+    return validate_booking_num(booking_num), normalize_phone(phone), validate_flag_name(flag)
+
+
+def _mark_life(flag: str, channel: str | None, now: datetime) -> dict[str, str | None]:
+    """What a mark sets besides the flag: with a channel, the message's delivery tracking."""
+    if channel is None:
+        return {}
+    names = delivery_attributes(flag)
+    return {
+        names.channel: channel,
+        names.status: DeliveryStatus.ACCEPTED.value,
+        # A flag sent again (a rescheduled visit's reminder) is a new
+        # message: the old one's id would be looked up in its place.
+        names.message_id: None,
+        names.result: None,
+        names.checked_at: None,
+        DELIVERY_QUEUE: DELIVERY_PENDING,
+        # A plain SET, though the record may be queued for an older
+        # message already: that one's next check is due no later than
+        # a minute after it was sent, this one's a minute after now, so
+        # the record is looked at no later than it should for either
+        # (the check then sets the due of what is left).
+        DELIVERY_DUE: delivery.first_check(now),
+    }
 
 
 class OptionWindows:
@@ -296,6 +331,27 @@ class BookingRepositoryBase(LoggedRepository):
     ) -> bool:
         """If `owner` holds the claim: the unclear window set, the claim kept."""
 
+    # -- batch primitives: a store that writes many in one request overrides these
+
+    folds_claims: bool = True
+    # Single writes a batch that could not go as one runs side by side: a store
+    # over the network overlaps their round trips.
+    _single_writes_at_once: ClassVar[int] = 1
+
+    def _atomically(self, writes: Sequence[Callable[[], bool]]) -> bool:
+        """Apply `writes` (calls of the primitives above) as one all-or-nothing request.
+
+        True: each was applied. False: none was (a condition did not hold, or this
+        store cannot batch). A vendor error: whether it was applied is unknown.
+        The default cannot batch: each write then goes on its own.
+        """
+        return False
+
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Write the (day, booking_num, phone) history entries; one failure raises."""
+        for day, booking_num, phone in entries:
+            self._add_history(day, booking_num, phone)
+
     # -- the seed's operations
 
     @contextmanager
@@ -346,12 +402,221 @@ class BookingRepositoryBase(LoggedRepository):
         return found
 
     def create_booking(self, booking_data: Mapping[str, Any]) -> bool:
-        item = Booking.from_dict(booking_data).to_item()
+        return self._create_one(Booking.from_dict(booking_data).to_item(), None, "")
+
+    def _create_one(self, item: dict[str, Any], claim: str | None, owner: str) -> bool:
+        """Insert a validated item (holding `owner`'s claim on `claim`, if given)."""
+        context = {} if claim is None else {"claim": claim, "owner": owner}
         with self._on_record(
-            "create_booking", "Booking created", item["booking_num"], item["phone"]
+            "create_booking", "Booking created", item["booking_num"], item["phone"], **context
         ) as (_, ctx):
-            ctx["created"] = self._insert(item)
-        return bool(ctx["created"])
+            created = self._insert(item)
+            if not created and claim is not None:
+                # A retried write can fail on its own success: a record that holds
+                # this owner's claim is the one this write stored (no other write
+                # puts that owner there before the record exists).
+                record = self._get(item["booking_num"], item["phone"]) or {}
+                created = record.get(claim_attributes(claim)[0]) == owner
+                ctx["recovered"] = created
+            ctx["created"] = created
+        return created
+
+    # -- many at once (see the port): one request per batch where the store can
+
+    def create_bookings(
+        self,
+        records: Sequence[NewRecord],
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[bool | RepositoryError]:
+        until = epoch(now + lease)
+        items = [self._new_item(record, owner, until) for record in records]
+        return self._in_batches(
+            [(item["booking_num"], item["phone"]) for item in items],
+            [functools.partial(self._insert, item) for item in items],
+            [
+                functools.partial(self._create_one, item, record.claim, owner)
+                for item, record in zip(items, records, strict=True)
+            ],
+            lambda index, size: self._logged_batch_item(
+                "create_booking",
+                "Booking created",
+                items[index]["booking_num"],
+                items[index]["phone"],
+                size,
+                "created",
+                claim=records[index].claim,
+            ),
+        )
+
+    def _new_item(self, record: NewRecord, owner: str, until: int) -> dict[str, Any]:
+        """The validated item of a new record, with its claim and its skipped messages."""
+        item = Booking.from_dict(record.data).to_item()
+        if record.claim is not None:
+            claim_attr, until_attr = claim_attributes(validate_flag_name(record.claim))
+            item.update({claim_attr: owner, until_attr: until})
+        for flag, reason in record.skipped:
+            if not isinstance(reason, str) or not reason.strip():
+                raise ValueError("create_bookings: a skipped message needs the reason, in words")
+            item[skipped_attribute(validate_flag_name(flag))] = reason[:200]
+        return item
+
+    def claim_many(
+        self,
+        claims: Sequence[ClaimRequest],
+        owner: str,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[bool | RepositoryError]:
+        until, at = epoch(now + lease), epoch(now)
+        keys = [_checked_key(claim.booking_num, claim.phone, claim.flag) for claim in claims]
+        return self._in_batches(
+            [(num, phone) for num, phone, _flag in keys],
+            [
+                functools.partial(self._take_claim, num, phone, flag, owner, until, at)
+                for num, phone, flag in keys
+            ],
+            [
+                functools.partial(self.claim, num, phone, flag, owner, now, lease)
+                for num, phone, flag in keys
+            ],
+            lambda index, size: self._logged_batch_item(
+                "claim",
+                "Claim attempted",
+                keys[index][0],
+                keys[index][1],
+                size,
+                "won",
+                flag=keys[index][2],
+                owner=owner,
+            ),
+        )
+
+    def mark_sent_many(
+        self, marks: Sequence[MarkRequest], owner: str, now: datetime
+    ) -> list[bool | RepositoryError]:
+        at = kst_seconds(now)
+        for mark in marks:
+            if mark.channel is not None and mark.channel not in CHANNELS:
+                raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
+        keys = [_checked_key(mark.booking_num, mark.phone, mark.flag) for mark in marks]
+        results = self._in_batches(
+            [(num, phone) for num, phone, _flag in keys],
+            [
+                functools.partial(
+                    self._complete_claim,
+                    num,
+                    phone,
+                    flag,
+                    owner,
+                    mark.request_id,
+                    at,
+                    _mark_life(flag, mark.channel, now),
+                )
+                for (num, phone, flag), mark in zip(keys, marks, strict=True)
+            ],
+            [
+                functools.partial(
+                    self._mark_one, num, phone, flag, owner, mark.request_id, now, mark.channel
+                )
+                for (num, phone, flag), mark in zip(keys, marks, strict=True)
+            ],
+            lambda index, size: self._logged_batch_item(
+                "mark_sent",
+                "Marked as sent",
+                keys[index][0],
+                keys[index][1],
+                size,
+                "marked",
+                flag=keys[index][2],
+                owner=owner,
+                request_id=marks[index].request_id,
+                **({} if marks[index].channel is None else {"channel": marks[index].channel}),
+            ),
+        )
+        # The day's history entries of the tracked marks, together (best effort).
+        self._write_histories(
+            "mark_sent",
+            [
+                (at[:10], num, phone)
+                for (num, phone, _flag), mark, result in zip(keys, marks, results, strict=True)
+                if result is True and mark.channel is not None
+            ],
+        )
+        return results
+
+    def _in_batches(
+        self,
+        keys: Sequence[BookingKey],
+        writes: Sequence[Callable[[], bool]],
+        singles: Sequence[Callable[[], bool]],
+        logged: Callable[[int, int], None],
+    ) -> list[bool | RepositoryError]:
+        """Each write, WRITE_BATCH at a time as one all-or-nothing request.
+
+        A batch not applied as one (a condition failed: a message already claimed
+        or sent; or its answer was lost; or the store cannot batch) is written
+        again one by one through `singles`, the single operations: each then
+        gets its own answer and runs its own recovery ("a retried write can fail
+        on its own success"), as it would have without batching.
+        """
+        results: list[bool | RepositoryError] = []
+        for start in range(0, len(writes), WRITE_BATCH):
+            part = range(start, min(len(writes), start + WRITE_BATCH))
+            # One request may not write an item twice; such a batch goes one by one.
+            distinct = len({keys[index] for index in part}) == len(part)
+            if len(part) > 1 and distinct and self._batch_applied([writes[i] for i in part]):
+                for index in part:
+                    logged(index, len(part))
+                results += [True] * len(part)
+            else:
+                results += self._one_by_one([singles[index] for index in part])
+        return results
+
+    def _batch_applied(self, writes: Sequence[Callable[[], bool]]) -> bool:
+        try:
+            with self._translated("write_batch"):
+                return self._atomically(writes)
+        except RepositoryError as exc:
+            # Applied or not, nobody knows: the writes one by one tell, each by its recovery.
+            log.warning(
+                "Batch not written as one; its writes go one by one",
+                operation="write_batch",
+                context={"writes": len(writes)},
+                error=str(exc),
+            )
+            return False
+
+    def _one_by_one(self, singles: Sequence[Callable[[], bool]]) -> list[bool | RepositoryError]:
+        def guarded(write: Callable[[], bool]) -> bool | RepositoryError:
+            try:
+                return write()
+            except RepositoryError as exc:
+                return exc
+
+        if self._single_writes_at_once <= 1 or len(singles) <= 1:
+            return [guarded(write) for write in singles]
+        workers = min(self._single_writes_at_once, len(singles))
+        with ThreadPoolExecutor(workers, thread_name_prefix="store-write") as pool:
+            return list(pool.map(guarded, singles))
+
+    def _logged_batch_item(
+        self,
+        operation: str,
+        message: str,
+        booking_num: str,
+        phone: str,
+        size: int,
+        outcome: str,
+        **context: Any,
+    ) -> None:
+        """The line a single operation would have logged, for one write of a batch."""
+        with self._on_record(operation, message, booking_num, phone, batch=size, **context) as (
+            _,
+            ctx,
+        ):
+            ctx[outcome] = True
 
     def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
         if not isinstance(value, bool):
@@ -448,6 +713,23 @@ class BookingRepositoryBase(LoggedRepository):
     ) -> bool:
         if channel is not None and channel not in CHANNELS:
             raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
+        marked = self._mark_one(booking_num, phone, flag, owner, request_id, now, channel)
+        if marked and channel is not None:
+            at = kst_seconds(now)
+            self._write_histories("mark_sent", [(at[:10], booking_num, normalize_phone(phone))])
+        return marked
+
+    def _mark_one(
+        self,
+        booking_num: str,
+        phone: str,
+        flag: str,
+        owner: str,
+        request_id: str,
+        now: datetime,
+        channel: str | None,
+    ) -> bool:
+        """The mark without its history entry (the caller writes those, together)."""
         with self._on_record(
             "mark_sent",
             "Marked as sent",
@@ -459,27 +741,14 @@ class BookingRepositoryBase(LoggedRepository):
             **({} if channel is None else {"channel": channel}),
         ) as (stored_phone, ctx):
             at = kst_seconds(now)
-            life: dict[str, str | None] = {}
-            if channel is not None:
-                names = delivery_attributes(flag)
-                life = {
-                    names.channel: channel,
-                    names.status: DeliveryStatus.ACCEPTED.value,
-                    # A flag sent again (a rescheduled visit's reminder) is a new
-                    # message: the old one's id would be looked up in its place.
-                    names.message_id: None,
-                    names.result: None,
-                    names.checked_at: None,
-                    DELIVERY_QUEUE: DELIVERY_PENDING,
-                    # A plain SET, though the record may be queued for an older
-                    # message already: that one's next check is due no later than
-                    # a minute after it was sent, this one's a minute after now, so
-                    # the record is looked at no later than it should for either
-                    # (the check then sets the due of what is left).
-                    DELIVERY_DUE: delivery.first_check(now),
-                }
             marked = self._complete_claim(
-                booking_num, stored_phone, flag, owner, request_id, at, life
+                booking_num,
+                stored_phone,
+                flag,
+                owner,
+                request_id,
+                at,
+                _mark_life(flag, channel, now),
             )
             if not marked:
                 # The same mark applied before (its answer lost) counts as done.
@@ -488,8 +757,6 @@ class BookingRepositoryBase(LoggedRepository):
                 marked = record.get(flag) is True and record.get(request_attr) == request_id
                 ctx["recovered"] = marked
             ctx["marked"] = marked
-        if marked and channel is not None:
-            self._write_history("mark_sent", {at[:10]}, booking_num, stored_phone)
         return marked
 
     def due_deliveries(self, now: datetime, limit: int) -> list[dict[str, Any]]:
@@ -551,18 +818,23 @@ class BookingRepositoryBase(LoggedRepository):
     def _write_history(
         self, operation: str, days: Iterable[str], booking_num: str, phone: str
     ) -> None:
-        """The history entries of a write that succeeded: best effort.
+        self._write_histories(operation, [(day, booking_num, phone) for day in sorted(days)])
+
+    def _write_histories(self, operation: str, entries: Sequence[tuple[str, str, str]]) -> None:
+        """The history entries of writes that succeeded: best effort.
 
         The message is sent and its record says so; an entry missing only keeps
         it out of `naver-sms messages` until its check settles and writes the
         entry again. Failing the mark for it would make the cycle release a
         claim on a message already sent.
         """
-        for day in sorted(days):
-            try:
-                with self._translated(operation):
-                    self._add_history(day, booking_num, phone)
-            except RepositoryError as exc:
+        if not entries:
+            return
+        try:
+            with self._translated(operation):
+                self._add_histories(entries)
+        except RepositoryError as exc:
+            for day, booking_num, phone in entries:
                 log.warning(
                     "History entry not written; the delivery check writes it again",
                     operation=operation,
