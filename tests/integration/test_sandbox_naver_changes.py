@@ -116,8 +116,8 @@ def test_confirmed_and_cancelled_come_in_one_request_per_window_when_honoured() 
             if r["startDate"] >= FIRST.isoformat()
         }
         assert {b.booking_num for b in result.bookings} == expected
-        # One count and one page: the same as a single status costs.
-        assert naver.requests == {"count": 1, "list": 1}
+        # One page: the same as a single status costs.
+        assert naver.requests == {"list": 1}
         assert set(_statuses_asked(naver)) == {"RC03,RC04"}
         assert result.status == "RC03,RC04"
         assert result.statuses == ("RC03", "RC04")
@@ -133,7 +133,7 @@ def test_the_first_read_checks_the_list_once_and_later_reads_trust_it() -> None:
         assert api.multi_status is True
         naver.reset_counters()
         second = _read(api, naver)
-        assert naver.requests == {"count": 1, "list": 1}  # the warm cycle's minimum
+        assert naver.requests == {"list": 1}  # the warm cycle's minimum: one page
         assert _by_num(first) == _by_num(second)
 
 
@@ -153,8 +153,8 @@ def test_an_api_that_does_not_honour_the_list_is_read_one_status_at_a_time(
         assert api.multi_status is False
         naver.reset_counters()
         _read(api, naver)
-        # Remembered: one count and one page per status, no list asked again.
-        assert naver.requests == {"count": 2, "list": 2}
+        # Remembered: one page per status, no list asked again.
+        assert naver.requests == {"list": 2}
         assert sorted(set(_statuses_asked(naver))) == ["RC03", "RC04"]
 
 
@@ -172,7 +172,7 @@ def test_one_status_per_request_when_configured_off_never_sends_a_list() -> None
         api = _api(naver, multi_status=False)
         _read(api, naver)
         assert "RC03,RC04" not in _statuses_asked(naver)
-        assert naver.requests == {"count": 2, "list": 2}
+        assert naver.requests == {"list": 2}
 
 
 def test_a_single_status_read_is_what_it_was() -> None:
@@ -180,13 +180,14 @@ def test_a_single_status_read_is_what_it_was() -> None:
         api = _api(naver)
         result = api.fetch_bookings(STORE, "RC03", FIRST, LAST, naver.issue_session())
         assert {b.extra["status"] for b in result.bookings} == {"RC03"}
-        assert naver.requests == {"count": 1, "list": 1}
+        assert naver.requests == {"list": 1}
         assert api.multi_status is None  # nothing learnt, nothing assumed
 
 
-def test_a_quiet_store_tells_nothing_and_costs_no_list_call() -> None:
+def test_a_quiet_store_tells_nothing_and_costs_one_empty_page() -> None:
     with NaverSandbox(now=NOW, stores={STORE: 0}) as naver:
         api = _api(naver)
         assert _read(api, naver).bookings == []
-        assert naver.requests == {"count": 3}
+        # The joined list's empty page, and each status's count to check it.
+        assert naver.requests == {"count": 3, "list": 1}
         assert api.multi_status is None  # zero everywhere cannot tell an API that drops codes
