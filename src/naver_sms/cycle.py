@@ -1,6 +1,7 @@
 """One cycle, the one use case: fetch bookings, decide what is due, send each message once.
 
-    session check -> fetch every store (concurrent) -> read records ->
+    stored cookies -> the first store's first read (it checks the session) ->
+    fetch the other stores (concurrent) -> read records ->
     plan (pure, `domain.plan`) -> store new records, moves, adoptions ->
     per store and kind: claim -> render -> send request by request ->
     mark / unclear / release
@@ -22,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from naver_sms.config import DEFAULT_WORKERS, AppConfig, ConfigError
 from naver_sms.database import exceptions
@@ -63,7 +64,7 @@ from naver_sms.messaging.base import (
 )
 from naver_sms.messaging.templates import TemplateRenderer
 from naver_sms.naver.booking_api import Cookies, FetchResult
-from naver_sms.naver.errors import LoginChallenge, NaverError, NaverThrottled
+from naver_sms.naver.errors import LoginChallenge, NaverError, NaverThrottled, SessionExpired
 from naver_sms.report import (
     CycleError,
     CycleReport,
@@ -132,6 +133,19 @@ class BookingApiPort(Protocol):
 
 class AuthenticatorPort(Protocol):
     def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class FirstReadChecksPort(AuthenticatorPort, Protocol):
+    """An authenticator whose stored cookies the cycle's first read checks.
+
+    `naver.auth.Authenticator` is one: a warm cycle then asks Naver for its
+    pages only. An authenticator with `ensure_session` alone is asked to check.
+    """
+
+    def stored_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]: ...
+
+    def refused(self, biz_id: str, now: datetime, cookies: Cookies) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -281,8 +295,9 @@ class Cycle:
             with self.pool:
                 self.tell("checking the Naver session")
                 cookies = self._session()
-                if cookies is not None:
-                    plan = self._apply(self._plan(self._fetch_all(cookies)))
+                found = self._fetch_all(cookies) if cookies is not None else None
+                if found is not None:
+                    plan = self._apply(self._plan(found))
                     self._send_all(self._honour_opt_outs(plan))
                 # Results of earlier sends come in whatever Naver said this cycle.
                 self.tell("checking deliveries")
@@ -470,10 +485,25 @@ class Cycle:
     # -------------------------------------------------------------- session
 
     def _session(self) -> Cookies | None:
+        """The cookies to read with, or None (the report says why).
+
+        Not checked with a request of their own where the authenticator allows:
+        the first store's first read checks them (`_fetch_all`).
+        """
+        auth, biz_id = self.ports.authenticator, self._first_store
+        if isinstance(auth, FirstReadChecksPort):
+            return self._guarded(lambda: auth.stored_session(biz_id, self.now))
+        return self._guarded(lambda: auth.ensure_session(biz_id, self.now))
+
+    @property
+    def _first_store(self) -> str:
+        return self.ports.config.stores[0].id  # any store's console checks the owner's cookies
+
+    def _guarded(self, session: Callable[[], Cookies]) -> Cookies | None:
+        """`session()`, or None with the report's errors and the alert when it failed."""
         ports, report = self.ports, self.report
-        biz_id = ports.config.stores[0].id  # any store's console checks the owner's cookies
         try:
-            return ports.authenticator.ensure_session(biz_id, self.now)
+            return session()
         except LoginChallenge as exc:
             report.login_challenge = True
             report.errors.append(CycleError(None, str(exc)))
@@ -488,16 +518,21 @@ class Cycle:
 
     # -------------------------------------------------------------- fetch
 
-    def _fetch_all(self, cookies: Cookies) -> dict[str, list[Booking]]:
+    def _fetch_all(self, cookies: Cookies) -> dict[str, list[Booking]] | None:
         """Each store's bookings (confirmed, cancelled when its messages need them, and
-        completed), deduplicated; failed stores are left out."""
+        completed), deduplicated; failed stores are left out. None: no session.
+
+        The first store's first read goes alone and is the session's check: when
+        Naver refuses it, the authenticator decides (a second check, a login, or
+        the error that ends the cycle's reading) before any other store is asked.
+        """
         ports, report = self.ports, self.report
         jobs = [job for shop in self.shops for job in fetch_jobs(shop, self.now)]
         # Once Naver throttles the account every further request is refused too and
         # only prolongs the throttle: the rest of the cycle asks nothing more.
         throttled = threading.Event()
 
-        def fetch(job: FetchJob) -> FetchResult | NaverError:
+        def fetch(job: FetchJob, cookies: Cookies) -> FetchResult | NaverError:
             biz_id, statuses, (start, end) = job
             if throttled.is_set():
                 return NaverThrottled()
@@ -509,10 +544,24 @@ class Cycle:
                 return exc
             except NaverError as exc:  # one store's trouble must not stop the others
                 return exc
+
+        def read(job: FetchJob) -> FetchResult | NaverError:
+            try:
+                return fetch(job, cookies)
             finally:
                 self.tell("reading bookings", total=len(jobs))
 
-        results = self.each(fetch, jobs)
+        first = fetch(jobs[0], cookies)
+        auth = ports.authenticator
+        if isinstance(first, SessionExpired) and isinstance(auth, FirstReadChecksPort):
+            refused = cookies
+            renewed = self._guarded(lambda: auth.refused(self._first_store, self.now, refused))
+            if renewed is None:
+                return None
+            cookies = renewed
+            first = fetch(jobs[0], cookies)
+        self.tell("reading bookings", total=len(jobs))
+        results = [first, *self.each(read, jobs[1:])]
         failed: set[str] = set()
         unread: set[str] = set()
         found: dict[str, dict[BookingKey, Booking]] = {s.id: {} for s in ports.config.stores}

@@ -6,70 +6,163 @@ configuration, 1 for failures); `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import ExitStack
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import click
-import yaml
-from rich.markup import escape
 
-from naver_sms import __version__, bootstrap
-from naver_sms.config import (
-    AppConfig,
-    ConfigError,
-    Settings,
-    load_app_config,
-    must_rehearse,
-    now_from,
-)
-from naver_sms.cycle import run_cycle
-from naver_sms.database.exceptions import RepositoryError
-from naver_sms.domain.booking import KST, BookingValidationError
-from naver_sms.domain.messages import Channel
-from naver_sms.domain.session import SessionValidationError
-from naver_sms.entrypoints.cli_config import config_group
-from naver_sms.entrypoints.cli_doctor import doctor
-from naver_sms.entrypoints.cli_messages import messages
-from naver_sms.entrypoints.cli_optouts import optouts
-from naver_sms.entrypoints.cli_sandbox import sandbox
-from naver_sms.entrypoints.cli_send_test import send_test
-from naver_sms.entrypoints.cli_session import login, session
-from naver_sms.entrypoints.cli_templates import templates
-from naver_sms.entrypoints.cli_view import (
-    booking_rows,
-    bookings_table,
-    console,
-    print_report,
-    progress,
-)
-from naver_sms.entrypoints.cli_web import owner_page, password_or_exit, say_serving, web
-from naver_sms.messaging.base import SendError
-from naver_sms.messaging.templates import check_templates
-from naver_sms.naver.errors import LoginChallenge
-from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE, CycleReport
-from naver_sms.serve import serve_cycles, serving_line, stop_on_signals
-from naver_sms.utils.logger import LogFormatError, configure_logging, get_logger
-from naver_sms.utils.scrub import scrub
+from naver_sms import __version__
+
+# Only click and the command tree are imported here, so `naver-sms --help` and
+# `naver-sms <command> --help` start fast (issue 18): the config's pydantic,
+# httpx, boto3, rich, jinja2 and the sandbox are imported by the code that
+# uses them, when a command runs.
+if TYPE_CHECKING:
+    from naver_sms.config import AppConfig, Settings
+    from naver_sms.report import CycleReport
 
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
 
 
 def settings_of(ctx: click.Context) -> Settings:
+    from naver_sms.config import Settings  # noqa: PLC0415 - loaded by the group already
+
     settings = ctx.find_object(Settings)
     if settings is None:  # pragma: no cover - the group always sets it
         raise click.UsageError("settings were not loaded")
     return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The subcommands kept in modules of their own: imported when invoked or when
+# their own help is shown. The group's help lists them by these texts (each
+# command's first help paragraph; tests/e2e/test_startup_imports.py keeps them
+# equal), so listing them imports none.
+LAZY_COMMANDS: Final[Mapping[str, tuple[str, str]]] = {
+    "templates": (
+        "naver_sms.entrypoints.cli_templates:templates",
+        "Check and preview the message templates of the config file.",
+    ),
+    "login": (
+        "naver_sms.entrypoints.cli_session:login",
+        "Log in to Naver with Chromium and save the session cookies.",
+    ),
+    "session": (
+        "naver_sms.entrypoints.cli_session:session",
+        "The stored Naver session (login cookies): import, show masked, clear.",
+    ),
+    "optouts": (
+        "naver_sms.entrypoints.cli_optouts:optouts",
+        "List the numbers that opted out of advertising (SENS's 080 list), masked.",
+    ),
+    "messages": (
+        "naver_sms.entrypoints.cli_messages:messages",
+        "List the messages sent on a day, newest first, with their delivery status.",
+    ),
+    "doctor": (
+        "naver_sms.entrypoints.cli_doctor:doctor",
+        "Check the setup: config, database, Naver session, SENS, AlimTalk, Telegram.",
+    ),
+    "send-test": (
+        "naver_sms.entrypoints.cli_send_test:send_test",
+        "Send one store's message, for a made-up booking, to NUMBER, through SENS.",
+    ),
+    "sandbox": (
+        "naver_sms.entrypoints.cli_sandbox:sandbox",
+        "Start a fake Naver, SENS (SMS and AlimTalk) and Telegram here, to try naver-sms on.",
+    ),
+    "config": ("naver_sms.entrypoints.cli_config:config_group", "Work with the config file."),
+    "web": (
+        "naver_sms.entrypoints.cli_web:web",
+        "Serve the owner's page (Korean): today's bookings, history, texts, login, opt-outs.",
+    ),
+}
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name; one named by "module:attr" is imported when looked up.
+
+    A mapping, not click's documented LazyGroup alone, so code that walks
+    `cli.commands` (the docs' and the help's tests) still sees every command.
+    """
+
+    def __init__(self, lazy: Mapping[str, tuple[str, str]]) -> None:
+        self._lazy = dict(lazy)
+        self._loaded: dict[str, click.Command] = {}
+
+    def short_help(self, name: str) -> str | None:
+        """The listed help of a command not imported yet, else None."""
+        return self._lazy[name][1] if name in self._lazy and name not in self._loaded else None
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, _, attr = self._lazy[name][0].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            if not isinstance(command, click.Command):  # pragma: no cover - a typo in the table
+                raise TypeError(f"{module}:{attr} is not a click command")
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self._loaded.pop(name, None) is None and self._lazy.pop(name, None) is None:
+            raise KeyError(name)
+        self._lazy.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._loaded, *self._lazy]))
+
+    def __len__(self) -> int:
+        return len(self._loaded.keys() | self._lazy.keys())
+
+
+class LazyGroup(click.Group):
+    """A group whose help lists its lazy commands without importing them."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # `naver-sms <command> --help` only shows a text: the group's callback then
+        # skips loading the settings and the logging (pydantic, structlog).
+        end = rest.index("--") if "--" in rest else len(rest)
+        ctx.meta["help_only"] = any(arg in ctx.help_option_names for arg in rest[:end])
+        return name, command, rest
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            commands = self.commands
+            listed = commands.short_help(name) if isinstance(commands, LazyCommands) else None
+            # A stand-in carrying the listed text: click shortens it as it would the real help.
+            command = click.Command(name, help=listed) if listed else self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command))
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, command.get_short_help_str(limit)) for name, command in rows]
+            )
+
+
+@click.group(
+    cls=LazyGroup,
+    commands=LazyCommands(LAZY_COMMANDS),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="naver-sms")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -81,6 +174,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
       naver-sms create-tables
     """
     ctx.meta["debug"] = debug
+    if ctx.meta.get("help_only"):
+        return
+    from naver_sms import bootstrap  # noqa: PLC0415 - the settings' pydantic: only to run
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+    from naver_sms.utils.logger import LogFormatError, configure_logging  # noqa: PLC0415
+
     settings = bootstrap.load_settings()
     try:
         ctx.meta["log_format"] = configure_logging(settings.log_level)
@@ -102,7 +201,13 @@ def demo(ctx: click.Context) -> None:
     Example:
       naver-sms demo
     """
+    import yaml  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+
+    from naver_sms.config import AppConfig  # noqa: PLC0415
     from naver_sms.demo import DEMO_STORES, run_demo  # noqa: PLC0415 - starts servers when used
+    from naver_sms.entrypoints.cli_view import console, print_report  # noqa: PLC0415
+    from naver_sms.utils.logger import configure_logging  # noqa: PLC0415
 
     configure_logging("ERROR")  # the tables tell the story; JSON lines would drown them
     out = console()
@@ -170,6 +275,9 @@ def create_tables(ctx: click.Context) -> None:
       naver-sms create-tables                       # SQLite file NAVER_SMS_DB
       NAVER_SMS_STORE=dynamodb naver-sms create-tables
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_view import progress  # noqa: PLC0415
+
     settings = settings_of(ctx)
     with progress("creating the tables", log_format=ctx.meta.get("log_format")):
         names = bootstrap.create_tables(settings)
@@ -179,6 +287,8 @@ def create_tables(ctx: click.Context) -> None:
 
 def parse_now(text: str | None) -> datetime:
     """The cycle's clock: `--now` (ISO 8601; without an offset it is KST), else the real time."""
+    from naver_sms.config import ConfigError, now_from  # noqa: PLC0415
+
     try:
         return now_from(text, "--now")
     except ConfigError as exc:
@@ -187,6 +297,8 @@ def parse_now(text: str | None) -> datetime:
 
 def echo_error(text: str) -> None:
     """One `error:` line on stderr; a vendor's words may echo a number or a key: scrubbed."""
+    from naver_sms.utils.scrub import scrub  # noqa: PLC0415
+
     click.echo(f"error: {scrub(text)}", err=True)
 
 
@@ -215,6 +327,10 @@ def _failure_lines(report: CycleReport) -> list[str]:
 
 def _check_templates_or_exit(ctx: click.Context, config: AppConfig) -> None:
     """Refuse to start when a template cannot become a message: every cycle would fail on it."""
+    from naver_sms.domain.messages import Channel  # noqa: PLC0415
+    from naver_sms.messaging.templates import check_templates  # noqa: PLC0415
+    from naver_sms.report import EXIT_USAGE  # noqa: PLC0415
+
     problems = [
         # An AlimTalk row's problems name their template and store already.
         problem
@@ -235,6 +351,8 @@ def _check_templates_or_exit(ctx: click.Context, config: AppConfig) -> None:
 
 def _checked_config(ctx: click.Context) -> AppConfig:
     """The config file, its templates rendered once: one line and exit 2 before anything runs."""
+    from naver_sms.config import load_app_config  # noqa: PLC0415
+
     config = load_app_config(settings_of(ctx).config_path)
     _check_templates_or_exit(ctx, config)
     return config
@@ -275,6 +393,12 @@ def run(
       naver-sms run
       naver-sms run --dry-run --now 2026-11-25T20:10:00+09:00 --json
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import must_rehearse  # noqa: PLC0415
+    from naver_sms.cycle import run_cycle  # noqa: PLC0415
+    from naver_sms.domain.booking import KST  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_view import console, print_report, progress  # noqa: PLC0415
+
     now = parse_now(now_text)
     settings = settings_of(ctx)
     config = _checked_config(ctx)
@@ -371,6 +495,15 @@ def serve(
       naver-sms serve --every 5m
       NAVER_SMS_WEB_PASSWORD='a long password' naver-sms serve --every 5m --web
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.cycle import run_cycle  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_web import (  # noqa: PLC0415
+        owner_page,
+        password_or_exit,
+        say_serving,
+    )
+    from naver_sms.serve import serve_cycles, stop_on_signals  # noqa: PLC0415
+
     settings = settings_of(ctx)
     if not with_web:
         given = [
@@ -416,6 +549,8 @@ def _catalogs(ctx: click.Context) -> dict[str, list[str]] | None:
     Listing what is stored must work while the config is being fixed: the
     records' own flags then say which messages there are.
     """
+    from naver_sms.config import ConfigError, load_app_config  # noqa: PLC0415
+
     try:
         config = load_app_config(settings_of(ctx).config_path)
     except ConfigError:
@@ -428,6 +563,9 @@ def _catalogs(ctx: click.Context) -> dict[str, list[str]] | None:
 def _say_what_serve_runs(
     ctx: click.Context, settings: Settings, config: AppConfig, *, every: float, dry_run: bool
 ) -> None:
+    from naver_sms.serve import serving_line  # noqa: PLC0415
+    from naver_sms.utils.logger import get_logger  # noqa: PLC0415
+
     where = (
         f"SQLite {settings.db_path}"
         if settings.store == "sqlite"
@@ -475,6 +613,9 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None, as_json:
       naver-sms bookings --store 5000001 --date 2026-11-25
       naver-sms bookings --json
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_view import booking_rows, bookings_table, console  # noqa: PLC0415
+
     if store_id is not None and not (store_id.isascii() and store_id.isdigit()):
         raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
     bootstrap.require_stored_data(settings_of(ctx))
@@ -508,6 +649,8 @@ def init(path: Path | None, force: bool) -> None:
       naver-sms init
       naver-sms init /etc/naver-sms.yaml && export NAVER_SMS_CONFIG=/etc/naver-sms.yaml
     """
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
     target = path or Path(DEFAULT_CONFIG_PATH)
     if target.exists() and not force:
         raise click.BadParameter(f"{target} exists: use --force to overwrite it", param_hint="PATH")
@@ -525,24 +668,6 @@ def init(path: Path | None, force: bool) -> None:
             "(choose a folder you can write to, e.g. your home folder)"
         ) from None
     click.echo(f"wrote {target}: set your stores, then run `naver-sms templates check`")
-
-
-cli.add_command(templates)
-cli.add_command(login)
-cli.add_command(session)
-cli.add_command(optouts)
-cli.add_command(messages)
-cli.add_command(doctor)
-cli.add_command(send_test)
-cli.add_command(sandbox)
-cli.add_command(config_group)
-cli.add_command(web)
-
-_USER_ERRORS: tuple[type[Exception], ...] = (
-    ConfigError,
-    BookingValidationError,
-    SessionValidationError,
-)
 
 
 def _arguments(argv: list[str]) -> tuple[list[str], bool]:
@@ -568,12 +693,22 @@ def _one_line(exc: click.ClickException) -> str:
 
 def _error_of(exc: Exception) -> tuple[str, int]:
     """The one line and the exit code an exception ends the command with."""
+    from naver_sms.report import EXIT_CHALLENGE, EXIT_FAILURE, EXIT_USAGE  # noqa: PLC0415
+
     if isinstance(exc, click.ClickException):
         code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
         return _one_line(exc), code
+    # Imported here, not at the top: only an error needs them (the start-up stays fast).
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+    from naver_sms.database.exceptions import RepositoryError  # noqa: PLC0415
+    from naver_sms.domain.booking import BookingValidationError  # noqa: PLC0415
+    from naver_sms.domain.session import SessionValidationError  # noqa: PLC0415
+    from naver_sms.messaging.base import SendError  # noqa: PLC0415
+    from naver_sms.naver.errors import LoginChallenge  # noqa: PLC0415
+
     if isinstance(exc, LoginChallenge):
         return str(exc), EXIT_CHALLENGE
-    if isinstance(exc, _USER_ERRORS):
+    if isinstance(exc, ConfigError | BookingValidationError | SessionValidationError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, RepositoryError | SendError):
         return str(exc), EXIT_FAILURE
@@ -596,6 +731,8 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
+        from naver_sms.report import EXIT_FAILURE  # noqa: PLC0415
+
         click.echo("aborted", err=True)
         sys.exit(EXIT_FAILURE)
     except Exception as exc:

@@ -1,8 +1,10 @@
 """The Naver session lifecycle: stored cookies first, a browser only when they fail.
 
 `Authenticator.ensure_session` loads the cookies from the SessionRepositoryPort and
-checks them with one cheap API call; a refusal is believed only when a second
-check, a moment later, is refused too. Only then, and only once a browser has
+checks them with one cheap API call; a cycle instead takes them unchecked
+(`stored_session`: its first read is the check) and calls `refused` when that
+read is refused. A refusal is believed only when a second check, a moment
+later, is refused too. Only then, and only once a browser has
 started here, are they deleted and replaced by a login with Selenium in
 headless Chromium; the new cookies are saved once both `NID_AUT`/`NID_SES` are
 present *and* the booking API accepts them (success is decided only from that
@@ -36,8 +38,8 @@ from pydantic import SecretStr
 
 from naver_sms.database.base import SessionRepositoryPort
 from naver_sms.domain.booking import KST
-from naver_sms.domain.session import LOGIN_COOKIES, SessionValidationError
-from naver_sms.naver.booking_api import DEFAULT_USER_AGENT, BookingApi
+from naver_sms.domain.session import LOGIN_COOKIES, Session, SessionValidationError
+from naver_sms.naver.booking_api import DEFAULT_USER_AGENT, BookingApi, Cookies
 from naver_sms.naver.errors import (
     CREDENTIALS_HINT,
     HEADED_LOGIN_HINT,
@@ -360,17 +362,55 @@ class Authenticator:
         BookingApiError when a check itself could not be made. Stored cookies
         are deleted only once a browser has started to replace them.
         """
-        today = now.astimezone(KST).date()
         stored = self.session_repository.get_session()
-        cookies: list[dict[str, Any]] | None = None
-        if stored is not None:
-            try:
-                cookies = stored.get_cookies_list()
-            except SessionValidationError as exc:
-                log.warning(
-                    "Stored session is unreadable", operation="ensure_session", error=str(exc)
-                )
-        if cookies and self._accepted(cookies, biz_id, today):
+        return self._checked(stored, self._readable(stored), biz_id, now)
+
+    def stored_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]:
+        """The stored cookies, not checked: the caller's first read is the check.
+
+        A cycle reads with them at once and calls `refused` when that read is
+        refused, so a warm cycle asks Naver nothing but its pages. Where no
+        read could work (nothing stored, unreadable, no login cookie for the
+        API's host) this is `ensure_session`: a login, or its error.
+        """
+        stored = self.session_repository.get_session()
+        cookies = self._readable(stored)
+        if cookies and self.api.has_login_cookies(cookies):
+            log.info(
+                "Stored session used; the first read checks it",
+                operation="ensure_session",
+                context={"biz_id": biz_id, "cookie_count": len(cookies)},
+            )
+            return cookies
+        return self._checked(stored, cookies, biz_id, now)
+
+    def refused(self, biz_id: str, now: datetime, cookies: Cookies) -> list[dict[str, Any]]:
+        """A read with the stored `cookies` was refused: what `ensure_session` does then.
+
+        The refusal is believed only when a check a moment later is refused
+        too (then the cookies are returned unchanged); then a login replaces
+        them, or, where none is possible, SessionExpired keeps them.
+        """
+        return self._after_refusal(biz_id, now, [dict(cookie) for cookie in cookies])
+
+    @staticmethod
+    def _readable(stored: Session | None) -> list[dict[str, Any]] | None:
+        if stored is None:
+            return None
+        try:
+            return stored.get_cookies_list()
+        except SessionValidationError as exc:
+            log.warning("Stored session is unreadable", operation="ensure_session", error=str(exc))
+            return None
+
+    def _checked(
+        self,
+        stored: Session | None,
+        cookies: list[dict[str, Any]] | None,
+        biz_id: str,
+        now: datetime,
+    ) -> list[dict[str, Any]]:
+        if cookies and self.api.check_session(cookies, biz_id, now.astimezone(KST).date()):
             log.info(
                 "Stored session is valid",
                 operation="ensure_session",
@@ -379,6 +419,14 @@ class Authenticator:
             return cookies
         if stored is None:
             return self.login(biz_id, now)
+        return self._after_refusal(biz_id, now, cookies)
+
+    def _after_refusal(
+        self, biz_id: str, now: datetime, cookies: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        """Stored cookies were refused once (or are unreadable): recheck, then log in or keep."""
+        if cookies and self._accepted_again(cookies, biz_id, now.astimezone(KST).date()):
+            return cookies
         what = "refused by Naver (checked twice)" if cookies else "unreadable"
         blocked = self._why_no_login()
         if blocked is not None:
@@ -388,10 +436,8 @@ class Authenticator:
         except BrowserUnavailable as exc:
             raise self._kept(biz_id, what, str(exc)) from None
 
-    def _accepted(self, cookies: list[dict[str, Any]], biz_id: str, today: date) -> bool:
-        """True when the API accepts the cookies; a refusal must be seen twice."""
-        if self.api.check_session(cookies, biz_id, today):
-            return True
+    def _accepted_again(self, cookies: list[dict[str, Any]], biz_id: str, today: date) -> bool:
+        """After one refusal: True when a second check, a moment later, is accepted."""
         if not any(cookie.get("name") in LOGIN_COOKIES for cookie in cookies):
             return False  # nothing was asked: there is nothing to ask again
         log.warning(

@@ -362,6 +362,13 @@ class BookingApi(HttpAdapter):
         read = _Read(self, biz_id, (status,), cookies)
         return sum(read.count(window) for window in _query_windows(start, end))
 
+    def has_login_cookies(self, cookies: Cookies) -> bool:
+        """Whether `cookies` hold a login cookie this API's host is sent: else no read can work."""
+        return any(
+            cookie.get("name") in LOGIN_COOKIES and cookie_matches_host(cookie, self._host)
+            for cookie in cookies
+        )
+
     def check_session(self, cookies: Cookies, biz_id: str, today: date) -> bool:
         """True when the API accepts the cookies: one count request, no browser.
 
@@ -369,10 +376,7 @@ class BookingApi(HttpAdapter):
         answer raises BookingApiError: it says nothing about the cookies, and
         treating it as "expired" would throw a good session away.
         """
-        if not any(
-            cookie.get("name") in LOGIN_COOKIES and cookie_matches_host(cookie, self._host)
-            for cookie in cookies
-        ):
+        if not self.has_login_cookies(cookies):
             return False
         try:
             self.count(biz_id, "RC03", today, today, cookies)
