@@ -536,17 +536,22 @@ class FakeBookingSource:
 
 
 class FakeAuthenticator:
-    """ensure_session: cookies, or the exception given."""
+    """The stored session: cookies, or the exception given; a refusal answers the same."""
 
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.calls = 0
 
-    def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]:
+    def stored_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]:
         self.calls += 1
         if self.error is not None:
             raise self.error
         return [{"name": "NID_AUT", "value": "a"}, {"name": "NID_SES", "value": "b"}]
+
+    def refused(
+        self, biz_id: str, now: datetime, cookies: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        return self.stored_session(biz_id, now)
 
 
 class RecordingSender(SenderBase):

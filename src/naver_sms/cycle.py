@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar
 
 from naver_sms.config import DEFAULT_WORKERS, AppConfig, ConfigError
 from naver_sms.database import exceptions
@@ -132,15 +132,12 @@ class BookingApiPort(Protocol):
 
 
 class AuthenticatorPort(Protocol):
-    def ensure_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]: ...
+    """The owner's cookies for the cycle's reads (`naver.auth.Authenticator`).
 
-
-@runtime_checkable
-class FirstReadChecksPort(AuthenticatorPort, Protocol):
-    """An authenticator whose stored cookies the cycle's first read checks.
-
-    `naver.auth.Authenticator` is one: a warm cycle then asks Naver for its
-    pages only. An authenticator with `ensure_session` alone is asked to check.
+    A warm cycle asks Naver for its pages only: `stored_session` gives the
+    stored cookies unchecked, and the first store's first read checks them;
+    when Naver refuses that read, `refused` decides (a second check, a login,
+    or the error that ends the cycle's reading).
     """
 
     def stored_session(self, biz_id: str, now: datetime) -> list[dict[str, Any]]: ...
@@ -487,13 +484,11 @@ class Cycle:
     def _session(self) -> Cookies | None:
         """The cookies to read with, or None (the report says why).
 
-        Not checked with a request of their own where the authenticator allows:
-        the first store's first read checks them (`_fetch_all`).
+        Not checked with a request of their own: the first store's first read
+        checks them (`_fetch_all`).
         """
         auth, biz_id = self.ports.authenticator, self._first_store
-        if isinstance(auth, FirstReadChecksPort):
-            return self._guarded(lambda: auth.stored_session(biz_id, self.now))
-        return self._guarded(lambda: auth.ensure_session(biz_id, self.now))
+        return self._guarded(lambda: auth.stored_session(biz_id, self.now))
 
     @property
     def _first_store(self) -> str:
@@ -553,7 +548,7 @@ class Cycle:
 
         first = fetch(jobs[0], cookies)
         auth = ports.authenticator
-        if isinstance(first, SessionExpired) and isinstance(auth, FirstReadChecksPort):
+        if isinstance(first, SessionExpired):
             refused = cookies
             renewed = self._guarded(lambda: auth.refused(self._first_store, self.now, refused))
             if renewed is None:
