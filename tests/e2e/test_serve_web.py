@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from naver_sms.entrypoints.cli import cli
-from tests.e2e.conftest import Shop
+from tests.e2e.conftest import Shop, at
 
 PASSWORD = "web-canary-pw-7f3a"
 
@@ -80,3 +80,26 @@ def test_a_page_address_without_web_is_a_usage_error(shop: Shop) -> None:
 
     assert result.exit_code == 2
     assert "--port: only with --web" in result.output
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_the_web_command_stops_cleanly_on_sigterm_and_ctrl_c(shop: Shop, stop: int) -> None:
+    assert shop.run(at(9)).exit_code == 0  # the page reads a store a cycle made
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naver_sms", "web", "--port", str(port)],
+        env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _login_page(port, process) == 200
+        process.send_signal(stop)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == 0, err[-500:]
+    assert "aborted" not in err

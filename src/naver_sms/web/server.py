@@ -8,8 +8,11 @@ owner's input, and nothing the page needs to keep.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,6 +27,28 @@ __all__ = ["WebHandle", "serve_web", "start_in_thread"]
 START_TIMEOUT: Final = 10.0
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped by Ctrl-C or SIGTERM as a clean end (exit 0).
+
+    uvicorn raises the signal again once it has shut down, so the process would
+    end as interrupted (Ctrl-C: "aborted", exit 1; SIGTERM: killed by the
+    signal) although stopping is the only way this command ends.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread may handle signals (`serve --web` stops it)
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
@@ -36,7 +61,7 @@ def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
         limit_concurrency=64,
         timeout_graceful_shutdown=5,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def _not_listening(host: str, port: int) -> ConfigError:
