@@ -28,7 +28,10 @@ from naver_sms import __version__
 # httpx, boto3, rich, jinja2 and the sandbox are imported by the code that
 # uses them, when a command runs.
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from naver_sms.config import AppConfig, Settings
+    from naver_sms.demo import DemoDay, DemoWorld
     from naver_sms.report import CycleReport
 
 DEFAULT_CONFIG_PATH = "naver-sms.yaml"
@@ -189,23 +192,43 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--web",
+    "with_web",
+    is_flag=True,
+    help="Then serve the owner's page on the day just played, until Ctrl-C "
+    "(needs NAVER_SMS_WEB_PASSWORD).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="With --web: the page's port on 127.0.0.1.",
+)
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, with_web: bool, port: int) -> None:
     """Play one simulated day against the bundled sandbox (no account, no network).
 
     Starts a fake Naver and a fake SENS on 127.0.0.1 with a temporary SQLite
     file and the example config, then runs the real cycle at 09:00, 12:00,
     13:10 and 20:10 KST (and 20:10 again, to show nothing goes twice).
+    With --web the owner's page then shows that day until Ctrl-C.
 
     \b
-    Example:
+    Examples:
       naver-sms demo
+      NAVER_SMS_WEB_PASSWORD='a long password' naver-sms demo --web
     """
+    from naver_sms.entrypoints.cli_web import password_or_exit  # noqa: PLC0415
+
+    if not with_web and ctx.get_parameter_source("port") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--port: only with --web (the owner's page)")
+    password = password_or_exit(ctx, settings_of(ctx)) if with_web else None
     import yaml  # noqa: PLC0415
-    from rich.markup import escape  # noqa: PLC0415
 
     from naver_sms.config import AppConfig  # noqa: PLC0415
-    from naver_sms.demo import DEMO_STORES, run_demo  # noqa: PLC0415 - starts servers when used
+    from naver_sms.demo import DEMO_STORES, played_day  # noqa: PLC0415 - starts servers when used
     from naver_sms.entrypoints.cli_view import console, print_report  # noqa: PLC0415
     from naver_sms.utils.logger import configure_logging  # noqa: PLC0415
 
@@ -225,10 +248,20 @@ def demo(ctx: click.Context) -> None:
         title = f"{cycle.at:%H:%M} KST"
         print_report(out, cycle.report, title=title)
 
-    try:
-        day = run_demo(config, on_cycle=show)
-    finally:
-        configure_logging(settings_of(ctx).log_level)
+    with ExitStack() as stack:
+        try:
+            world = stack.enter_context(played_day(config, on_cycle=show))
+        finally:
+            configure_logging(settings_of(ctx).log_level)
+        _tell_the_day(out, world.day)
+        if password is not None:
+            _serve_the_day(stack, world, config, password=password, port=port)
+
+
+def _tell_the_day(out: Console, day: DemoDay) -> None:
+    """The demo's summary under its tables: what went, how, and what reached phones."""
+    from rich.markup import escape  # noqa: PLC0415
+
     sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
     out.rule("the day")
     out.print(
@@ -263,6 +296,21 @@ def demo(ctx: click.Context) -> None:
     for kind, text in day.texts:
         out.print(f"[bold]{escape(kind)}[/bold], a sample:")
         out.print(text, markup=False, highlight=False)
+
+
+def _serve_the_day(
+    stack: ExitStack, world: DemoWorld, config: AppConfig, *, password: str, port: int
+) -> None:
+    """The owner's page on the played day (its clock: the last cycle's), until Ctrl-C."""
+    from naver_sms.entrypoints.cli_web import owner_page, say_serving  # noqa: PLC0415
+    from naver_sms.web import server  # noqa: PLC0415 - only with --web
+
+    at = world.day.cycles[-1].at
+    app = owner_page(
+        stack, world.settings, config, password=password, host="127.0.0.1", now=lambda: at
+    )
+    say_serving(world.settings, "127.0.0.1", port)
+    server.serve_web(app, "127.0.0.1", port)
 
 
 @cli.command("create-tables")

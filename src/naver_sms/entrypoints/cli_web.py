@@ -18,6 +18,9 @@ from naver_sms.domain.session import is_loopback_host
 from naver_sms.report import EXIT_USAGE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from starlette.applications import Starlette
 
     from naver_sms.web.model import OwnerPort
@@ -103,14 +106,28 @@ def password_or_exit(ctx: click.Context, settings: Settings) -> str:
 
 
 def owner_page(
-    stack: ExitStack, settings: Settings, config: AppConfig, *, password: str, host: str
+    stack: ExitStack,
+    settings: Settings,
+    config: AppConfig,
+    *,
+    password: str,
+    host: str,
+    now: Callable[[], datetime] | None = None,
 ) -> Starlette:
-    """The page's app over the cycles' store; its adapters close with `stack`."""
+    """The page's app over the cycles' store; its adapters close with `stack`.
+
+    `now`: the page's clock (the demo's played day); None, the real time in KST.
+    """
     # Starlette loads only for the page: every other command starts faster.
-    from naver_sms.web.app import create_app  # noqa: PLC0415
+    from naver_sms.web.app import create_app, kst_now  # noqa: PLC0415
 
     owner = stack.enter_context(_owner(settings, config))
-    return create_app(owner, password=password, secure_cookies=not is_loopback_host(host))
+    return create_app(
+        owner,
+        password=password,
+        now=now or kst_now,
+        secure_cookies=not is_loopback_host(host),
+    )
 
 
 def say_serving(settings: Settings, host: str, port: int) -> None:

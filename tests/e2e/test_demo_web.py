@@ -1,0 +1,85 @@
+"""`naver-sms demo --web`: the demo's day, then the owner's page on it until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from naver_sms.entrypoints.cli import cli
+
+PASSWORD = "demo-web-canary-9c1e"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+FULL_PHONE = re.compile(r"01[016789]-?\d{3,4}-?\d{4}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_page(base: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the demo ended early with {process.returncode}")
+        try:
+            httpx.get(f"{base}/login", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+        else:
+            return
+    pytest.fail("the page never answered")
+
+
+def test_the_demo_s_day_is_on_the_owner_s_page_until_ctrl_c(tmp_path: object) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naver_sms", "demo", "--web", "--port", str(port)],
+        env={**os.environ, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_page(base, process)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            login = client.get("/login").text
+            token = _CSRF.search(login)
+            assert token is not None
+            client.post("/login", data={"password": PASSWORD, "csrf": token.group(1)})
+            today = client.get("/")
+        assert today.status_code == 200
+        # The example config's store, its day's messages and their fates, masked.
+        assert "샘플 스튜디오 강남점" in today.text
+        assert "전달됨" in today.text  # delivered
+        assert re.search(r"010-\*{4}-\d{4}", today.text)
+        assert FULL_PHONE.search(today.text) is None
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == 0
+    assert "the day" in out  # the tables and the summary came first
+    assert f"serving the owner's page on {base}" in out
+    assert PASSWORD not in out + err
+
+
+def test_demo_web_without_a_password_plays_nothing_and_says_what_to_set() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--web"], env={"NAVER_SMS_WEB_PASSWORD": ""})
+
+    assert result.exit_code == 2
+    assert "NAVER_SMS_WEB_PASSWORD" in result.output
+    assert "the day" not in result.output
