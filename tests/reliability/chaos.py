@@ -141,6 +141,9 @@ class KillProxy(FaultProxy):
         self.pid: int | None = None
         self.killed = threading.Event()
         self._done = Counter[str]()
+        # Any claim this victim won, whatever its kill point: the harness waits
+        # for one before it starts the next process (see `claimed`).
+        self.claimed = threading.Event()
 
     def _kill(self) -> None:
         if self.pid is not None and not self.killed.is_set():
@@ -160,6 +163,8 @@ class KillProxy(FaultProxy):
                 self._kill()
             return 503, [], b""
         status, response_headers, response_body = super()._forward(method, path, headers, body)
+        if kind == "claim" and status == 200:
+            self.claimed.set()
         if kind == self.point and status == 200:
             with self._lock:
                 self._done[kind] += 1

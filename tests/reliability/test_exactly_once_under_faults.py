@@ -14,7 +14,8 @@ thank-you), all due at 20:00 KST and still due at 20:59. Two faulty rounds (20:0
 
 Round 1 also runs three victims, each SIGKILLed by its own `KillProxy`: after
 its 3rd claim, after its first accepted send (before the mark), after its
-3rd mark. Then the faults stop and three cycles run, one lease (10 min) apart.
+3rd mark; each starts once the one before holds a claim, then the 8 race.
+Then the faults stop and three cycles run, one lease (10 min) apart.
 
 Counted at the fake SENS and in the store: every message a clean run sends is
 sent; the only repeats are messages a victim's SENS accepted and the victim
@@ -182,10 +183,19 @@ def run_round(
     started = dict(world.naver.requests)
     processes = []
     if victims:
+        # One after another, each once it holds a claim (or died): a new record is
+        # stored with its first message's claim, so the first process to store the
+        # records holds most first claims, and a victim started among the others
+        # could win nothing to be killed after.
         for point, (proxy, _sens) in world.victims.items():
             process = spawn(world.victim_env(point), now)
             proxy.pid = process.pid
             processes.append(process)
+            deadline = time.monotonic() + 60
+            while not (proxy.claimed.is_set() or proxy.killed.is_set()):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
     processes += [spawn(world.chaos_env(), now) for _ in range(PROCESSES)]
     expirer = None
     if expire_after:
