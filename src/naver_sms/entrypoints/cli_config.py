@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 
-from naver_sms.config import AppConfig, ConfigError, load_app_config
 from naver_sms.domain.catalog import When
+
+# YAML and the config's pydantic are imported when the command runs: its --help
+# loads click only (issue 18).
+if TYPE_CHECKING:
+    from naver_sms.config import AppConfig
 
 __all__ = ["config_group", "migrated"]
 
@@ -36,6 +39,8 @@ def _offset(delta: timedelta) -> str:
 def migrated(config: AppConfig, raw: dict[str, Any]) -> dict[str, Any]:
     """`raw` (the file as read) with `rules:` and `templates:` turned into `messages:`,
     store templates into the stores' message overrides; everything else kept."""
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
     if config.messages is not None:
         raise ConfigError("the config already has messages: (nothing to migrate)")
     out = {key: value for key, value in raw.items() if key not in ("rules", "templates")}
@@ -95,6 +100,10 @@ def migrate(path: Path) -> None:
     Example:
       naver-sms config migrate naver-sms.yaml > naver-sms.new.yaml
     """
+    import yaml  # noqa: PLC0415
+
+    from naver_sms.config import load_app_config  # noqa: PLC0415
+
     config = load_app_config(path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     click.echo(yaml.safe_dump(migrated(config, raw), allow_unicode=True, sort_keys=False), nl=False)

@@ -16,30 +16,22 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import click
 
-from naver_sms import bootstrap
-from naver_sms.config import (
-    AppConfig,
-    ConfigError,
-    Settings,
-    StoreConfig,
-    load_app_config,
-    require_alimtalk_service,
-)
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import Channel
 from naver_sms.domain.session import SessionValidationError
 from naver_sms.messaging.base import SendFailed
-from naver_sms.messaging.sens import SensApi
-from naver_sms.messaging.telegram import TelegramNotifier, TelegramUnusable
-from naver_sms.messaging.templates import check_templates
 from naver_sms.naver.errors import NaverError
 from naver_sms.report import EXIT_FAILURE, EXIT_USAGE
-from naver_sms.utils.logger import configure_logging
 from naver_sms.utils.scrub import scrub
+
+# The settings' pydantic, the stores, SENS, Telegram and Jinja2 are imported by
+# the checks that use them: `naver-sms doctor --help` loads click only (issue 18).
+if TYPE_CHECKING:
+    from naver_sms.config import AppConfig, Settings, StoreConfig
 
 __all__ = ["doctor", "sender_problem"]
 
@@ -113,6 +105,9 @@ def sender_problem(sender: str) -> str | None:
 
 
 def _config(setup: _Setup) -> Iterator[Check]:
+    from naver_sms.config import ConfigError, load_app_config  # noqa: PLC0415
+    from naver_sms.messaging.templates import check_templates  # noqa: PLC0415
+
     path = setup.settings.config_path
     try:
         config = load_app_config(path)
@@ -153,6 +148,9 @@ def _senders(setup: _Setup) -> Iterator[Check]:
 
 
 def _records(setup: _Setup) -> Iterator[Check]:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
     try:
         detail = bootstrap.check_records_store(setup.settings)
     except ConfigError as exc:
@@ -167,6 +165,8 @@ def _first_store(config: AppConfig) -> StoreConfig:
 
 
 def _session(setup: _Setup) -> Iterator[Check]:
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     name = "Naver session"
     if not setup.records_ready or setup.config is None:
         yield skip(name, "needs the config and the database")
@@ -205,6 +205,8 @@ def _session(setup: _Setup) -> Iterator[Check]:
 
 
 def _sens(setup: _Setup) -> Iterator[Check]:
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     name = "SENS keys"
     settings = setup.settings
     keys = (settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id)
@@ -244,6 +246,10 @@ def _sens_refusal(exc: SendFailed, variable: str, service_id: str | None) -> str
 
 
 def _alimtalk(setup: _Setup) -> Iterator[Check]:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import ConfigError, require_alimtalk_service  # noqa: PLC0415
+    from naver_sms.messaging.sens import SensApi  # noqa: PLC0415
+
     name = "AlimTalk"
     if setup.config is None:
         yield skip(name, "needs a config that loads")
@@ -296,6 +302,8 @@ def _browser(setup: _Setup) -> Iterator[Check]:
 
 
 def _telegram(setup: _Setup) -> Iterator[Check]:
+    from naver_sms.messaging.telegram import TelegramNotifier, TelegramUnusable  # noqa: PLC0415
+
     name = "Telegram"
     settings = setup.settings
     token, chat = settings.telegram_bot_token, settings.telegram_chat_id
@@ -349,6 +357,10 @@ def doctor(ctx: click.Context) -> None:
     Example (the config `naver-sms init` writes, in this folder):
       naver-sms init && naver-sms create-tables && naver-sms doctor
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+    from naver_sms.utils.logger import configure_logging  # noqa: PLC0415
+
     settings = ctx.find_object(Settings) or bootstrap.load_settings()
     # The lines say what each check found; the adapters' JSON logs would drown them.
     if settings.log_level != "DEBUG":

@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from naver_sms import bootstrap
-from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, BookingValidationError, validate_day
 from naver_sms.domain.delivery import DeliveryStatus, SentMessage, history
 from naver_sms.domain.messages import Channel
-from naver_sms.entrypoints.cli_view import console
+
+# Rich and the store are imported when the command runs: its --help loads click only.
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["messages"]
 
@@ -50,6 +51,8 @@ def _store(_ctx: click.Context, _param: click.Parameter, text: str | None) -> st
 
 
 def messages_table(rows: list[SentMessage]) -> Table:
+    from rich.table import Table  # noqa: PLC0415
+
     table = Table(title_justify="left")
     for column in ("time", "store", "booking", "phone", "kind", "channel", "status", "result"):
         table.add_column(column, overflow="fold")
@@ -101,6 +104,10 @@ def messages(
       naver-sms messages --date 2026-12-01 --status failed
       naver-sms messages --store 5000001 --json
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_view import console  # noqa: PLC0415
+
     settings = ctx.find_object(Settings) or bootstrap.load_settings()
     bootstrap.require_stored_data(settings)
     with bootstrap.booking_repository(settings) as store:

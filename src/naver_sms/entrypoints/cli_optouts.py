@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from naver_sms import bootstrap
-from naver_sms.config import Settings
 from naver_sms.domain.booking import KST, mask_phone, normalize_phone
 
+# SENS's client and the settings' pydantic are imported when a command runs:
+# `naver-sms optouts --help` loads click only (issue 18).
 if TYPE_CHECKING:
     from naver_sms.messaging.sens import SensSender
 
@@ -24,6 +24,9 @@ __all__ = ["optouts"]
 
 
 def _sens(ctx: click.Context) -> AbstractContextManager[SensSender]:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+
     settings = ctx.find_object(Settings)
     return bootstrap.sens(settings if settings is not None else bootstrap.load_settings())
 

@@ -21,17 +21,19 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
-import yaml
 
-from naver_sms.config import AppConfig, ConfigError
-from naver_sms.demo import with_alimtalk
 from naver_sms.domain.booking import KST
 from naver_sms.domain.messages import MessageKind
-from naver_sms.sandbox.naver import DEFAULT_USERS, NaverSandbox
-from naver_sms.sandbox.sens import FakeSens, FakeTelegram
+
+# The fakes, YAML and the config's pydantic are imported when a sandbox starts:
+# `naver-sms sandbox --help` loads click only (issue 18).
+if TYPE_CHECKING:
+    from naver_sms.config import AppConfig
+    from naver_sms.sandbox.naver import NaverSandbox
+    from naver_sms.sandbox.sens import FakeSens, FakeTelegram
 
 __all__ = ["SandboxWorld", "export_lines", "sandbox", "start_world", "write_cookie_file"]
 
@@ -45,17 +47,24 @@ DEFAULT_OUTBOX: Final = Path("naver-sandbox-outbox.jsonl")
 SERVICES: Final = 3  # Naver, SENS, Telegram: --port N takes N, N+1 and N+2
 
 
-class LiveNaverSandbox(NaverSandbox):
-    """The sandbox on the real clock: a booking turns completed when its visit ends,
-    as on Naver, while a person tries `naver-sms run` now and then."""
+def _live_sandbox_class() -> type[NaverSandbox]:
+    """`NaverSandbox` on the real clock; made when a sandbox starts, so that
+    `naver-sms sandbox --help` does not import the sandbox (issue 18)."""
+    from naver_sms.sandbox.naver import NaverSandbox  # noqa: PLC0415
 
-    @property
-    def now(self) -> datetime:
-        return datetime.now(KST)
+    class LiveNaverSandbox(NaverSandbox):
+        """The sandbox on the real clock: a booking turns completed when its visit ends,
+        as on Naver, while a person tries `naver-sms run` now and then."""
 
-    @now.setter
-    def now(self, value: datetime) -> None:
-        raise AttributeError("the sandbox follows the real clock")
+        @property
+        def now(self) -> datetime:
+            return datetime.now(KST)
+
+        @now.setter
+        def now(self, value: datetime) -> None:
+            raise AttributeError("the sandbox follows the real clock")
+
+    return LiveNaverSandbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,11 @@ class SandboxWorld:
 
 def example_config() -> AppConfig:
     """The config `naver-sms init` writes, its AlimTalk section switched on (as the demo)."""
+    import yaml  # noqa: PLC0415
+
+    from naver_sms.config import AppConfig  # noqa: PLC0415
+    from naver_sms.demo import with_alimtalk  # noqa: PLC0415
+
     text = resources.files("naver_sms").joinpath("example.yaml").read_text(encoding="utf-8")
     return AppConfig.model_validate(yaml.safe_load(with_alimtalk(text)))
 
@@ -107,12 +121,16 @@ def store_ids(count: int) -> tuple[str, ...]:
 @contextmanager
 def start_world(*, stores: int, port: int = 0) -> Iterator[SandboxWorld]:
     """Start the three fakes (on `port`, `port + 1`, `port + 2`; 0: free ports)."""
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+    from naver_sms.sandbox.naver import DEFAULT_USERS  # noqa: PLC0415
+    from naver_sms.sandbox.sens import FakeSens, FakeTelegram  # noqa: PLC0415
+
     config = example_config()
     today = datetime.now(KST).date()
     user, password = next(iter(DEFAULT_USERS.items()))
     senders = tuple(dict.fromkeys(store.sender for store in config.stores))
     # Booking i of a store falls on anchor + (i % days) - 1: today and tomorrow.
-    naver = LiveNaverSandbox(
+    naver = _live_sandbox_class()(
         now=datetime.now(KST),
         stores=dict.fromkeys(store_ids(stores), BOOKINGS_PER_STORE),
         days=2,
@@ -217,6 +235,8 @@ def sandbox(port: int, stores: int, cookie_path: Path) -> None:
     Example:
       naver-sms sandbox --port 8700
     """
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
     cookie_path = cookie_path.absolute()
     workdir = Path.cwd()
     with _stop_on_signals() as stop, start_world(stores=stores, port=port) as world:

@@ -12,26 +12,20 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from naver_sms import bootstrap
-from naver_sms.config import AppConfig, ConfigError, Settings, StoreConfig, load_app_config
 from naver_sms.domain.booking import KST, mask_phone, normalize_phone
 from naver_sms.domain.messages import Message, MessageKind
-from naver_sms.messaging.test_send import (
-    TEST_BOOKING_ID,
-    TestSendFailed,
-    TestSendRefused,
-    channel_label,
-    refuse_opted_out,
-    render_test,
-    send_rendered,
-    test_booking,
-)
 from naver_sms.utils.scrub import scrub
 
-__all__ = ["TEST_BOOKING_ID", "now_kst", "send_test", "test_booking"]
+# The settings' pydantic, Jinja2 and SENS's client are imported when the command
+# runs: `naver-sms send-test --help` loads click only (issue 18).
+if TYPE_CHECKING:
+    from naver_sms.config import AppConfig, Settings, StoreConfig
+
+__all__ = ["now_kst", "send_test"]
 
 NO_KEYS = (
     "send-test sends a real text: set SENS_ACCESS_KEY, SENS_SECRET_KEY and SENS_SERVICE_ID "
@@ -67,17 +61,24 @@ def _store(config: AppConfig, key: str) -> StoreConfig:
 
 
 def _settings(ctx: click.Context) -> Settings:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+
     settings = ctx.find_object(Settings)
     return settings if settings is not None else bootstrap.load_settings()
 
 
 def _require_keys(settings: Settings) -> None:
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+
     keys = (settings.sens_access_key, settings.sens_secret_key, settings.sens_service_id)
     if not all(keys):
         raise ConfigError(NO_KEYS)
 
 
 def _show(message: Message, store: StoreConfig, kind: MessageKind) -> None:
+    from naver_sms.messaging.test_send import channel_label  # noqa: PLC0415
+
     label = (
         " (advertising: labelled (광고), with the 080 opt-out line)" if kind.is_advertising else ""
     )
@@ -93,6 +94,10 @@ def _show(message: Message, store: StoreConfig, kind: MessageKind) -> None:
 
 def _send(settings: Settings, config: AppConfig, message: Message) -> str:
     """The provider's request id; click.ClickException (exit 1) saying why when none."""
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import ConfigError  # noqa: PLC0415
+    from naver_sms.messaging.test_send import TestSendFailed, TestSendRefused, send_rendered  # noqa: PLC0415
+
     with ExitStack() as stack:
         sms = stack.enter_context(bootstrap.sens(settings))
         alimtalk = None
@@ -138,6 +143,10 @@ def send_test(ctx: click.Context, store_key: str, kind: MessageKind, to: str, ye
       naver-sms send-test --store 5000001 --message confirm --to 010-0000-1234
       naver-sms send-test --store 5000002 --message event --to 010-0000-1234 --yes
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import ConfigError, load_app_config  # noqa: PLC0415
+    from naver_sms.messaging.test_send import TestSendRefused, refuse_opted_out, render_test  # noqa: PLC0415
+
     settings = _settings(ctx)
     _require_keys(settings)
     config = load_app_config(settings.config_path)

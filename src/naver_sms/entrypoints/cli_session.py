@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from naver_sms import bootstrap
-from naver_sms.config import ConfigError, Settings, load_app_config
 from naver_sms.domain.booking import KST
-from naver_sms.entrypoints.cli_view import progress
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import BookingApiError, LoginChallenge, LoginError, NaverThrottled
 from naver_sms.report import EXIT_CHALLENGE
+
+# The settings' pydantic, the stores and rich are imported by the command that
+# runs: `naver-sms session --help` loads click only (issue 18).
+if TYPE_CHECKING:
+    from naver_sms.config import Settings
 
 __all__ = ["login", "session"]
 
@@ -30,11 +32,16 @@ class LoginChallengeExit(click.ClickException):
 
 
 def _settings(ctx: click.Context) -> Settings:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+
     settings = ctx.find_object(Settings)
     return settings if settings is not None else bootstrap.load_settings()
 
 
 def _store_id(settings: Settings, store_id: str | None) -> str:
+    from naver_sms.config import ConfigError, load_app_config  # noqa: PLC0415
+
     if store_id is not None:
         if not store_id.isascii() or not store_id.isdigit():
             raise click.BadParameter("expected the numeric Naver businessId", param_hint="--store")
@@ -74,6 +81,9 @@ def login(ctx: click.Context, headed: bool, store_id: str | None) -> None:
       naver-sms login
       naver-sms login --headed --store 5000001
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_view import progress  # noqa: PLC0415
+
     settings = _settings(ctx)
     biz_id = _store_id(settings, store_id)
     try:
@@ -119,6 +129,8 @@ def import_session(ctx: click.Context, file: TextIO) -> None:
     Example:
       naver-sms session import ~/Downloads/naver-cookies.json
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     try:
         text = file.read()
     except UnicodeDecodeError:
@@ -145,6 +157,8 @@ def show_session(ctx: click.Context, as_json: bool) -> None:
       naver-sms session show
       naver-sms session show --json
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     with bootstrap.session_repository(_settings(ctx)) as store:
         stored = store.get_session()
     now = datetime.now(KST)
@@ -187,6 +201,8 @@ def clear_session(ctx: click.Context) -> None:
     Example:
       naver-sms session clear
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     with bootstrap.session_repository(_settings(ctx)) as store:
         if store.get_session() is None:
             click.echo("no session stored")

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from naver_sms import bootstrap
-from naver_sms.config import AppConfig, Settings, load_app_config
 from naver_sms.domain.catalog import MessageSpec
 from naver_sms.domain.messages import (
     ALIMTALK_MAX_CHARS,
@@ -23,13 +18,15 @@ from naver_sms.domain.messages import (
     MessageError,
     MessageKind,
 )
-from naver_sms.messaging.templates import (
-    VARIABLES,
-    CheckRow,
-    TemplateRenderer,
-    check_templates,
-    sample_booking,
-)
+from naver_sms.messaging.variables import VARIABLES
+
+# Rich, Jinja2 and the config's pydantic are imported by the command that runs:
+# `naver-sms templates --help` loads click only (issue 18).
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from naver_sms.config import AppConfig
+    from naver_sms.messaging.templates import CheckRow
 
 # A template that cannot become a message is a configuration mistake: `run` refuses
 # the same config with 2, so the check says it with 2 too.
@@ -45,6 +42,9 @@ _config_option = click.option(
 
 
 def _load(ctx: click.Context, config_path: Path | None) -> AppConfig:
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings, load_app_config  # noqa: PLC0415
+
     settings = ctx.find_object(Settings)
     if settings is None:  # the group was invoked on its own (tests, embedding)
         settings = bootstrap.load_settings()
@@ -52,6 +52,8 @@ def _load(ctx: click.Context, config_path: Path | None) -> AppConfig:
 
 
 def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415
+
     # Looked up per call so click's test runner (and pipes) get the output.
     return Console(soft_wrap=False, width=max(Console().width, 120))
 
@@ -111,6 +113,11 @@ def check(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
       naver-sms templates check --config config/example.yaml
       naver-sms templates check --json
     """
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    from naver_sms.messaging.templates import check_templates  # noqa: PLC0415
+
     config = _load(ctx, config_path)
     rows = check_templates(config)
     if as_json:
@@ -214,6 +221,8 @@ def preview(
       naver-sms templates preview 5000001 guide
       naver-sms templates preview "샘플 공방" event --customer 김하나
     """
+    from naver_sms.messaging.templates import TemplateRenderer, sample_booking  # noqa: PLC0415
+
     config = _load(ctx, config_path)
     try:
         store_config = config.store(store)

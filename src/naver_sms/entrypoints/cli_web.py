@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from naver_sms import bootstrap
-from naver_sms.config import AppConfig, Settings
 from naver_sms.domain.session import is_loopback_host
 from naver_sms.report import EXIT_USAGE
 
+# The settings, the stores and Starlette are imported when the page starts:
+# `naver-sms web --help` loads click only (issue 18).
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
     from starlette.applications import Starlette
 
+    from naver_sms.config import AppConfig, Settings
     from naver_sms.web.model import OwnerPort
 
 __all__ = ["owner_page", "password_or_exit", "say_serving", "web", "web_password"]
@@ -41,6 +42,8 @@ def web_password(settings: Settings) -> str | None:
 
 def _owner(settings: Settings, config: AppConfig) -> AbstractContextManager[OwnerPort]:
     """The port the pages read through, over the cycles' store (`bootstrap.owner`)."""
+    from naver_sms import bootstrap  # noqa: PLC0415
+
     return bootstrap.owner(settings, config)
 
 
@@ -82,6 +85,9 @@ def web(ctx: click.Context, host: str, port: int) -> None:
       NAVER_SMS_WEB_PASSWORD='a long password' naver-sms web
       then open http://127.0.0.1:8080 in a browser
     """
+    from naver_sms import bootstrap  # noqa: PLC0415
+    from naver_sms.config import Settings  # noqa: PLC0415
+
     settings = ctx.find_object(Settings) or bootstrap.load_settings()
     password = password_or_exit(ctx, settings)
     config = _checked(ctx)
