@@ -122,7 +122,7 @@ def test_a_real_80_column_terminal_in_tmux_wraps_nothing_itself(
         f"{' '.join(shlex.quote(a) for a in args)}\necho DONE-$?\nsleep 60\n",
         encoding="utf-8",
     )
-    server = f"b17-{uuid.uuid4().hex[:8]}"
+    server = f"naver-sms-test-{uuid.uuid4().hex[:8]}"
     base = [tmux, "-L", server, "-f", "/dev/null"]
     subprocess.run(
         [*base, "new-session", "-d", "-x", "80", "-y", "200", f"sh {shlex.quote(str(script))}"],
