@@ -23,13 +23,15 @@ import argparse
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens
 from tests.fault_proxy import FaultProxy
-from tests.servers import start_dynalite, start_moto_server
+from tests.servers import start_dynalite
 
 STORES = [str(5000001 + n) for n in range(8)]
 CONFIRMED, COMPLETED = 50, 10
@@ -125,22 +127,82 @@ def per_message(requests: int, sent: int) -> str:
     return f"; {requests / sent:.2f} store requests a message" if sent else ""
 
 
+@contextmanager
+def moto_server_process() -> Iterator[str]:
+    """moto's server in a process of its own; its URL.
+
+    Not in a thread of this process: moto keeps every item it stores in
+    memory, and a `naver-sms run` started from a large process inherits its
+    resident pages until it execs, which counts in the run's peak RSS.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+# Runs the command given and writes its peak RSS (KiB) to the file named first.
+# A process's peak RSS counts the pages it inherited until it exec'd: a run
+# started straight from this process would report this process's own peak
+# (the sandboxes, and moto's items when it runs in a thread). Measured from
+# a small process's children, it is the run's own.
+_PEAK_RSS_OF_CHILD = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_cycle_process(env: dict[str, str], now: datetime) -> tuple[dict[str, Any], float, float]:
     """(report, wall seconds, peak RSS MB) of one `naver-sms run --json` process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "naver_sms", "run", "--json", "--now", now.isoformat()],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    output = process.stdout.read() if process.stdout is not None else ""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"naver-sms run failed (exit {status}): {output[-500:]}")
-    return json.loads(output), wall, usage.ru_maxrss / 1024  # KiB on Linux
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as peak:
+        started = time.perf_counter()
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _PEAK_RSS_OF_CHILD,
+                peak.name,
+                sys.executable,
+                "-m",
+                "naver_sms",
+                "run",
+                "--json",
+                "--now",
+                now.isoformat(),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        output = process.stdout
+        if process.returncode != 0:
+            raise SystemExit(f"naver-sms run failed (exit {process.returncode}): {output[-500:]}")
+        return json.loads(output), wall, int(peak.read() or 0) / 1024  # KiB on Linux
 
 
 def main() -> None:
@@ -163,8 +225,7 @@ def main() -> None:
             stack.callback(dynalite.wait, 10)
             stack.callback(dynalite.terminate)
         else:
-            moto, upstream = start_moto_server()
-            stack.callback(moto.stop)  # type: ignore[attr-defined]
+            upstream = stack.enter_context(moto_server_process())
         proxy = LatencyProxy(upstream).start()
         stack.callback(proxy.stop)
 

@@ -43,7 +43,7 @@ from tests.reliability.workload import EVENING, load, store_ids, write_config
 from tests.servers import start_dynalite
 
 PER_STORE = 50
-TARGET_500_S = 15.0
+TARGET_500_S = 8.0  # issue 18, with the default workers
 RULES_OFF = {
     "confirmation": {"enabled": False},
     "reminder": {"enabled": False},
@@ -52,9 +52,10 @@ RULES_OFF = {
 
 
 def minimum_calls(stores: int) -> dict[str, int]:
-    """Session check, then per store and status a count and one page (40 and 10 bookings)."""
+    """Per store and read one short page (40 confirmed or cancelled, 10 completed); the
+    first read checks the session, so nothing more."""
     return {
-        "naver": 1 + stores * 4,
+        "naver": stores * 2,
         "dynamodb": 1 + math.ceil(stores * PER_STORE / 100),  # session, BatchGetItem of 100
     }
 
