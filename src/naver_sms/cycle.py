@@ -225,6 +225,67 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _RecordReads:
+    """The records of the bookings Naver showed, asked for while Naver is still being read.
+
+    A store's bookings are handed over as its read comes in; every full batch
+    of keys goes to the store at once, on threads of its own (the Naver reads
+    keep theirs). Waiting for every store first left the record reads, a fifth
+    of a warm 500-store cycle, to run after the Naver reads instead of during
+    them. Only full batches go early, so the reads are as few as before.
+    """
+
+    def __init__(
+        self, read: Callable[[list[BookingKey]], Mapping[BookingKey, dict[str, Any]]], workers: int
+    ) -> None:
+        self._read = read
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="records")
+        self._lock = threading.Lock()
+        self._asked: set[BookingKey] = set()
+        self._waiting: list[BookingKey] = []
+        self._reads: list[Future[Mapping[BookingKey, dict[str, Any]]]] = []
+
+    def __enter__(self) -> _RecordReads:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, keys: Iterable[BookingKey]) -> None:
+        """Ask for the records of `keys` (those not asked for yet) once a batch is full."""
+        with self._lock:
+            for key in keys:
+                if key not in self._asked:
+                    self._asked.add(key)
+                    self._waiting.append(key)
+            while len(self._waiting) >= READ_BATCH_KEYS:
+                self._submit(self._waiting[:READ_BATCH_KEYS])
+                del self._waiting[:READ_BATCH_KEYS]
+
+    def asking(self, read: FetchResult) -> FetchResult:
+        """`read`, once the records of its bookings are asked for (`add`)."""
+        self.add(booking.key for booking in read.bookings)
+        return read
+
+    def records(self, keys: Sequence[BookingKey]) -> dict[BookingKey, dict[str, Any]]:
+        """The stored records of `keys` (absent: no record); a read's error is raised here."""
+        self.add(keys)
+        with self._lock:
+            if self._waiting:
+                self._submit(self._waiting)
+                self._waiting = []
+            reads = list(self._reads)
+        wanted = set(keys)
+        records: dict[BookingKey, dict[str, Any]] = {}
+        for read in reads:
+            # A store whose read failed after its first part was asked for is left out.
+            records.update((k, v) for k, v in read.result().items() if k in wanted)
+        return records
+
+    def _submit(self, keys: list[BookingKey]) -> None:
+        self._reads.append(self._pool.submit(self._read, list(keys)))
+
+
 class Cycle:
     """The I/O of one cycle: fetch, then carry out the plan `domain.plan` decides.
 
@@ -295,6 +356,7 @@ class Cycle:
         # Store writes are one request each (a claim cannot be batched): a pool
         # overlaps their round trips, which is what a cold cycle's time is made of.
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cycle")
+        self._record_reads = _RecordReads(ports.repository.get_bookings, self.workers)
 
     # -------------------------------------------------------------- running
 
@@ -304,7 +366,7 @@ class Cycle:
         for warning in ports.config.warnings():
             log.warning("Config holds messages back", operation="run_cycle", error=warning)
         try:
-            with self.pool:
+            with self.pool, self._record_reads:
                 self.tell("checking the Naver session")
                 cookies = self._session()
                 found = self._fetch_all(cookies) if cookies is not None else None
@@ -548,7 +610,9 @@ class Cycle:
                 return NaverThrottled()
             asked: str | tuple[str, ...] = statuses[0] if len(statuses) == 1 else statuses
             try:
-                return ports.booking_api.fetch_bookings(biz_id, asked, start, end, cookies)
+                return self._record_reads.asking(
+                    ports.booking_api.fetch_bookings(biz_id, asked, start, end, cookies)
+                )
             except NaverThrottled as exc:
                 throttled.set()
                 return exc
@@ -613,13 +677,9 @@ class Cycle:
         """Read the records of what Naver showed and decide, before any write or send."""
         everything = [booking for rows in found.values() for booking in rows]
         self.report.bookings = len(everything)
-        keys = [b.key for b in everything]
-        # Read in batches side by side: one after another, 500 stores' reads were
-        # a third of a warm cycle.
-        records: dict[BookingKey, dict[str, Any]] = {}
-        batches = [keys[i : i + READ_BATCH_KEYS] for i in range(0, len(keys), READ_BATCH_KEYS)]
-        for batch in self.each(self.ports.repository.get_bookings, batches):
-            records.update(batch)
+        # Most were asked for while Naver was read (`_RecordReads`); the rest now,
+        # in batches side by side.
+        records = self._record_reads.records([b.key for b in everything])
         return plan_cycle(found, records, self.now, self.shops, adopt=self.adopt)
 
     def _apply(self, plan: Plan) -> Plan:

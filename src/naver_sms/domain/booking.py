@@ -141,8 +141,18 @@ def make_booking_num(biz_id: object, book_id: object) -> str:
     return validate_booking_num(f"{biz_id}_{book_id}")
 
 
+# The stored form exactly as `format_booking_time` writes it: read without strptime,
+# which takes a lock and a locale look-up per call (a 500-store cycle reads 80,000).
+_STORED_TIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
 def parse_booking_time(value: str) -> datetime:
     """The aware KST instant of a stored `YYYY-MM-DD HH:MM:SS`."""
+    if isinstance(value, str) and _STORED_TIME.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=KST)
+        except ValueError:
+            pass  # 2026-02-30: strptime below says so in the usual words
     try:
         naive = datetime.strptime(value, BOOKING_TIME_FORMAT)  # noqa: DTZ007 - KST by definition
     except (TypeError, ValueError):
