@@ -157,7 +157,11 @@ def moto_server_process() -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()  # werkzeug may wait on a kept-alive connection
+            server.wait(10)
 
 
 # Runs the command given and writes its peak RSS (KiB) to the file named first.
