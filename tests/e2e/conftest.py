@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -137,3 +139,16 @@ def any_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
         with bootstrap.session_repository(settings) as sessions:
             sessions.save_session(json.dumps(shop.naver.issue_session()))
         yield shop
+
+
+def answer_of(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -> int:
+    """The HTTP status `url` answers once `process` serves it; fails if it ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args!r} ended early with {process.returncode}")
+        try:
+            return httpx.get(url, timeout=2).status_code
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"{url} never answered")

@@ -5,44 +5,23 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from naver_sms.entrypoints.cli import cli
+from tests.e2e.conftest import answer_of
+from tests.servers import free_port
 
 PASSWORD = "demo-web-canary-9c1e"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 FULL_PHONE = re.compile(r"01[016789]-?\d{3,4}-?\d{4}")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for_page(base: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the demo ended early with {process.returncode}")
-        try:
-            httpx.get(f"{base}/login", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-        else:
-            return
-    pytest.fail("the page never answered")
-
-
 def test_the_demo_s_day_is_on_the_owner_s_page_until_ctrl_c(tmp_path: object) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "naver_sms", "demo", "--web", "--port", str(port)],
@@ -52,7 +31,7 @@ def test_the_demo_s_day_is_on_the_owner_s_page_until_ctrl_c(tmp_path: object) ->
         text=True,
     )
     try:
-        _wait_for_page(base, process)
+        answer_of(f"{base}/login", process)
         with httpx.Client(base_url=base, timeout=10) as client:
             login = client.get("/login").text
             token = _CSRF.search(login)

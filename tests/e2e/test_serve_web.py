@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,32 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from naver_sms.entrypoints.cli import cli
-from tests.e2e.conftest import Shop, at
+from tests.e2e.conftest import Shop, answer_of, at
+from tests.servers import free_port
 
 PASSWORD = "web-canary-pw-7f3a"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _login_page(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> int:
-    """The login page's status once the page answers; fails if serve ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve ended early with {process.returncode}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("the page never answered")
-
-
 def test_serve_with_web_runs_cycles_and_the_page_until_sigterm(shop: Shop) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "naver_sms", "serve", "--every", "1h", "--web", "--port", str(port)],
         env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
@@ -48,7 +29,7 @@ def test_serve_with_web_runs_cycles_and_the_page_until_sigterm(shop: Shop) -> No
         text=True,
     )
     try:
-        assert _login_page(port, process) == 200
+        assert answer_of(f"http://127.0.0.1:{port}/login", process) == 200
         deadline = time.monotonic() + 30
         while shop.naver.requests["list"] == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -85,7 +66,7 @@ def test_a_page_address_without_web_is_a_usage_error(shop: Shop) -> None:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_the_web_command_stops_cleanly_on_sigterm_and_ctrl_c(shop: Shop, stop: int) -> None:
     assert shop.run(at(9)).exit_code == 0  # the page reads a store a cycle made
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "naver_sms", "web", "--port", str(port)],
         env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
@@ -94,7 +75,7 @@ def test_the_web_command_stops_cleanly_on_sigterm_and_ctrl_c(shop: Shop, stop: i
         text=True,
     )
     try:
-        assert _login_page(port, process) == 200
+        assert answer_of(f"http://127.0.0.1:{port}/login", process) == 200
         process.send_signal(stop)
         _out, err = process.communicate(timeout=60)
     finally:
