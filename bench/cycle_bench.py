@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox, booking_entry
 from naver_sms.sandbox.sens import FakeSens
 from tests.fault_proxy import FaultProxy
-from tests.servers import start_dynalite
+from tests.servers import free_port, start_dynalite, wait_for_port
 
 STORES = [str(5000001 + n) for n in range(8)]
 CONFIRMED, COMPLETED = 50, 10
@@ -135,9 +134,7 @@ def moto_server_process() -> Iterator[str]:
     memory, and a `naver-sms run` started from a large process inherits its
     resident pages until it execs, which counts in the run's peak RSS.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -145,15 +142,7 @@ def moto_server_process() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("moto_server did not start") from None
-                time.sleep(0.1)
+        wait_for_port(port, 30)
         yield url
     finally:
         server.terminate()
