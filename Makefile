@@ -38,8 +38,11 @@ format: $(BIN)/naver-sms
 	$(BIN)/ruff check --fix src tests bench tools
 
 bench: $(BIN)/naver-sms node_modules/.bin/dynalite
+	$(BIN)/python bench/startup_bench.py
+	$(BIN)/python bench/lambda_bench.py
 	$(BIN)/python bench/store_bench.py
 	$(BIN)/python bench/cycle_bench.py
+	$(BIN)/python bench/scale_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage
