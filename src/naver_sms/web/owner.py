@@ -423,12 +423,18 @@ class Owner:
     def today(self, now: datetime, days: int = 2) -> list[StoreDay]:
         first = _kst(now).date()
         opted_out = self._today_opt_outs()
+        day_names = [(first + timedelta(days=offset)).isoformat() for offset in range(max(1, days))]
+        # One read per day for every store: on DynamoDB a listing is a Scan of the
+        # whole table, so one per store and day would read it stores x days times.
+        by_store: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for day in day_names:
+            for record in self.bookings.list_bookings(None, day):
+                store_id = str(record.get("booking_num", "")).partition("_")[0]
+                by_store.setdefault((store_id, day), []).append(record)
         result = []
         for store in self.config.stores:
             catalog = self.config.catalog(store)
-            for offset in range(max(1, days)):
-                day = (first + timedelta(days=offset)).isoformat()
-                records = self.bookings.list_bookings(store.id, day)
+            for day in day_names:
                 lines = [
                     booking_line(
                         record,
@@ -438,7 +444,7 @@ class Owner:
                         advertising_allowed=bool(store.opt_out),
                         opted_out=opted_out,
                     )
-                    for record in records
+                    for record in by_store.get((store.id, day), [])
                 ]
                 lines.sort(key=lambda line: (line.visit, line.booking_num))
                 result.append(StoreDay(store.id, store.name, day, tuple(lines)))
