@@ -348,6 +348,26 @@ def test_unusable_cookies_are_refused_with_the_validator_s_words_and_no_value(
     assert secret not in str(refused.value)
 
 
+def test_cookies_of_another_site_are_refused_in_one_line_and_keep_the_session(
+    shop: Shop, owner: OwnerPort
+) -> None:
+    secret = "canary-cookie-value-0987654321"
+    other = [
+        {"name": name, "value": secret, "domain": ".example.com"} for name in ("NID_AUT", "NID_SES")
+    ]
+    before = SqliteSessionRepository(Path(shop.env["NAVER_SMS_DB"])).get_session()
+
+    with pytest.raises(WebUserError) as refused:
+        owner.paste_cookies(json.dumps(other), at(9))
+
+    assert "naver.com" in str(refused.value)
+    assert secret not in str(refused.value)
+    after = SqliteSessionRepository(Path(shop.env["NAVER_SMS_DB"])).get_session()
+    assert after is not None
+    assert before is not None
+    assert after.cookies == before.cookies
+
+
 # --- opt-outs, rehearsal ----------------------------------------------------------------------
 
 

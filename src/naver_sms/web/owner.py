@@ -497,8 +497,9 @@ class Owner:
             used = TEST_SENDS_PER_DAY  # a note that cannot be read allows nothing more today
         return max(0, TEST_SENDS_PER_DAY - used)
 
-    def _count_test_send(self, now: datetime) -> int:
-        left = self.test_sends_left(now) - 1
+    def _count_test_send(self, now: datetime, left: int) -> int:
+        """Record one more test send today, `left` having been left before it; what is left."""
+        left -= 1
         used = TEST_SENDS_PER_DAY - left
         self.sessions.put_note(
             TEST_SENDS_NOTE, {"day": _kst(now).date().isoformat(), "count": str(used)}
@@ -529,7 +530,8 @@ class Owner:
         store = self._store(store_id)
         number = _mobile(to)
         sens = self._require_sens()
-        if self.test_sends_left(now) <= 0:
+        left = self.test_sends_left(now)
+        if left <= 0:
             raise WebUserError(
                 f"오늘 테스트 발송은 {TEST_SENDS_PER_DAY}번까지입니다; 내일 다시 하세요 "
                 f"(at most {TEST_SENDS_PER_DAY} test sends a day)"
@@ -542,7 +544,7 @@ class Owner:
         except TestSendRefused as exc:
             raise WebUserError(str(exc)) from None
         # Counted before it leaves: a refused send or a lost answer used the provider too.
-        left = self._count_test_send(now)
+        left = self._count_test_send(now, left)
         try:
             request_id = send_rendered(rendered, sens, self.alimtalk)
         except (TestSendRefused, TestSendFailed) as exc:
@@ -553,7 +555,7 @@ class Owner:
                 error=str(exc),
             )
             raise WebUserError(str(exc)) from None
-        channel = "alimtalk" if rendered.alimtalk is not None else rendered.type.value.lower()
+        channel = rendered.channel.value
         log.info(
             "Test message sent",
             operation="test_send",
