@@ -62,3 +62,11 @@ def test_demo_web_without_a_password_plays_nothing_and_says_what_to_set() -> Non
     assert result.exit_code == 2
     assert "NAVER_SMS_WEB_PASSWORD" in result.output
     assert "the day" not in result.output
+
+
+def test_a_page_port_without_web_is_a_usage_error_and_plays_nothing() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--port", "8081"])
+
+    assert result.exit_code == 2
+    assert "--port: only with --web" in result.output
+    assert "the day" not in result.output

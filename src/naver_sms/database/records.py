@@ -134,6 +134,11 @@ def _validated_update(update: DeliveryUpdate) -> dict[str, str | None]:
     return changes
 
 
+def _check_channel(channel: str | None) -> None:
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
+
+
 def epoch(moment: datetime) -> int:
     """Whole seconds since 1970 of an aware datetime: how claim expiries are stored."""
     if moment.tzinfo is None:
@@ -498,8 +503,7 @@ class BookingRepositoryBase(LoggedRepository):
     ) -> list[bool | RepositoryError]:
         at = kst_seconds(now)
         for mark in marks:
-            if mark.channel is not None and mark.channel not in CHANNELS:
-                raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
+            _check_channel(mark.channel)
         keys = [_checked_key(mark.booking_num, mark.phone, mark.flag) for mark in marks]
         results = self._in_batches(
             [(num, phone) for num, phone, _flag in keys],
@@ -711,8 +715,7 @@ class BookingRepositoryBase(LoggedRepository):
         *,
         channel: str | None = None,
     ) -> bool:
-        if channel is not None and channel not in CHANNELS:
-            raise ValueError(f"mark_sent: channel must be one of {', '.join(sorted(CHANNELS))}")
+        _check_channel(channel)
         marked = self._mark_one(booking_num, phone, flag, owner, request_id, now, channel)
         if marked and channel is not None:
             at = kst_seconds(now)

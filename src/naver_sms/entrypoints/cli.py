@@ -220,11 +220,9 @@ def demo(ctx: click.Context, with_web: bool, port: int) -> None:
       naver-sms demo
       NAVER_SMS_WEB_PASSWORD='a long password' naver-sms demo --web
     """
-    from naver_sms.entrypoints.cli_web import password_or_exit  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_web import page_password  # noqa: PLC0415
 
-    if not with_web and ctx.get_parameter_source("port") is not click.core.ParameterSource.DEFAULT:
-        raise click.UsageError("--port: only with --web (the owner's page)")
-    password = password_or_exit(ctx, settings_of(ctx)) if with_web else None
+    password = page_password(ctx, settings_of(ctx), with_web, ("port",))
     import yaml  # noqa: PLC0415
 
     from naver_sms.config import AppConfig  # noqa: PLC0415
@@ -547,21 +545,13 @@ def serve(
     from naver_sms.cycle import run_cycle  # noqa: PLC0415
     from naver_sms.entrypoints.cli_web import (  # noqa: PLC0415
         owner_page,
-        password_or_exit,
+        page_password,
         say_serving,
     )
     from naver_sms.serve import serve_cycles, stop_on_signals  # noqa: PLC0415
 
     settings = settings_of(ctx)
-    if not with_web:
-        given = [
-            f"--{name}"
-            for name in ("host", "port")
-            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-        ]
-        if given:
-            raise click.UsageError(f"{' and '.join(given)}: only with --web (the owner's page)")
-    password = password_or_exit(ctx, settings) if with_web else None
+    password = page_password(ctx, settings, with_web, ("host", "port"))
     config = _checked_config(ctx)
 
     def on_challenge(report: CycleReport) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from naver_sms.config import AppConfig, Settings
     from naver_sms.web.model import OwnerPort
 
-__all__ = ["owner_page", "password_or_exit", "say_serving", "web", "web_password"]
+__all__ = ["owner_page", "page_password", "password_or_exit", "say_serving", "web", "web_password"]
 
 _REFUSAL = (
     "the web page needs a password: set NAVER_SMS_WEB_PASSWORD (8 characters or more; "
@@ -109,6 +109,23 @@ def password_or_exit(ctx: click.Context, settings: Settings) -> str:
         ctx.exit(EXIT_USAGE)
         raise AssertionError("unreachable")  # pragma: no cover - ctx.exit raises
     return password
+
+
+def page_password(
+    ctx: click.Context, settings: Settings, with_web: bool, page_options: tuple[str, ...]
+) -> str | None:
+    """With --web, the page's password (or exit 2); without it, None, and a usage
+    error for the page's own options given anyway rather than ignored."""
+    if with_web:
+        return password_or_exit(ctx, settings)
+    given = [
+        f"--{name}"
+        for name in page_options
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(f"{' and '.join(given)}: only with --web (the owner's page)")
+    return None
 
 
 def owner_page(
