@@ -1043,9 +1043,9 @@ class Cycle:
             taken = self._preclaimed.pop((*due.key, due.flag), None)
             if taken is not None:
                 held[(*due.key, due.flag)] = taken[1]
-        asked = [(due.key, due) for due in batch if (*due.key, due.flag) not in held]
+        asked = [due for due in batch if (*due.key, due.flag) not in held]
         results = self._claim_results(asked, now) if asked else []
-        answers = dict(zip([(*p.key, p.flag) for _k, p in asked], results, strict=True))
+        answers = dict(zip([(*p.key, p.flag) for p in asked], results, strict=True))
         won = []
         for due in batch:
             name = (*due.key, due.flag)
@@ -1059,14 +1059,12 @@ class Cycle:
                 won.append(due)
         return won, min(held.values(), default=now)
 
-    def _claim_results(
-        self, asked: Sequence[tuple[BookingKey, Due]], now: datetime
-    ) -> list[bool | RepositoryError]:
+    def _claim_results(self, asked: Sequence[Due], now: datetime) -> list[bool | RepositoryError]:
         parts = [asked[i : i + WRITE_BATCH] for i in range(0, len(asked), WRITE_BATCH)]
 
-        def claim(part: Sequence[tuple[BookingKey, Due]]) -> list[bool | RepositoryError]:
+        def claim(part: Sequence[Due]) -> list[bool | RepositoryError]:
             return self.ports.repository.claim_many(
-                [ClaimRequest(*p.key, p.flag) for _k, p in part], self.owner, now, self.lease
+                [ClaimRequest(*p.key, p.flag) for p in part], self.owner, now, self.lease
             )
 
         results: list[bool | RepositoryError] = []
