@@ -125,9 +125,27 @@ def all_fetch_jobs(shops: Sequence[Shop], now: datetime) -> tuple[list[FetchJob]
     jobs = [job for shop in shops for job in fetch_jobs(shop, now)]
     lead = min(
         (index for index, job in enumerate(jobs) if job[0] == shops[0].id),
-        key=lambda index: jobs[index][2][1] - jobs[index][2][0],
+        key=lambda index: _days(jobs[index]),
     )
     return jobs, lead
+
+
+def read_order(jobs: Sequence[FetchJob], lead: int) -> list[int]:
+    """The order the reads after the lead one start in: the longest windows first.
+
+    A month of visits often takes two pages one after the other, a day's one:
+    started first, the long reads end while the short ones fill the workers
+    around them, and the last to end is a short one (longest processing time
+    first). For workload W (8 stores, 8 workers) that is one round of pages
+    fewer than the stores' own order.
+    """
+    others = [index for index in range(len(jobs)) if index != lead]
+    return sorted(others, key=lambda index: -_days(jobs[index]))
+
+
+def _days(job: FetchJob) -> int:
+    first, last = job[2]
+    return (last - first).days
 
 
 _T = TypeVar("_T")
@@ -598,7 +616,7 @@ class Cycle:
         Naver refuses it, the authenticator decides (a second check, a login, or
         the error that ends the cycle's reading) before any other store is asked.
         """
-        ports, report = self.ports, self.report
+        ports = self.ports
         jobs, lead = all_fetch_jobs(self.shops, self.now)
         # Once Naver throttles the account every further request is refused too and
         # only prolongs the throttle: the rest of the cycle asks nothing more.
@@ -634,9 +652,18 @@ class Cycle:
             cookies = renewed
             first = fetch(jobs[lead], cookies)
         self.tell("reading bookings", total=len(jobs))
+        order = read_order(jobs, lead)
+        results: list[FetchResult | NaverError] = [first] * len(jobs)
         # Back in the jobs' order: a store's completed visits are merged last.
-        results = self.each(read, [*jobs[:lead], *jobs[lead + 1 :]])
-        results.insert(lead, first)
+        for index, result in zip(order, self.each(read, [jobs[i] for i in order]), strict=True):
+            results[index] = result
+        return self._found(jobs, results)
+
+    def _found(
+        self, jobs: Sequence[FetchJob], results: Sequence[FetchResult | NaverError]
+    ) -> dict[str, list[Booking]]:
+        """The reads' bookings per store; a store with a failed or throttled read is left out."""
+        ports, report = self.ports, self.report
         failed: set[str] = set()
         unread: set[str] = set()
         found: dict[str, dict[BookingKey, Booking]] = {s.id: {} for s in ports.config.stores}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from naver_sms.config import AppConfig
-from naver_sms.cycle import all_fetch_jobs
+from naver_sms.cycle import all_fetch_jobs, read_order
 from naver_sms.domain.booking import KST
 from naver_sms.domain.plan import Shop
 from naver_sms.domain.rules import COMPLETED, CONFIRMED
@@ -43,4 +43,28 @@ def test_the_session_is_checked_with_the_first_store_s_visits_of_today() -> None
         ("5000001", COMPLETED),
         ("5000002", CONFIRMED),
         ("5000002", COMPLETED),
+    ]
+
+
+def test_the_month_long_reads_start_before_the_day_long_ones() -> None:
+    config = AppConfig.model_validate(
+        {
+            "stores": [
+                {"id": f"500000{n}", "name": f"가게 {n}", "sender": "0200000000"}
+                for n in range(1, 4)
+            ]
+        }
+    )
+    jobs, lead = all_fetch_jobs(shops(config), NOW)
+
+    order = read_order(jobs, lead)
+
+    # Every read but the lead one, once; the three months first, in the stores' order.
+    assert sorted([*order, lead]) == list(range(len(jobs)))
+    assert [(jobs[i][0], jobs[i][1][0]) for i in order] == [
+        ("5000001", CONFIRMED),
+        ("5000002", CONFIRMED),
+        ("5000003", CONFIRMED),
+        ("5000002", COMPLETED),
+        ("5000003", COMPLETED),
     ]
