@@ -6,6 +6,12 @@ posts with the session's CSRF token; a POST that changes something redirects
 is that line; any other failure is one Korean line and a log entry, never a
 traceback. As a last guard every page goes through `scrub`, so a full phone
 number or a registered secret cannot leave even if a value forgot to mask it.
+
+Every call into the port runs in Starlette's thread pool (`run_in_threadpool`),
+never on the event loop: the port reads SQLite or DynamoDB, asks SENS and
+Naver, and a dry run takes seconds. On the loop one such call would hold every
+other request (another tab, the owner's phone) until it ended. Sessions,
+forms and templates stay on the loop: they are quick and touch no I/O.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -155,7 +162,7 @@ class _Pages:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render(
+    async def render(
         self, request: Request, name: str, status_code: int = 200, **values: Any
     ) -> HTMLResponse:
         session = request.session
@@ -163,7 +170,9 @@ class _Pages:
         signed_in = auth.has_signed_in(session)
         banner = ""
         if signed_in and name != "error.html":
-            banner = self.owner.login_state(self.now(), check=False).login_needed
+            # The store's note of the last cycle: a read, so off the loop like every port call.
+            state = await run_in_threadpool(self.owner.login_state, self.now(), check=False)
+            banner = state.login_needed
         html = self.env.get_template(name).render(
             request_path=request.url.path,
             csrf=auth.csrf_token(session),
@@ -175,8 +184,8 @@ class _Pages:
         )
         return HTMLResponse(scrub(html), status_code=status_code)
 
-    def error(self, request: Request, status_code: int, text: str) -> HTMLResponse:
-        return self.render(request, "error.html", status_code, message=text)
+    async def error(self, request: Request, status_code: int, text: str) -> HTMLResponse:
+        return await self.render(request, "error.html", status_code, message=text)
 
     @staticmethod
     def back(request: Request, path: str, kind: str, text: str) -> RedirectResponse:
@@ -194,19 +203,19 @@ class _Pages:
             if request.method == "POST":
                 form = await request.form()
                 if not auth.csrf_valid(request.session, form.get(auth.CSRF_FIELD)):
-                    return self.forbidden(request)
+                    return await self.forbidden(request)
             try:
                 return await handler(request)
             except WebUserError as exc:
-                return self.error(request, 400, str(exc))
+                return await self.error(request, 400, str(exc))
             except Exception as exc:
-                return self.failure(request, exc)
+                return await self.failure(request, exc)
 
         return endpoint
 
-    def forbidden(self, request: Request) -> HTMLResponse:
+    async def forbidden(self, request: Request) -> HTMLResponse:
         log.warning("Web form without a valid CSRF token", operation="web", path=request.url.path)
-        return self.error(
+        return await self.error(
             request,
             403,
             "요청을 확인할 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요. "
@@ -218,17 +227,17 @@ class _Pages:
     async def login_page(self, request: Request) -> Response:
         if auth.is_signed_in(request.session, self.now()):
             return RedirectResponse("/", status_code=303)
-        return self.render(request, "login.html")
+        return await self.render(request, "login.html")
 
     async def login(self, request: Request) -> Response:
         form = await request.form()
         if not auth.csrf_valid(request.session, form.get(auth.CSRF_FIELD)):
-            return self.forbidden(request)
+            return await self.forbidden(request)
         client = request.client.host if request.client else "unknown"
         wait = self.throttle.wait(client)
         if wait > timedelta(0):
             seconds = int(wait.total_seconds() + 0.999)
-            return self.render(
+            return await self.render(
                 request,
                 "login.html",
                 429,
@@ -239,7 +248,9 @@ class _Pages:
             failures = self.throttle.failed(client)
             # The address and the count, never what was typed (a near miss is the password).
             log.warning("Web login failed", operation="web", client=client, failures=failures)
-            return self.render(request, "login.html", 401, problem="비밀번호가 맞지 않습니다.")
+            return await self.render(
+                request, "login.html", 401, problem="비밀번호가 맞지 않습니다."
+            )
         self.throttle.succeeded(client)
         auth.sign_in(request.session, self.now())
         log.info("Web login", operation="web", client=client)
@@ -253,9 +264,9 @@ class _Pages:
 
     async def today(self, request: Request) -> Response:
         now = self.now()
-        days = self.owner.today(now, days=2)
+        days = await run_in_threadpool(self.owner.today, now, days=2)
         today = now.astimezone(KST).date().isoformat()
-        return self.render(request, "today.html", days=days, today=today, now=now)
+        return await self.render(request, "today.html", days=days, today=today, now=now)
 
     def _history_filter(self, request: Request) -> HistoryFilter:
         params = request.query_params
@@ -272,9 +283,10 @@ class _Pages:
         query = self._history_filter(request)
         problem, lines = "", []
         try:
-            lines = self.owner.history(query)
+            lines = await run_in_threadpool(self.owner.history, query)
         except WebUserError as exc:
             problem = str(exc)
+        stores = await run_in_threadpool(self.owner.store_names)
         csv_query = urlencode(
             {
                 key: value
@@ -287,46 +299,52 @@ class _Pages:
                 if value
             }
         )
-        return self.render(
+        return await self.render(
             request,
             "history.html",
             400 if problem else 200,
             query=query,
             lines=lines,
             problem=problem,
-            stores=self.owner.store_names(),
+            stores=stores,
             statuses=HISTORY_STATUSES,
             csv_url=f"/history.csv?{csv_query}",
         )
 
+    def _csv_body(self, query: HistoryFilter) -> bytes:
+        """The CSV file's bytes, made in the thread pool: a month's read and scrub."""
+        text = self.owner.history_csv(query)
+        if not text.startswith("\ufeff"):
+            text = "\ufeff" + text  # spreadsheet programs read Korean only with it
+        return scrub(text).encode("utf-8")
+
     async def history_csv(self, request: Request) -> Response:
         query = self._history_filter(request)
         try:
-            text = self.owner.history_csv(query)
+            body = await run_in_threadpool(self._csv_body, query)
         except WebUserError as exc:
-            return self.error(request, 400, str(exc))
-        if not text.startswith("\ufeff"):
-            text = "\ufeff" + text  # spreadsheet programs read Korean only with it
+            return await self.error(request, 400, str(exc))
         name = f"naver-sms-history-{query.first_day}-{query.last_day}.csv"
         return Response(
-            scrub(text).encode("utf-8"),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
     async def templates(self, request: Request) -> Response:
-        return self.render(
-            request,
-            "templates.html",
-            rows=self.owner.templates(),
-            left=self.owner.test_sends_left(self.now()),
-        )
+        rows = await run_in_threadpool(self.owner.templates)
+        left = await run_in_threadpool(self.owner.test_sends_left, self.now())
+        return await self.render(request, "templates.html", rows=rows, left=left)
 
     async def test_send(self, request: Request) -> Response:
         form = await request.form()
         try:
-            sent = self.owner.test_send(
-                _field(form, "store"), _field(form, "message"), _field(form, "to"), self.now()
+            sent = await run_in_threadpool(
+                self.owner.test_send,
+                _field(form, "store"),
+                _field(form, "message"),
+                _field(form, "to"),
+                self.now(),
             )
         except WebUserError as exc:
             return self.back(request, "/templates", "error", str(exc))
@@ -348,12 +366,15 @@ class _Pages:
         )
 
     async def naver(self, request: Request) -> Response:
-        return self.render(request, "naver.html", state=self.owner.login_state(self.now()))
+        state = await run_in_threadpool(self.owner.login_state, self.now())
+        return await self.render(request, "naver.html", state=state)
 
     async def paste_cookies(self, request: Request) -> Response:
         form = await request.form()
         try:
-            state = self.owner.paste_cookies(_field(form, "cookies"), self.now())
+            state = await run_in_threadpool(
+                self.owner.paste_cookies, _field(form, "cookies"), self.now()
+            )
         except WebUserError as exc:
             # The pasted text is not shown again: it is the cookies themselves.
             return self.back(request, "/naver", "error", str(exc))
@@ -366,12 +387,13 @@ class _Pages:
         )
 
     async def optouts(self, request: Request) -> Response:
-        return self.render(request, "optouts.html", optouts=self.owner.optouts())
+        optouts = await run_in_threadpool(self.owner.optouts)
+        return await self.render(request, "optouts.html", optouts=optouts)
 
     async def add_optout(self, request: Request) -> Response:
         form = await request.form()
         try:
-            masked = self.owner.add_optout(_field(form, "phone"))
+            masked = await run_in_threadpool(self.owner.add_optout, _field(form, "phone"))
         except WebUserError as exc:
             return self.back(request, "/optouts", "error", str(exc))
         return self.back(
@@ -381,22 +403,22 @@ class _Pages:
     async def remove_optout(self, request: Request) -> Response:
         form = await request.form()
         try:
-            masked = self.owner.remove_optout(_field(form, "phone"))
+            masked = await run_in_threadpool(self.owner.remove_optout, _field(form, "phone"))
         except WebUserError as exc:
             return self.back(request, "/optouts", "error", str(exc))
         return self.back(request, "/optouts", "ok", f"{masked}: 수신 거부 목록에서 뺐습니다.")
 
     async def rehearse_page(self, request: Request) -> Response:
-        return self.render(request, "rehearse.html", rehearsal=None)
+        return await self.render(request, "rehearse.html", rehearsal=None)
 
     async def rehearse(self, request: Request) -> Response:
         try:
-            rehearsal = self.owner.rehearse(self.now())
+            rehearsal = await run_in_threadpool(self.owner.rehearse, self.now())
         except WebUserError as exc:
             return self.back(request, "/rehearse", "error", str(exc))
-        return self.render(request, "rehearse.html", rehearsal=rehearsal)
+        return await self.render(request, "rehearse.html", rehearsal=rehearsal)
 
-    def failure(self, request: Request, exc: Exception) -> Response:
+    async def failure(self, request: Request, exc: Exception) -> Response:
         """Anything unexpected: one Korean line on the page, the details in the log."""
         log.error(
             "Web page failed",
@@ -404,7 +426,7 @@ class _Pages:
             path=request.url.path,
             error=f"{type(exc).__name__}: {exc}",
         )
-        return self.error(request, 500, FAILED_PAGE)
+        return await self.error(request, 500, FAILED_PAGE)
 
 
 def _field(form: FormData, name: str) -> str:

@@ -17,6 +17,12 @@ Choices an owner notices:
   disabled one) is not shown: it would only be noise.
 - A test send counts against the day's limit as soon as it reaches the
   provider, also when the provider refuses it or its answer is lost.
+
+The pages call an `Owner` from several threads at once (the web server's
+thread pool): the ports it holds are safe for that (SQLite opens a connection
+per thread, DynamoDB and httpx clients are shared safely). What `Owner` reads
+and then writes itself, the day's test-send count, and the dry run, which
+reads Naver for seconds, are done one at a time under a lock.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
@@ -403,6 +410,11 @@ class Owner:
         self.sens = sens
         self.alimtalk = alimtalk
         self.sens_problem = sens_problem
+        # Two forms posted at once must not both read "one left" and both send.
+        self._test_sends = threading.Lock()
+        # A double-clicked dry run waits for the first, as it did when the page ran one
+        # request at a time: two would read every store's bookings from Naver at once.
+        self._rehearsing = threading.Lock()
 
     # -- stores
 
@@ -530,21 +542,22 @@ class Owner:
         store = self._store(store_id)
         number = _mobile(to)
         sens = self._require_sens()
-        left = self.test_sends_left(now)
-        if left <= 0:
-            raise WebUserError(
-                f"오늘 테스트 발송은 {TEST_SENDS_PER_DAY}번까지입니다; 내일 다시 하세요 "
-                f"(at most {TEST_SENDS_PER_DAY} test sends a day)"
-            )
-        try:
-            spec = find_message(self.config, store, message)
-            rendered = render_test(self.config, store, spec, number, now)
-            if rendered.advertising:
-                refuse_opted_out(rendered, self._opted_out(sens))
-        except TestSendRefused as exc:
-            raise WebUserError(str(exc)) from None
-        # Counted before it leaves: a refused send or a lost answer used the provider too.
-        left = self._count_test_send(now, left)
+        with self._test_sends:
+            left = self.test_sends_left(now)
+            if left <= 0:
+                raise WebUserError(
+                    f"오늘 테스트 발송은 {TEST_SENDS_PER_DAY}번까지입니다; 내일 다시 하세요 "
+                    f"(at most {TEST_SENDS_PER_DAY} test sends a day)"
+                )
+            try:
+                spec = find_message(self.config, store, message)
+                rendered = render_test(self.config, store, spec, number, now)
+                if rendered.advertising:
+                    refuse_opted_out(rendered, self._opted_out(sens))
+            except TestSendRefused as exc:
+                raise WebUserError(str(exc)) from None
+            # Counted before it leaves: a refused send or a lost answer used the provider too.
+            left = self._count_test_send(now, left)
         try:
             request_id = send_rendered(rendered, sens, self.alimtalk)
         except (TestSendRefused, TestSendFailed) as exc:
@@ -675,7 +688,8 @@ class Owner:
 
     def rehearse(self, now: datetime) -> Rehearsal:
         try:
-            report = self.rehearse_cycle(now)
+            with self._rehearsing:
+                report = self.rehearse_cycle(now)
         except ConfigError as exc:
             raise WebUserError(str(exc)) from None
         return Rehearsal(at=_kst(now), report={"dry_run": True, **report.to_dict()})
