@@ -133,7 +133,12 @@ class Rehearsal:
 
 
 class OwnerPort(Protocol):
-    """Everything the owner's pages read and do. `now` is always a parameter."""
+    """Everything the owner's pages read and do. `now` is always a parameter.
+
+    The pages call it from the web server's thread pool, several calls at once
+    (a dry run never holds another tab): an implementation must be safe for
+    that, with what it reads and then writes under a lock.
+    """
 
     def store_names(self) -> dict[str, str]:
         """{store id: store name} in the config's order."""
