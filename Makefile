@@ -42,6 +42,8 @@ bench: $(BIN)/naver-sms node_modules/.bin/dynalite
 	$(BIN)/python bench/lambda_bench.py
 	$(BIN)/python bench/store_bench.py
 	$(BIN)/python bench/cycle_bench.py
+	$(BIN)/python bench/cycle_bench.py --store moto_server
+	$(BIN)/python bench/cycle_bench.py --store sqlite
 	$(BIN)/python bench/scale_bench.py
 
 clean:
