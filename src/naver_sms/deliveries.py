@@ -153,7 +153,7 @@ class _Checker:
             or outcome.update.due is None
             or outcome.update.due > self._now_iso
         ]
-        for outcome, written in zip(settled, self.each(self._write, settled), strict=True):
+        for outcome, written in zip(settled, self._write(settled), strict=True):
             if isinstance(written, RepositoryError):
                 log.warning(
                     "Delivery result not recorded; the next cycle looks again",
@@ -247,8 +247,12 @@ class _Checker:
             )
         return found
 
-    def _write(self, outcome: Settled) -> bool | RepositoryError:
+    def _write(self, settled: Sequence[Settled]) -> list[bool | RepositoryError]:
+        """Each outcome's update, in one call: the store writes them a batch at a time."""
+        if not settled:
+            return []
         try:
-            return self.repository.record_delivery(outcome.update)
+            return self.repository.record_deliveries([outcome.update for outcome in settled])
         except RepositoryError as exc:
-            return exc
+            # Which were written is unknown: those that were not stay due for the next cycle.
+            return [exc] * len(settled)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from naver_sms.database.exceptions import RepositoryError, RepositoryUnreachable
 from naver_sms.deliveries import check_deliveries
 from naver_sms.domain.booking import KST
 from naver_sms.domain.delivery import DeliveryUpdate
@@ -104,13 +105,13 @@ def test_an_unwell_provider_ends_the_checks_at_its_first_failure_and_nothing_is_
     world.run(at(9))
     world.sender.lookups_fail = True
     writes: list[DeliveryUpdate] = []
-    record_delivery = world.repository.record_delivery
+    record_deliveries = world.repository.record_deliveries
 
-    def counted(update: DeliveryUpdate) -> bool:
-        writes.append(update)
-        return record_delivery(update)
+    def counted(updates: Sequence[DeliveryUpdate]) -> list[bool | RepositoryError]:
+        writes.extend(updates)
+        return record_deliveries(updates)
 
-    world.repository.record_delivery = counted  # type: ignore[method-assign]
+    world.repository.record_deliveries = counted  # type: ignore[method-assign]
     report = world.run(at(9, 5))
     assert world.sender.delivery_lookups == 1  # not 300 timeouts in a row
     assert writes == []  # nothing learned: the records stay due as they are
@@ -144,3 +145,32 @@ def test_checks_run_even_when_naver_cannot_be_reached() -> None:
     world.authenticator.error = NaverError("naver down")
     report = world.run(at(9, 5))
     assert len(report.delivered) == 1
+
+
+def test_a_rounds_results_are_written_in_one_call_and_each_keeps_its_own_answer() -> None:
+    world = World()
+    bookings = [world.add("2026-11-27 14:00:00") for _ in range(3)]
+    world.run(at(9))
+    now = at(9, 5).astimezone(KST)
+    calls: list[list[DeliveryUpdate]] = []
+
+    def answered(updates: Sequence[DeliveryUpdate]) -> list[bool | RepositoryError]:
+        calls.append(list(updates))
+        # One written, one changed by another cycle meanwhile, one not written.
+        return [True, False, RepositoryUnreachable("store down", "record_delivery")]
+
+    world.repository.record_deliveries = answered  # type: ignore[method-assign]
+    first = check_deliveries(
+        world.repository, {"sms": world.sender}, now, each=serially, flags=FLAGS
+    )
+
+    assert [len(updates) for updates in calls] == [3]
+    assert len(first.delivered) == 1
+    assert first.conflicts == 1
+    del world.repository.record_deliveries  # the store's own method again
+    # Nothing was really written: all three are still due, and recorded now.
+    second = check_deliveries(
+        world.repository, {"sms": world.sender}, now, each=serially, flags=FLAGS
+    )
+    assert len(second.delivered) == 3
+    assert {world.record(b)["confirm_sms_status"] for b in bookings} == {"delivered"}

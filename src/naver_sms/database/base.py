@@ -221,6 +221,12 @@ class BookingRepositoryPort(Protocol):
         """`mark_sent` of each (history entries written together, best effort)."""
         ...
 
+    def record_deliveries(self, updates: Sequence[DeliveryUpdate]) -> list[bool | RepositoryError]:
+        """`record_delivery` of each: False where the record no longer holds the statuses
+        in its `expected` (or is gone), the others applied all the same. The days'
+        history entries of the applied ones are written together (best effort)."""
+        ...
+
     def release(self, booking_num: str, phone: str, flag: str, owner: str) -> bool:
         """Give a claim back (the send failed). False unless `owner` held it."""
         ...

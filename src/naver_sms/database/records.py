@@ -775,6 +775,14 @@ class BookingRepositoryBase(LoggedRepository):
 
     def record_delivery(self, update: DeliveryUpdate) -> bool:
         changes = _validated_update(update)
+        stored_phone = normalize_phone(update.phone)
+        applied = self._record_one(update, changes)
+        if applied:
+            self._write_history("record_delivery", update.days, update.booking_num, stored_phone)
+        return applied
+
+    def _record_one(self, update: DeliveryUpdate, changes: Mapping[str, str | None]) -> bool:
+        """The check's write without its history entries (the caller writes those)."""
         with self._on_record(
             "record_delivery",
             "Delivery recorded",
@@ -799,9 +807,51 @@ class BookingRepositoryBase(LoggedRepository):
                 )
                 ctx["recovered"] = applied
             ctx["applied"] = applied
-        if applied:
-            self._write_history("record_delivery", update.days, update.booking_num, stored_phone)
         return applied
+
+    def record_deliveries(self, updates: Sequence[DeliveryUpdate]) -> list[bool | RepositoryError]:
+        # Everything checked before anything is written: a bad update is the
+        # caller's bug, not one record's trouble.
+        changes = [_validated_update(update) for update in updates]
+        keys = [
+            (validate_booking_num(update.booking_num), normalize_phone(update.phone))
+            for update in updates
+        ]
+        results = self._in_batches(
+            keys,
+            [
+                functools.partial(
+                    self._apply_delivery, num, phone, change, update.expected, update.days
+                )
+                for (num, phone), change, update in zip(keys, changes, updates, strict=True)
+            ],
+            [
+                functools.partial(self._record_one, update, change)
+                for update, change in zip(updates, changes, strict=True)
+            ],
+            lambda index, size: self._logged_batch_item(
+                "record_delivery",
+                "Delivery recorded",
+                keys[index][0],
+                keys[index][1],
+                size,
+                "applied",
+                attributes=sorted(updates[index].set),
+                due=updates[index].due,
+            ),
+        )
+        # The days' history entries of the applied checks, together (best effort):
+        # written again here in case the one written with the mark was lost.
+        self._write_histories(
+            "record_delivery",
+            [
+                (day, num, phone)
+                for (num, phone), update, result in zip(keys, updates, results, strict=True)
+                if result is True
+                for day in sorted(update.days)
+            ],
+        )
+        return results
 
     def sent_on(self, day: str, biz_id: str | None = None) -> list[dict[str, Any]]:
         validate_day(day)
