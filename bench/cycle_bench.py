@@ -44,6 +44,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.installed import compile_package
 from bench.lambda_bench import build_package, build_runtime
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
@@ -365,6 +366,7 @@ def main() -> None:
         "--store", choices=["dynalite", "moto_server", "sqlite"], default="dynalite"
     )
     args = parser.parse_args()
+    compile_package()
     # boto3 reads credentials from the environment, in this process and the runs.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")

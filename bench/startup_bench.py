@@ -18,6 +18,10 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.installed import compile_package
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 KST = timezone(timedelta(hours=9))
 TARGET_HELP_S = 0.25
@@ -37,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
+    compile_package()
     python = sys.executable
     figures = {
         "python -c pass": median_wall([python, "-c", "pass"], runs),
