@@ -25,7 +25,7 @@ import sys
 import tempfile
 import uuid
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +38,7 @@ from bench.cycle_bench import (
 )
 from naver_sms import bootstrap
 from naver_sms.config import load_settings
+from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox
 from tests.reliability.workload import EVENING, load, store_ids, write_config
 from tests.servers import start_dynalite
@@ -128,6 +129,7 @@ def main() -> None:
         rows = [measure(size, workdir, url, args.workers) for size in sizes]
 
     workers = args.workers or "default"
+    print(f"date: {datetime.now(KST).isoformat(timespec='seconds')}")
     print(
         f"warm cycle, {PER_STORE} bookings per store; latency naver "
         f"{NAVER_LATENCY * 1000:.0f} ms, dynamodb (dynalite) {DYNAMODB_LATENCY * 1000:.0f} ms; "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
 import statistics
 import sys
@@ -133,12 +134,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     configure_logging("ERROR")  # one JSON line per operation would dominate the timing
+    # moto's in-process server logs each request it serves on werkzeug's logger.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp)) as stores:
         results = {
             name: measure(factory, args.bookings, args.threads) for name, factory in stores.items()
         }
 
+    print(f"date: {datetime.now(KST).isoformat(timespec='seconds')}")
     metrics = list(next(iter(results.values())))
     width = max(len(metric) for metric in metrics)
     print(f"{'':{width}}  " + "  ".join(f"{name:>11}" for name in results))
