@@ -11,6 +11,10 @@ from typing import Any, Self
 
 class LoopbackHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: 16 clients connecting at once had
+    # their extra SYNs dropped and retried a second later (a real server's
+    # backlog is in the hundreds).
+    request_queue_size = 128
     owner: Any  # the LoopbackServer, for handlers: `self.server.owner`
 
     def handle_error(self, request: Any, client_address: Any) -> None:
