@@ -1,4 +1,4 @@
-"""Fixtures of the Naver integration tests: the loopback sandbox and real Chromium.
+"""Fixtures of the integration tests: the loopback sandbox, real Chromium, a batching store.
 
 Browser tests carry the `browser` marker. On a laptop without Chromium they
 skip; in CI (`CI` set) they fail instead, so a missing browser is never a
@@ -12,8 +12,11 @@ from datetime import datetime
 
 import pytest
 
+from naver_sms.database.base import BookingRepositoryPort
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox
+from tests.conftest import Backend
+from tests.fakes import MemoryBookingRepository
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 
@@ -22,3 +25,11 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 def naver() -> Iterator[NaverSandbox]:
     with NaverSandbox(now=NOW, stores={"5000001": 12}) as sandbox:
         yield sandbox
+
+
+@pytest.fixture
+def store(backend: Backend) -> BookingRepositoryPort:
+    """The backend's store; the fake in its batching mode (its default writes one by one)."""
+    if backend.name == "memory":
+        return MemoryBookingRepository(batches=True)
+    return backend.repository

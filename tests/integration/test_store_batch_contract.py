@@ -22,20 +22,12 @@ from naver_sms.database.base import (
 )
 from naver_sms.database.dynamodb_client import BookingRepository, create_tables, make_client
 from naver_sms.domain.booking import KST
-from tests.conftest import FAST_CONFIG, Backend
+from tests.conftest import FAST_CONFIG
 from tests.fakes import MemoryBookingRepository
 from tests.fault_proxy import FaultProxy
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
 OWNER = "cycle-a"
-
-
-@pytest.fixture
-def store(backend: Backend) -> BookingRepositoryPort:
-    """The backend's store; the fake in its batching mode (its default writes one by one)."""
-    if backend.name == "memory":
-        return MemoryBookingRepository(batches=True)
-    return backend.repository
 
 
 def booking(index: int) -> dict[str, str]:

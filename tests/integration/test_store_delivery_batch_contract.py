@@ -21,21 +21,12 @@ from naver_sms.database.dynamodb_client import BookingRepository, create_tables,
 from naver_sms.domain.booking import KST
 from naver_sms.domain.delivery import DeliveryUpdate
 from naver_sms.domain.record import DELIVERY_QUEUE
-from tests.conftest import FAST_CONFIG, Backend
-from tests.fakes import MemoryBookingRepository
+from tests.conftest import FAST_CONFIG
 from tests.fault_proxy import FaultProxy
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=KST)
 DAY = "2026-12-01"
 OWNER = "cycle-a"
-
-
-@pytest.fixture
-def store(backend: Backend) -> BookingRepositoryPort:
-    """The backend's store; the fake in its batching mode (its default writes one by one)."""
-    if backend.name == "memory":
-        return MemoryBookingRepository(batches=True)
-    return backend.repository
 
 
 def booking(index: int) -> dict[str, str]:
