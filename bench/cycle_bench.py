@@ -201,48 +201,42 @@ _PEAK_RSS_OF_CHILD = (
 )
 
 
-def run_cycle_process(env: dict[str, str], now: datetime) -> tuple[dict[str, Any], float, float]:
-    """(report, wall seconds, peak RSS MB) of one `naver-sms run --json` process."""
+def _measured(command: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """(stdout, wall seconds, peak RSS MB) of `command`; the run's failure ends the bench."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as peak:
         started = time.perf_counter()
         process = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _PEAK_RSS_OF_CHILD,
-                peak.name,
-                sys.executable,
-                "-m",
-                "naver_sms",
-                "run",
-                "--json",
-                "--now",
-                now.isoformat(),
-            ],
+            [sys.executable, "-c", _PEAK_RSS_OF_CHILD, peak.name, *command],
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            capture_output=True,
             text=True,
             check=False,
         )
         wall = time.perf_counter() - started
-        output = process.stdout
         if process.returncode != 0:
-            raise SystemExit(f"naver-sms run failed (exit {process.returncode}): {output[-500:]}")
-        return json.loads(output), wall, int(peak.read() or 0) / 1024  # KiB on Linux
+            raise SystemExit(
+                f"the cycle failed (exit {process.returncode}): {process.stderr[-500:]}"
+            )
+        return process.stdout, wall, int(peak.read() or 0) / 1024  # KiB on Linux
+
+
+def run_cycle_process(env: dict[str, str], now: datetime) -> tuple[dict[str, Any], float, float]:
+    """(report, wall seconds, peak RSS MB) of one `naver-sms run --json` process."""
+    command = [sys.executable, "-m", "naver_sms", "run", "--json", "--now", now.isoformat()]
+    output, wall, rss = _measured(command, env)
+    return json.loads(output), wall, rss
 
 
 # One cycle through the Lambda handler, in an interpreter that sees only the
 # Zip package and the runtime's boto3 (`-I -S`, as bench/lambda_bench.py
 # imports it): the DynamoDB deployment's own memory, without the CLI's
-# packages (rich, click, selenium and trio, which httpcore picks up).
+# packages (rich, click, selenium and trio, which httpcore picks up). Its
+# result is the last line on stdout, after the metrics' EMF lines.
 _HANDLER_CYCLE = (
     "import json, sys\n"
-    "sys.path[:0] = sys.argv[3:5]\n"
+    "sys.path[:0] = sys.argv[2:4]\n"
     "from naver_sms.entrypoints.lambda_handler import handler\n"
-    "result = handler({'now': sys.argv[2]})\n"
-    "with open(sys.argv[1], 'w', encoding='utf-8') as out:\n"
-    "    json.dump(result, out)\n"
+    "print(json.dumps(handler({'now': sys.argv[1]})))\n"
 )
 
 
@@ -250,37 +244,9 @@ def run_handler_process(
     env: dict[str, str], now: datetime, package: Path, runtime: Path
 ) -> tuple[dict[str, Any], float, float]:
     """(report, wall seconds, peak RSS MB) of one cycle run by the Lambda handler."""
-    with (
-        tempfile.NamedTemporaryFile("r", suffix=".rss") as peak,
-        tempfile.NamedTemporaryFile("r", suffix=".json") as result,
-    ):
-        started = time.perf_counter()
-        process = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _PEAK_RSS_OF_CHILD,
-                peak.name,
-                sys.executable,
-                "-I",
-                "-S",
-                "-c",
-                _HANDLER_CYCLE,
-                result.name,
-                now.isoformat(),
-                str(package),
-                str(runtime),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        if process.returncode != 0:
-            raise SystemExit(f"the handler's cycle failed: {process.stderr[-500:]}")
-        return json.load(result), wall, int(peak.read() or 0) / 1024
+    command = [sys.executable, "-I", "-S", "-c", _HANDLER_CYCLE, now.isoformat()]
+    output, wall, rss = _measured([*command, str(package), str(runtime)], env)
+    return json.loads(output.splitlines()[-1]), wall, rss
 
 
 def warm_lambda_cycle(env: dict[str, str], naver: NaverSandbox, workdir: Path) -> tuple[str, float]:
