@@ -11,8 +11,12 @@ One cycle writes:
   `MessagesSent`, `SendFailures`, `MessagesDelivered`, `MessagesUndelivered`
   (final delivery results that came in this cycle), `InvalidBookings`, `LoginChallenges`,
   `CycleErrors`, `BookingsSeen` (Count) and `CycleDuration` (Milliseconds);
-- one line per message kind with the dimensions service and kind:
-  `MessagesSent` and `SendFailures` of that kind.
+- one line per message with the dimensions service and kind: `MessagesSent`
+  and `SendFailures` of that message. The seed's three (confirmation,
+  reminder, event) always, zeros included; a message the owner added to the
+  catalog (`day_before`, `cancelled`) when the cycle sent or failed one, so
+  its graph has points when it was in use and no new metric is made for a
+  message that never goes.
 
 Every value is written every cycle, zeros included: a graph then shows a
 quiet shop as 0, and the heartbeat alarm can tell "no successful cycle" (no
@@ -36,6 +40,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
+from naver_sms.domain.record import is_flag_name
 from naver_sms.report import EXIT_CHALLENGE
 from naver_sms.utils.logger import get_logger
 
@@ -81,11 +86,13 @@ def _count(report: Mapping[str, Any], key: str) -> int:
 
 
 def _per_kind(report: Mapping[str, Any], key: str) -> dict[str, int]:
+    """How many of each message `report[key]` lists: the seed's three always, others seen."""
     counts = dict.fromkeys(KINDS, 0)
     for entry in report.get(key) or ():
         kind = entry.get("kind") if isinstance(entry, Mapping) else None
-        if kind in counts:
-            counts[kind] += 1
+        # A message's name, in its flag's alphabet: nothing else becomes a dimension.
+        if isinstance(kind, str) and is_flag_name(f"{kind}_sms"):
+            counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 
@@ -151,15 +158,16 @@ def publish_cycle_metrics(
         return
     try:
         sent, failed = _per_kind(report, "sent"), _per_kind(report, "failed")
+        kinds = [*KINDS, *sorted((sent.keys() | failed.keys()) - set(KINDS))]
         lines = [_blob(namespace, service, cycle_metrics(report), {})]
         lines += [
             _blob(
                 namespace,
                 service,
-                {"MessagesSent": sent[kind], "SendFailures": failed[kind]},
+                {"MessagesSent": sent.get(kind, 0), "SendFailures": failed.get(kind, 0)},
                 {"kind": kind},
             )
-            for kind in KINDS
+            for kind in kinds
         ]
         out = stream if stream is not None else sys.stdout
         # One JSON object per line, nothing else on it: that is what CloudWatch

@@ -209,6 +209,33 @@ def test_odd_report_values_count_as_zero_rather_than_failing() -> None:
     assert values["SendFailures"] == 0
     assert values["BookingsSeen"] == 0
     assert values["CycleDuration"] == 0
-    lines = _emf_lines({"sent": [{"kind": "unknown"}, "not a mapping"]})
-    assert _values(lines[0])["MessagesSent"] == 2
+    odd = [{"kind": 7}, {"kind": "Day Before!"}, {"kind": "x" * 100}, "not a mapping"]
+    lines = _emf_lines({"sent": odd})
+    assert _values(lines[0])["MessagesSent"] == 4
+    # None of them is a message's name: no line of its own, nothing counted per message.
+    assert [_dimensions(line)["kind"] for line in lines[1:]] == [
+        "confirmation",
+        "reminder",
+        "event",
+    ]
     assert sum(_values(line)["MessagesSent"] for line in lines[1:]) == 0
+
+
+def test_a_message_the_owner_added_gets_its_own_line_when_it_went() -> None:
+    report = _report(
+        sent=[_sent("confirmation", 1), _sent("day_before", 2), _sent("day_before", 3)],
+        failed=[{"booking_num": "5000001_1100000009", "kind": "cancelled", "error": "HTTP 500"}],
+    )
+
+    lines = _emf_lines(report)
+
+    by_kind = {_dimensions(line)["kind"]: _values(line) for line in lines[1:]}
+    assert by_kind == {
+        "confirmation": {"MessagesSent": 1, "SendFailures": 0},
+        "reminder": {"MessagesSent": 0, "SendFailures": 0},
+        "event": {"MessagesSent": 0, "SendFailures": 0},
+        "cancelled": {"MessagesSent": 0, "SendFailures": 1},
+        "day_before": {"MessagesSent": 2, "SendFailures": 0},
+    }
+    # The service line still counts every message, the owner's included.
+    assert _values(lines[0])["MessagesSent"] == 3
