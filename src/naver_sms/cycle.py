@@ -43,6 +43,7 @@ from naver_sms.domain.booking import KST, Booking
 from naver_sms.domain.catalog import When
 from naver_sms.domain.messages import Channel, Message, MessageError
 from naver_sms.domain.plan import (
+    TIME_TO_SEND,
     Due,
     Plan,
     Shop,
@@ -213,6 +214,7 @@ def run_cycle(
     real_clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = clock.sleep,
     progress: Callable[[str], object] | None = None,
+    deadline: datetime | None = None,
 ) -> CycleReport:
     """One cycle at `now` (aware). Never raises for Naver, a store fetch or a send; see the report.
 
@@ -225,6 +227,10 @@ def run_cycle(
     bounds the concurrent API requests and repository writes.
     `real_clock` is the real time (SENS's clock, default the system's), which
     a replay's `now` does not change.
+    `deadline`, on the real clock, is when the process will be stopped from
+    outside (a Lambda's timeout): no send request starts within
+    `TIME_TO_SEND` of it, and the delivery checks wait for the next cycle
+    within twice that, so a kill never lands between a send and its marks.
     """
     return Cycle(
         ports,
@@ -236,6 +242,7 @@ def run_cycle(
         real_clock=real_clock or _utc_now,
         sleep=sleep,
         progress=progress,
+        deadline=deadline,
     ).run()
 
 
@@ -324,6 +331,7 @@ class Cycle:
         real_clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = clock.sleep,
         progress: Callable[[str], object] | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime (the host's time zone is not used)")
@@ -347,6 +355,7 @@ class Cycle:
         self.lease = lease
         self.workers = max(1, workers)
         self.real_clock = real_clock
+        self.deadline = deadline
         self.sleep = sleep
         self._progress = progress
         self._progress_counts: dict[str, int] = {}
@@ -540,6 +549,15 @@ class Cycle:
         checks of this cycle only (one error), never its sends.
         """
         if not self.records_sends:
+            return
+        time_left = self._time_left()
+        if time_left is not None and time_left < 2 * TIME_TO_SEND:
+            # Due results stay due: the next cycle, with its full time, asks.
+            log.warning(
+                "Delivery checks left to the next cycle: the run's time limit is near",
+                operation="check_deliveries",
+                context={"seconds_left": round(time_left.total_seconds())},
+            )
             return
         try:
             senders = {Channel.SMS.value: self.ports.sender}
@@ -926,7 +944,13 @@ class Cycle:
 
     def _stop_reason(self, due: Due, claimed_at: datetime) -> str | None:
         """Why no further request of this batch may start now, on the cycle's advancing clock."""
-        return send_stop_reason(self.clock(), claimed_at, self.lease, due.spec)
+        return send_stop_reason(
+            self.clock(), claimed_at, self.lease, due.spec, time_left=self._time_left()
+        )
+
+    def _time_left(self) -> timedelta | None:
+        """Real time until the process is stopped from outside; None: nothing stops it."""
+        return None if self.deadline is None else self.deadline - self.real_clock()
 
     def _transmit(
         self, items: Sequence[tuple[Due, Message]], claimed_at: datetime

@@ -30,6 +30,33 @@ def test_the_handler_runs_one_cycle_at_the_events_now_and_returns_the_report(
     assert handler({"now": "2026-11-25T09:00:00+09:00"}, None)["sent"] == []
 
 
+class LambdaContext:
+    """The part of Lambda's context object the handler reads: the time left."""
+
+    def __init__(self, milliseconds: int) -> None:
+        self.milliseconds = milliseconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.milliseconds
+
+
+def test_with_its_timeout_near_the_handler_sends_nothing_and_leaves_all_for_the_next(
+    lambda_env: Shop,
+) -> None:
+    lambda_env.naver.now = at(9)
+    event = {"now": "2026-11-25T09:00:00+09:00"}
+    late = handler(event, LambdaContext(30_000))
+    assert late["sent"] == []
+    assert lambda_env.sens.accepted == []
+    # The 8 confirmations are held (each reminder waits behind its confirmation).
+    assert len(late["held"]) == 8
+    assert all("time limit" in item["why"] for item in late["held"])
+    assert late["exit_code"] == 0  # nothing failed: the next run sends them
+    # The next invocation, with its full time, sends each of them once.
+    assert len(handler(event, LambdaContext(300_000))["sent"]) == 10
+    assert len(lambda_env.sens.accepted) == 10
+
+
 def test_a_dry_run_event_uses_the_outbox(lambda_env: Shop) -> None:
     lambda_env.naver.now = at(9)
     report = handler({"now": "2026-11-25T00:00:00Z", "dry_run": True}, None)

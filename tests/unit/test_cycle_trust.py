@@ -188,6 +188,27 @@ def test_a_long_cycle_stops_sending_before_its_claims_could_lapse() -> None:
     ]
 
 
+def test_near_the_run_s_time_limit_no_request_starts_and_the_next_cycle_sends_the_rest() -> None:
+    world = World()
+    world.sender.max_per_request = 1
+    bookings = [world.add() for _ in range(3)]
+    clock = Clock()
+    # The Lambda stops this run 100 s from now; each request takes 25 s, so the
+    # third would start with 50 s left, less than a send and its marks may need.
+    world.sender.before_request = lambda _m: clock.advance(seconds=25)
+    report = world.run(at(9), real_clock=clock, deadline=clock.now + timedelta(seconds=100))
+    assert len(report.sent) == 2
+    [held] = [item for item in report.held if item.booking_num == bookings[2].booking_num]
+    assert "time limit" in held.why
+    assert report.failed == []
+    # Released at once: the next cycle sends it, and only it.
+    world.sender.before_request = None
+    assert sent_kinds(world.run(at(9, 5), real_clock=clock)) == [
+        (bookings[2].booking_num, "confirmation")
+    ]
+    assert len(world.sender.messages) == 3
+
+
 def test_claims_run_from_the_moment_they_are_taken() -> None:
     world = World()
     first, second = world.add(), world.add(store=OTHER)

@@ -166,6 +166,13 @@ def test_a_request_may_start_while_its_claims_have_half_their_lease_left() -> No
     assert "ran long" in late
 
 
+def test_no_request_starts_within_a_minute_of_the_run_s_time_limit() -> None:
+    assert send_stop_reason(NOW, NOW, LEASE, CONFIRM, time_left=timedelta(seconds=61)) is None
+    near = send_stop_reason(NOW, NOW, LEASE, CONFIRM, time_left=timedelta(seconds=59))
+    assert near is not None
+    assert "time limit" in near
+
+
 def test_no_advertising_request_starts_in_the_window_s_last_minute() -> None:
     evening = NOW.replace(hour=20, minute=58, second=59)
     assert send_stop_reason(evening, evening, LEASE, EVENT) is None

@@ -27,6 +27,12 @@ from naver_sms.domain.schedule import CANCELLED, MOVED_FROM, evaluate_messages
 # a send is at most a few seconds, so no claim can lapse under a text in flight
 # and another cycle can never take it over and send it twice.
 SEND_WITHIN: Final = 0.5
+# The least time left before a hard stop (a Lambda's timeout) in which a send
+# request may start: the request itself (SENS answers within its 10 s timeout)
+# and its marks with their retries (about 26 s at worst). A process killed after
+# SENS accepted a request and before its marks were written is the one way a
+# text can go twice; with less time left the messages wait for the next cycle.
+TIME_TO_SEND: Final = timedelta(seconds=60)
 # No advertising request starts in the last minute before the window closes
 # (a request takes seconds; the provider must have it before 21:00 KST).
 AD_MARGIN: Final = timedelta(seconds=60)
@@ -225,10 +231,18 @@ def recorded_requests(
 
 
 def send_stop_reason(
-    now: datetime, claimed_at: datetime, lease: timedelta, spec: MessageSpec
+    now: datetime,
+    claimed_at: datetime,
+    lease: timedelta,
+    spec: MessageSpec,
+    *,
+    time_left: timedelta | None = None,
 ) -> str | None:
     """Why no further request of a batch claimed at `claimed_at` may start at `now`
-    (the cycle's advancing clock), or None when it may."""
+    (the cycle's advancing clock), or None when it may. `time_left`: until the
+    process is stopped from outside (a Lambda's timeout); None when nothing stops it."""
+    if time_left is not None and time_left < TIME_TO_SEND:
+        return "the run's time limit (the Lambda's timeout) is near; left to the next cycle"
     if now >= claimed_at + lease * SEND_WITHIN:
         return "the cycle ran long; left to the next cycle before its claim could lapse"
     window = spec.window or AD_HOURS

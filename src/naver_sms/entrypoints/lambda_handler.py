@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from naver_sms import bootstrap
@@ -50,7 +51,7 @@ def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, A
     started = time.perf_counter()
     result: dict[str, Any] = {}
     try:
-        report, dry_run = _run(event if isinstance(event, Mapping) else {})
+        report, dry_run = _run(event if isinstance(event, Mapping) else {}, _deadline(context))
         # First, so nobody reads a rehearsal's "sent" as texts that left.
         result = {"dry_run": dry_run, **report.to_dict()}
     except Exception as exc:
@@ -69,7 +70,19 @@ def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, A
     return result
 
 
-def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
+def _deadline(context: Any) -> datetime | None:
+    """When Lambda stops this invocation (its timeout), on the real clock; None outside Lambda."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        milliseconds = float(remaining())
+    except (TypeError, ValueError):
+        return None
+    return datetime.now(UTC) + timedelta(milliseconds=milliseconds)
+
+
+def _run(event: Mapping[str, Any], deadline: datetime | None = None) -> tuple[CycleReport, bool]:
     """The cycle's report and whether it was a dry run; ConfigError for a refused event."""
     # A scheduled event carries its own "time": the cycle still uses the real
     # clock, so a delayed retry decides with the time it actually runs at.
@@ -94,4 +107,4 @@ def _run(event: Mapping[str, Any]) -> tuple[CycleReport, bool]:
             'outbox file (send {"dry_run": true} to rehearse)'
         )
     with bootstrap.cycle_ports(settings, dry_run=dry_run) as ports:
-        return run_cycle(ports=ports, now=now, adopt=adopt), dry_run
+        return run_cycle(ports=ports, now=now, adopt=adopt, deadline=deadline), dry_run
