@@ -10,7 +10,6 @@ SENS on loopback) is checked to keep the day's test-send limit under a rush.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -19,21 +18,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
 from naver_sms import bootstrap
 from naver_sms.config import load_app_config, load_settings
-from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.report import CycleReport
 from naver_sms.web import model
 from naver_sms.web.app import create_app
 from naver_sms.web.model import Rehearsal, WebUserError
 from naver_sms.web.owner import TEST_SENDS_PER_DAY, Owner
 from naver_sms.web.server import start_in_thread
-from tests.e2e.conftest import STORE, Shop, _shop, at
+from tests.e2e.conftest import STORE, Shop, at
 from tests.web_fake import NOW, FakeOwner
 
 PASSWORD = "가게-비밀번호-2026"
@@ -114,14 +111,6 @@ def test_the_today_page_answers_while_a_dry_run_waits_on_naver(site: Site) -> No
     assert rehearsed.status_code == 200
     assert "미리 실행 결과" in rehearsed.text
     assert '보낼 메시지 <strong id="would-send">1건</strong>' in rehearsed.text
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
-    db = tmp_path / "naver-sms.db"
-    for shop in _shop(tmp_path, {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}):
-        SqliteSessionRepository(db).save_session(json.dumps(shop.naver.issue_session()))
-        yield shop
 
 
 def test_test_sends_posted_at_once_never_pass_the_day_s_limit(shop: Shop) -> None:

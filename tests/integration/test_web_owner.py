@@ -24,20 +24,12 @@ from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.web import model
 from naver_sms.web.model import HistoryFilter, MessageState, OwnerPort, WebUserError
 from naver_sms.web.owner import TEST_SENDS_PER_DAY
-from tests.e2e.conftest import STORE, Shop, _shop, at
+from tests.e2e.conftest import STORE, Shop, at
 
 DAY = "2026-11-25"
 TO = "010-0000-4321"
 # Every customer number of the sandbox store, in the forms a page could show.
 FULL_NUMBER = re.compile(r"01[016789]-?[0-9]{3,4}-?[0-9]{4}")
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
-    db = tmp_path / "naver-sms.db"
-    for shop in _shop(tmp_path, {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}):
-        SqliteSessionRepository(db).save_session(json.dumps(shop.naver.issue_session()))
-        yield shop
 
 
 def settings_of(shop: Shop, **env: str) -> Settings:
