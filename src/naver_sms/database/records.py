@@ -575,7 +575,10 @@ class BookingRepositoryBase(LoggedRepository):
                     logged(index, len(part))
                 results += [True] * len(part)
             else:
-                results += self._one_by_one([singles[index] for index in part])
+                # Writes to one item must land in the batch's order: side by side only
+                # when each writes its own.
+                singles_of_part = [singles[index] for index in part]
+                results += self._one_by_one(singles_of_part, side_by_side=distinct)
         return results
 
     def _batch_applied(self, writes: Sequence[Callable[[], bool]]) -> bool:
@@ -592,14 +595,16 @@ class BookingRepositoryBase(LoggedRepository):
             )
             return False
 
-    def _one_by_one(self, singles: Sequence[Callable[[], bool]]) -> list[bool | RepositoryError]:
+    def _one_by_one(
+        self, singles: Sequence[Callable[[], bool]], *, side_by_side: bool = True
+    ) -> list[bool | RepositoryError]:
         def guarded(write: Callable[[], bool]) -> bool | RepositoryError:
             try:
                 return write()
             except RepositoryError as exc:
                 return exc
 
-        if self._single_writes_at_once <= 1 or len(singles) <= 1:
+        if not side_by_side or self._single_writes_at_once <= 1 or len(singles) <= 1:
             return [guarded(write) for write in singles]
         workers = min(self._single_writes_at_once, len(singles))
         with ThreadPoolExecutor(workers, thread_name_prefix="store-write") as pool:
