@@ -270,6 +270,30 @@ def test_an_event_test_to_an_opted_out_number_or_at_night_is_refused(
     assert owner.test_sends_left(at(15)) == TEST_SENDS_PER_DAY
 
 
+def test_an_alimtalk_test_without_the_alimtalk_service_is_refused_and_not_counted(
+    shop: Shop,
+) -> None:
+    config = Path(shop.env["NAVER_SMS_CONFIG"])
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "alimtalk:\n"
+        + "  plus_friend_id: '@sample-studio'\n"
+        + "  templates:\n"
+        + "    confirm:\n"
+        + "      code: CONFIRM01\n"
+        + "      content: '#{고객명}님, 예약이 확정되었습니다.'\n"
+        + "      variables: {고객명: '{{ customer }}'}\n",
+        encoding="utf-8",
+    )
+    for owner in owner_of(shop, SENS_ALIMTALK_SERVICE_ID=""):
+        for _ in range(TEST_SENDS_PER_DAY + 1):
+            with pytest.raises(WebUserError, match="SENS_ALIMTALK_SERVICE_ID"):
+                owner.test_send(STORE, "confirm", TO, at(15))
+        # Nothing went, so nothing was used: the owner can test again once it is set.
+        assert owner.test_sends_left(at(15)) == TEST_SENDS_PER_DAY
+    assert shop.sens.accepted == []
+
+
 def test_without_sens_keys_a_test_send_names_the_setting(shop: Shop) -> None:
     for owner in owner_of(shop, SENS_ACCESS_KEY="", SENS_SECRET_KEY="", SENS_SERVICE_ID=""):
         with pytest.raises(WebUserError, match="SENS_ACCESS_KEY"):

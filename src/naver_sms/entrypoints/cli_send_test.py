@@ -92,28 +92,6 @@ def _show(message: Message, store: StoreConfig, kind: MessageKind) -> None:
     click.echo(message.text)
 
 
-def _send(settings: Settings, config: AppConfig, message: Message) -> str:
-    """The provider's request id; click.ClickException (exit 1) saying why when none."""
-    from naver_sms import bootstrap  # noqa: PLC0415
-    from naver_sms.config import ConfigError  # noqa: PLC0415
-    from naver_sms.messaging.test_send import TestSendFailed, TestSendRefused, send_rendered  # noqa: PLC0415
-
-    with ExitStack() as stack:
-        sms = stack.enter_context(bootstrap.sens(settings))
-        alimtalk = None
-        if message.alimtalk is not None:
-            alimtalk = bootstrap.build_alimtalk_sender(settings, config)
-            close = getattr(alimtalk, "close", None)
-            if callable(close):
-                stack.callback(close)
-        try:
-            return send_rendered(message, sms, alimtalk)
-        except TestSendFailed as exc:
-            raise click.ClickException(str(exc)) from None
-        except TestSendRefused as exc:
-            raise ConfigError(str(exc)) from None
-
-
 @click.command("send-test")
 @click.option("--store", "store_key", required=True, metavar="ID", help="The store's businessId.")
 @click.option(
@@ -145,23 +123,35 @@ def send_test(ctx: click.Context, store_key: str, kind: MessageKind, to: str, ye
     """
     from naver_sms import bootstrap  # noqa: PLC0415
     from naver_sms.config import ConfigError, load_app_config  # noqa: PLC0415
-    from naver_sms.messaging.test_send import TestSendRefused, refuse_opted_out, render_test  # noqa: PLC0415
+    from naver_sms.messaging import test_send as test  # noqa: PLC0415
 
     settings = _settings(ctx)
     _require_keys(settings)
     config = load_app_config(settings.config_path)
     store = _store(config, store_key)
-    try:
-        message = render_test(config, store, kind, to, now_kst())
-        if kind.is_advertising:
-            with bootstrap.sens(settings) as sens:
-                refuse_opted_out(message, sens.opted_out())
-    except TestSendRefused as exc:
-        raise ConfigError(str(exc)) from None
-    _show(message, store, kind)
-    if not yes:
-        click.confirm(f"send it to {mask_phone(to)}?", abort=True)
-    request_id = _send(settings, config, message)
+    with ExitStack() as stack:
+        sms = stack.enter_context(bootstrap.sens(settings))
+        try:
+            message = test.render_test(config, store, kind, to, now_kst())
+            alimtalk = None
+            if message.alimtalk is not None:
+                alimtalk = bootstrap.build_alimtalk_sender(settings, config)
+                close = getattr(alimtalk, "close", None)
+                if callable(close):
+                    stack.callback(close)
+            # Refused before the owner is asked "send it?", when nothing could go.
+            sender = test.sender_for(message, sms, alimtalk)
+            if kind.is_advertising:
+                test.refuse_opted_out(message, sms.opted_out())
+        except test.TestSendRefused as exc:
+            raise ConfigError(str(exc)) from None
+        _show(message, store, kind)
+        if not yes:
+            click.confirm(f"send it to {mask_phone(to)}?", abort=True)
+        try:
+            request_id = test.send_rendered(message, sender)
+        except test.TestSendFailed as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(
         scrub(
             f"sent: SENS accepted it, request id {request_id} (not recorded on any booking: "

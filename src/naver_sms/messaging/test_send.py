@@ -38,6 +38,7 @@ __all__ = [
     "refuse_opted_out",
     "render_test",
     "send_rendered",
+    "sender_for",
     "test_booking",
 ]
 
@@ -133,16 +134,25 @@ def channel_label(message: Message) -> str:
     return message.type.value
 
 
-def send_rendered(message: Message, sms: SmsSender, alimtalk: SmsSender | None) -> str:
-    """Send `message` (AlimTalk through `alimtalk`, else `sms`): the provider's request id.
+def sender_for(message: Message, sms: SmsSender, alimtalk: SmsSender | None) -> SmsSender:
+    """Who sends `message`: `alimtalk` for an AlimTalk message, else `sms`.
 
-    TestSendFailed saying why when the provider did not take it, or its answer was lost.
+    TestSendRefused when the message goes as AlimTalk and there is no AlimTalk
+    sender: asked before the test is counted or confirmed, since nothing would go.
     """
     sender = sms if message.alimtalk is None else alimtalk
     if sender is None:
         raise TestSendRefused(
             "this message goes as KakaoTalk AlimTalk: set SENS_ALIMTALK_SERVICE_ID to test it"
         )
+    return sender
+
+
+def send_rendered(message: Message, sender: SmsSender) -> str:
+    """Send `message` through `sender` (`sender_for`): the provider's request id.
+
+    TestSendFailed saying why when the provider did not take it, or its answer was lost.
+    """
     (result,) = sender.send([message])
     if result.ok and result.request_id is not None:
         return result.request_id

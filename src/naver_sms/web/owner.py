@@ -63,6 +63,7 @@ from naver_sms.messaging.test_send import (
     refuse_opted_out,
     render_test,
     send_rendered,
+    sender_for,
 )
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import NaverError
@@ -552,6 +553,7 @@ class Owner:
             try:
                 spec = find_message(self.config, store, message)
                 rendered = render_test(self.config, store, spec, number, now)
+                sender = sender_for(rendered, sens, self.alimtalk)
                 if rendered.advertising:
                     refuse_opted_out(rendered, self._opted_out(sens))
             except TestSendRefused as exc:
@@ -559,7 +561,7 @@ class Owner:
             # Counted before it leaves: a refused send or a lost answer used the provider too.
             left = self._count_test_send(now, left)
         try:
-            request_id = send_rendered(rendered, sens, self.alimtalk)
+            request_id = send_rendered(rendered, sender)
         except (TestSendRefused, TestSendFailed) as exc:
             log.warning(
                 "Test message not sent",
