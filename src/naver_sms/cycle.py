@@ -663,8 +663,7 @@ class Cycle:
 
         first = fetch(jobs[lead], cookies)
         if isinstance(first, SessionExpired):
-            refused, auth = cookies, ports.authenticator
-            renewed = self._guarded(lambda: auth.refused(self._first_store, self.now, refused))
+            renewed = self._renewed(cookies)
             if renewed is None:
                 return None
             cookies = renewed
@@ -675,7 +674,22 @@ class Cycle:
         # Back in the jobs' order: a store's completed visits are merged last.
         for index, result in zip(order, self.each(read, [jobs[i] for i in order]), strict=True):
             results[index] = result
+        if not any(isinstance(r, FetchResult) for r in results) and any(
+            isinstance(r, SessionExpired) for r in results
+        ):
+            # The lead read failed otherwise (a 5xx) and checked nothing; the others
+            # say the session was refused: the authenticator decides, as for the lead.
+            renewed = self._renewed(cookies)
+            if renewed is None:
+                return None
+            cookies = renewed
+            results = self.each(read, jobs)
         return self._found(jobs, results)
+
+    def _renewed(self, refused: Cookies) -> Cookies | None:
+        """The cookies to read with after Naver refused `refused`; None: no session."""
+        auth = self.ports.authenticator
+        return self._guarded(lambda: auth.refused(self._first_store, self.now, refused))
 
     def _found(
         self, jobs: Sequence[FetchJob], results: Sequence[FetchResult | NaverError]

@@ -140,3 +140,19 @@ def test_a_login_challenge_after_a_refused_first_read_exits_3_and_reads_nothing_
     assert report.sent == []
     assert shop.naver.requests["list"] == 1
     assert any("login --headed" in alert for alert in shop.notifier.alerts)
+
+
+def test_when_the_first_read_fails_otherwise_a_refused_session_still_leads_to_a_login(
+    shop: Shop,
+) -> None:
+    # The first store's read answers 503 through all its retries, so it checks nothing;
+    # the other store's read then finds the session refused.
+    factory = FakeBrowserFactory(FakeBrowser("success", issue_cookies=shop.naver.issue_session))
+    shop.browser = factory
+    shop.naver.expire_sessions()
+    shop.naver.fail_next(4, status=503, endpoint="list")
+    report = shop.run()
+    assert factory.started == 1  # logged in, not N "store skipped" alerts every cycle
+    assert report.errors == []
+    assert {sent.store for sent in report.sent} == set(STORES)
+    assert shop.notifier.alerts == []
