@@ -209,7 +209,10 @@ def build_booking_api(settings: Settings, client: httpx.Client | None = None) ->
     from naver_sms.naver.booking_api import BookingApi  # noqa: PLC0415 - httpx only when used
 
     return BookingApi(
-        settings.naver_booking_url, client=client, multi_status=settings.naver_multi_status
+        settings.naver_booking_url,
+        client=client,
+        multi_status=settings.naver_multi_status,
+        max_requests=settings.workers,
     )
 
 

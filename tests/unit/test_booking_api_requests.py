@@ -363,3 +363,33 @@ def test_a_window_of_endless_full_new_pages_stops_at_the_page_cap(
     assert len(result.bookings) == MAX_PAGES * 2
     [warning] = [line for line in lines if line["message"].startswith("Too many pages")]
     assert warning["context"]["pages"] == MAX_PAGES
+
+
+def test_requests_in_flight_never_exceed_the_bound_over_stores_and_pages() -> None:
+    lock = threading.Lock()
+    now_in_flight, most = 0, 0
+
+    def naver(request: httpx.Request) -> httpx.Response:
+        nonlocal now_in_flight, most
+        with lock:
+            now_in_flight += 1
+            most = max(most, now_in_flight)
+        threading.Event().wait(0.02)
+        with lock:
+            now_in_flight -= 1
+        page = int(request.url.params["page"])
+        entries = [_entry(page * 2 + 1), _entry(page * 2 + 2)] if page < 6 else []
+        return httpx.Response(200, json=entries)
+
+    with httpx.Client(transport=httpx.MockTransport(naver)) as client:
+        api = BookingApi(BASE, client=client, sleep=lambda _s: None, page_size=2, max_requests=3)
+        # Four reads at once, each reading its pages side by side: up to 16 without a bound.
+        with ThreadPoolExecutor(4) as pool:
+            results = list(
+                pool.map(
+                    lambda _n: api.fetch_bookings(STORE, "RC03", FIRST, FIRST, COOKIES), range(4)
+                )
+            )
+
+    assert all(len(result.bookings) == 12 for result in results)
+    assert most == 3

@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -189,6 +189,7 @@ class BookingApi(HttpAdapter):
     recorder). Retries: 5xx, timeouts and connection errors, `retries` more
     times after the first try, waiting `backoff * 2**n` (at most
     `max_backoff`) seconds in between. Throttling (429) is never retried.
+    `max_requests` bounds the requests in flight at once (the cycle's workers).
     """
 
     def __init__(
@@ -205,9 +206,10 @@ class BookingApi(HttpAdapter):
         user_agent: str = DEFAULT_USER_AGENT,
         cache_buster: Callable[[], int] | None = None,
         multi_status: bool | None = None,
+        max_requests: int | None = None,
     ) -> None:
-        if page_size < 1 or retries < 0:
-            raise ValueError("page_size must be >= 1 and retries >= 0")
+        if page_size < 1 or retries < 0 or (max_requests is not None and max_requests < 1):
+            raise ValueError("page_size and max_requests must be >= 1 and retries >= 0")
         # Redirects are not followed: a redirect to the login page is how an
         # expired session shows, and following it would hide that.
         super().__init__(base_url, client, timeout, follow_redirects=False)
@@ -224,6 +226,11 @@ class BookingApi(HttpAdapter):
         # out on the first read that can tell, then remembered for this client.
         self._multi_status = multi_status
         self._decision_lock = threading.Lock()
+        # Requests in flight at once, over every store and page: the cycle's
+        # workers each read pages side by side, and all of it goes to one account.
+        self._in_flight: AbstractContextManager[object] = (
+            nullcontext() if max_requests is None else threading.BoundedSemaphore(max_requests)
+        )
 
     @property
     def multi_status(self) -> bool | None:
@@ -658,9 +665,10 @@ class _Read:
             with self._counting:
                 self.requests += 1
             try:
-                response = api._client.get(
-                    url, params=params, headers=headers, timeout=api._timeout
-                )
+                with api._in_flight:
+                    response = api._client.get(
+                        url, params=params, headers=headers, timeout=api._timeout
+                    )
             except httpx.TimeoutException as exc:
                 problem = f"timed out ({type(exc).__name__})"
                 continue
