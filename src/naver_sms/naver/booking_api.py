@@ -482,7 +482,8 @@ class _Read:
         while len(entries) >= size:
             if page >= MAX_PAGES:
                 log.warning(
-                    "Too many pages; the rest of this window is read next cycle",
+                    f"Too many pages: a window is read to {MAX_PAGES} pages; "
+                    "its bookings past them are not read",
                     operation="fetch_bookings",
                     context={"biz_id": self.biz_id, "status": self.status, "pages": page},
                 )
