@@ -1154,10 +1154,6 @@ class Cycle:
                     error=str(result),
                 )
 
-    def _mark(self, due: Due, request_id: str, message: Message) -> _Marked:
-        """(due, request id, channel, error or None) once the accepted message is recorded."""
-        return self._mark_all([(due, request_id, message)])[0]
-
     def _mark_all(self, accepted: Sequence[tuple[Due, str, Message]]) -> list[_Marked]:
         """`_mark` of many accepted messages: marked together, each retried on its own."""
         for due, _request_id, _message in accepted:

@@ -40,7 +40,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from naver_sms.domain.record import is_flag_name
+from naver_sms.domain.catalog import NAME as MESSAGE_NAME
 from naver_sms.report import EXIT_CHALLENGE
 from naver_sms.utils.logger import get_logger
 
@@ -90,8 +90,8 @@ def _per_kind(report: Mapping[str, Any], key: str) -> dict[str, int]:
     counts = dict.fromkeys(KINDS, 0)
     for entry in report.get(key) or ():
         kind = entry.get("kind") if isinstance(entry, Mapping) else None
-        # A message's name, in its flag's alphabet: nothing else becomes a dimension.
-        if isinstance(kind, str) and is_flag_name(f"{kind}_sms"):
+        # A message's name as the catalog allows it: nothing else becomes a dimension.
+        if isinstance(kind, str) and MESSAGE_NAME.fullmatch(kind):
             counts[kind] = counts.get(kind, 0) + 1
     return counts
 

@@ -22,15 +22,15 @@ from naver_sms.messaging.variables import VARIABLES
 
 # Rich, Jinja2 and the config's pydantic are imported by the command that runs:
 # `naver-sms templates --help` loads click only (issue 18).
+# A template that cannot become a message is a configuration mistake: `run` refuses
+# the same config with 2 (EXIT_USAGE), so the check says it with 2 too.
+from naver_sms.report import EXIT_USAGE
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from naver_sms.config import AppConfig
     from naver_sms.messaging.templates import CheckRow
-
-# A template that cannot become a message is a configuration mistake: `run` refuses
-# the same config with 2, so the check says it with 2 too.
-EXIT_PROBLEMS = 2
 
 _config_option = click.option(
     "--config",
@@ -123,7 +123,7 @@ def check(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_row_dict(row) for row in rows], ensure_ascii=False))
         if any(row.problems for row in rows):
-            ctx.exit(EXIT_PROBLEMS)
+            ctx.exit(EXIT_USAGE)
         return
     table = Table(title="Templates rendered with a sample booking", show_lines=True)
     for column in ("store", "kind", "template", "channel", "size", "problems"):
@@ -159,7 +159,7 @@ def check(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     messages = sum(1 for row in rows if row.channel is not Channel.ALIMTALK)
     if problems:
         console.print(f"{problems} problem(s) in {messages} messages", style="bold red")
-        ctx.exit(EXIT_PROBLEMS)
+        ctx.exit(EXIT_USAGE)
     alimtalks = len(rows) - messages
     console.print(
         f"{messages} messages ok (SMS up to {SMS_MAX_BYTES} EUC-KR bytes, then LMS"
@@ -250,7 +250,7 @@ def preview(
         rendered = renderer.render(store_config, message_kind, booking)
     except MessageError as exc:
         click.echo(f"error: {exc}", err=True)
-        ctx.exit(EXIT_PROBLEMS)
+        ctx.exit(EXIT_USAGE)
     if alimtalk is not None and choice is not None:
         _echo_alimtalk(store_config.name, store_config.id, message_kind, choice.origin, alimtalk)
         if not alimtalk.failover:
