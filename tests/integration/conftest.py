@@ -1,5 +1,5 @@
 """Fixtures of the integration tests: the loopback sandbox, real Chromium, a batching
-store, and the sandbox shop on an SQLite file.
+store, and the e2e suite's sandbox shop on an SQLite file.
 
 Browser tests carry the `browser` marker. On a laptop without Chromium they
 skip; in CI (`CI` set) they fail instead, so a missing browser is never a
@@ -8,19 +8,18 @@ silent green.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from naver_sms.database.base import BookingRepositoryPort
-from naver_sms.database.sqlite_repository import SqliteSessionRepository
 from naver_sms.domain.booking import KST
 from naver_sms.sandbox.naver import NaverSandbox
 from tests.conftest import Backend
-from tests.e2e.conftest import Shop, _shop
+
+# The sandbox shop on an SQLite file (the owner's page suites use it as the e2e ones do).
+from tests.e2e.conftest import shop  # noqa: F401
 from tests.fakes import MemoryBookingRepository
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=KST)
@@ -38,12 +37,3 @@ def store(backend: Backend) -> BookingRepositoryPort:
     if backend.name == "memory":
         return MemoryBookingRepository(batches=True)
     return backend.repository
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
-    """The sandbox shop on an SQLite file, its Naver session stored."""
-    db = tmp_path / "naver-sms.db"
-    for shop in _shop(tmp_path, {"NAVER_SMS_STORE": "sqlite", "NAVER_SMS_DB": str(db)}):
-        SqliteSessionRepository(db).save_session(json.dumps(shop.naver.issue_session()))
-        yield shop
