@@ -15,19 +15,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
 
-from naver_sms.domain.booking import KST
 from naver_sms.naver.errors import HEADED_LOGIN_HINT
 from naver_sms.report import CycleReport
+from naver_sms.utils.clock import now_kst
 from naver_sms.utils.logger import get_logger
 from naver_sms.utils.scrub import scrub
 
 log = get_logger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-def _now_kst() -> datetime:
-    return datetime.now(KST)
 
 
 def serve_cycles(
@@ -37,7 +33,7 @@ def serve_cycles(
     stop: threading.Event,
     session_stored: Callable[[], bool],
     on_challenge: Callable[[CycleReport], object] = lambda _report: None,
-    clock: Callable[[], datetime] = _now_kst,
+    clock: Callable[[], datetime] = now_kst,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] | None = None,
 ) -> int:

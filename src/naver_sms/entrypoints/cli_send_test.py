@@ -11,13 +11,13 @@ number and the text; `--yes` skips the question. Exit codes: 0 accepted,
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from naver_sms.domain.booking import KST, mask_phone, normalize_phone
+from naver_sms.domain.booking import mask_phone, normalize_phone
 from naver_sms.domain.messages import Message, MessageKind
+from naver_sms.utils.clock import now_kst
 from naver_sms.utils.scrub import scrub
 
 # The settings' pydantic, Jinja2 and SENS's client are imported when the command
@@ -32,11 +32,6 @@ NO_KEYS = (
     "(the SENS console shows the project's keys); `naver-sms templates preview` shows a "
     "text without sending it"
 )
-
-
-def now_kst() -> datetime:
-    """The clock of the advertising hours' check (a function, so tests can set it)."""
-    return datetime.now(KST)
 
 
 def _kind(_ctx: click.Context, _param: click.Parameter, text: str) -> MessageKind:

@@ -142,13 +142,14 @@ def owner_page(
     `now`: the page's clock (the demo's played day); None, the real time in KST.
     """
     # Starlette loads only for the page: every other command starts faster.
-    from naver_sms.web.app import create_app, kst_now  # noqa: PLC0415
+    from naver_sms.utils.clock import now_kst  # noqa: PLC0415
+    from naver_sms.web.app import create_app  # noqa: PLC0415
 
     owner = stack.enter_context(_owner(settings, config))
     return create_app(
         owner,
         password=password,
-        now=now or kst_now,
+        now=now or now_kst,
         secure_cookies=not is_loopback_host(host),
     )
 

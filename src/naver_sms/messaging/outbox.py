@@ -22,16 +22,13 @@ from typing import Any, Final
 from naver_sms.domain.booking import KST, mask_phone
 from naver_sms.domain.messages import Message
 from naver_sms.messaging.base import SenderBase, SendFailed, SendResult, SmsSender
+from naver_sms.utils.clock import now_kst
 from naver_sms.utils.logger import get_logger, logged_operation
 from naver_sms.utils.scrub import scrub_data
 
 log = get_logger(__name__)
 
 _PRIVATE_MODE: Final = 0o600
-
-
-def _now_kst() -> datetime:
-    return datetime.now(KST)
 
 
 class OutboxSender(SenderBase):
@@ -47,7 +44,7 @@ class OutboxSender(SenderBase):
         self,
         path: Path | str,
         *,
-        clock: Callable[[], datetime] = _now_kst,
+        clock: Callable[[], datetime] = now_kst,
         opt_outs_from: SmsSender | None = None,
     ) -> None:
         self.path = Path(path)

@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 
 from naver_sms.domain.booking import KST, format_booking_time, parse_booking_time
 
-__all__ = ["KST", "format_booking_time", "parse_booking_time", "to_kst", "to_utc_z"]
+__all__ = ["KST", "format_booking_time", "now_kst", "parse_booking_time", "to_kst", "to_utc_z"]
+
+
+def now_kst() -> datetime:
+    """The real time in Asia/Seoul: the default clock of whatever takes a `now`."""
+    return datetime.now(KST)
 
 
 def to_kst(moment: datetime) -> datetime:

@@ -36,12 +36,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from naver_sms.domain.booking import KST
+from naver_sms.utils.clock import now_kst
 from naver_sms.utils.logger import get_logger
 from naver_sms.utils.scrub import scrub
 from naver_sms.web import auth
 from naver_sms.web.model import HistoryFilter, OwnerPort, WebUserError
 
-__all__ = ["create_app", "kst_now"]
+__all__ = ["create_app"]
 
 log = get_logger(__name__)
 
@@ -80,11 +81,6 @@ async def _last_resort(_request: Request, exc: Exception) -> Response:
     """A failure outside the pages (a middleware): still one line, no traceback."""
     log.error("Web request failed", operation="web", error=f"{type(exc).__name__}: {exc}")
     return PlainTextResponse(FAILED_PAGE, status_code=500)
-
-
-def kst_now() -> datetime:
-    """The real time in Asia/Seoul: the default clock."""
-    return datetime.now(KST)
 
 
 def _environment() -> Environment:
@@ -438,7 +434,7 @@ def create_app(
     owner: OwnerPort,
     *,
     password: str,
-    now: Callable[[], datetime] = kst_now,
+    now: Callable[[], datetime] = now_kst,
     secure_cookies: bool = False,
     session_secret: str | None = None,
 ) -> Starlette:

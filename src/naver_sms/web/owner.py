@@ -68,6 +68,7 @@ from naver_sms.messaging.test_send import (
 from naver_sms.naver.cookies import cookie_infos, read_cookie_export
 from naver_sms.naver.errors import NaverError
 from naver_sms.report import CycleReport
+from naver_sms.utils.clock import to_kst
 from naver_sms.utils.logger import get_logger
 from naver_sms.utils.scrub import mask_phones_in
 from naver_sms.web.model import (
@@ -130,12 +131,8 @@ class OptOutListPort(SmsSender, Protocol):
 # --- today: pure ---------------------------------------------------------------------------
 
 
-def _kst(moment: datetime) -> datetime:
-    return moment.astimezone(KST)
-
-
 def _hhmm(moment: datetime) -> str:
-    return _kst(moment).strftime("%m-%d %H:%M")
+    return to_kst(moment).strftime("%m-%d %H:%M")
 
 
 def _sent_line(name: str, sent: SentMessage) -> MessageLine:
@@ -148,7 +145,7 @@ def _sent_line(name: str, sent: SentMessage) -> MessageLine:
     return MessageLine(
         name=name,
         state=state,
-        at=_kst(sent.sent_at),
+        at=to_kst(sent.sent_at),
         channel=sent.channel or "sms",
         why=mask_phones_in(sent.result),
     )
@@ -434,7 +431,7 @@ class Owner:
     # -- today
 
     def today(self, now: datetime, days: int = 2) -> list[StoreDay]:
-        first = _kst(now).date()
+        first = to_kst(now).date()
         opted_out = self._today_opt_outs()
         day_names = [(first + timedelta(days=offset)).isoformat() for offset in range(max(1, days))]
         # One read per day for every store: on DynamoDB a listing is a Scan of the
@@ -478,7 +475,7 @@ class Owner:
         rows.sort(key=lambda m: (m.sent_at, m.booking_num, m.flag), reverse=True)
         return [
             HistoryLine(
-                sent_at=_kst(row.sent_at),
+                sent_at=to_kst(row.sent_at),
                 store_id=row.store,
                 store_name=names.get(row.store, ""),
                 booking_num=row.booking_num,
@@ -487,7 +484,7 @@ class Owner:
                 channel=row.channel or "sms",
                 status=row.status.value,
                 result=mask_phones_in(row.result),
-                checked_at=_kst(row.checked_at) if row.checked_at else None,
+                checked_at=to_kst(row.checked_at) if row.checked_at else None,
             )
             for row in rows
         ]
@@ -502,7 +499,7 @@ class Owner:
 
     def test_sends_left(self, now: datetime) -> int:
         note = self.sessions.get_note(TEST_SENDS_NOTE) or {}
-        if note.get("day") != _kst(now).date().isoformat():
+        if note.get("day") != to_kst(now).date().isoformat():
             return TEST_SENDS_PER_DAY
         try:
             used = int(note.get("count", "0"))
@@ -515,7 +512,7 @@ class Owner:
         left -= 1
         used = TEST_SENDS_PER_DAY - left
         self.sessions.put_note(
-            TEST_SENDS_NOTE, {"day": _kst(now).date().isoformat(), "count": str(used)}
+            TEST_SENDS_NOTE, {"day": to_kst(now).date().isoformat(), "count": str(used)}
         )
         return left
 
@@ -596,7 +593,7 @@ class Owner:
 
     def login_state(self, now: datetime, *, check: bool = True) -> LoginState:
         needed = self.sessions.login_needed()
-        needed_text, needed_at = (needed[0], _kst(needed[1])) if needed else ("", None)
+        needed_text, needed_at = (needed[0], to_kst(needed[1])) if needed else ("", None)
         stored = self.sessions.get_session()
         if stored is None:
             return LoginState(
@@ -607,7 +604,7 @@ class Owner:
                 login_needed_at=needed_at,
             )
         when = stored.saved_at  # None for a session saved before saved_at was kept
-        saved_at = _kst(when) if when is not None else None
+        saved_at = to_kst(when) if when is not None else None
         try:
             cookies = stored.get_cookies_list()
         except SessionValidationError as exc:
@@ -637,7 +634,7 @@ class Owner:
     def _check(self, cookies: list[dict[str, Any]], now: datetime) -> tuple[bool | None, str]:
         biz_id = self.config.stores[0].id  # any store's console checks the owner's cookies
         try:
-            accepted = self.booking_api.check_session(cookies, biz_id, _kst(now).date())
+            accepted = self.booking_api.check_session(cookies, biz_id, to_kst(now).date())
         except NaverError as exc:
             return None, f"Naver could not be asked just now ({exc}); try again in a minute"
         if not accepted:
@@ -658,7 +655,7 @@ class Owner:
     def optouts(self) -> list[OptOut]:
         listed = self._opted_out(self._require_sens())
         rows = [
-            OptOut(mask_phone(phone), _kst(when) if when else None)
+            OptOut(mask_phone(phone), to_kst(when) if when else None)
             for phone, when in listed.items()
         ]
         rows.sort(
@@ -694,7 +691,7 @@ class Owner:
                 report = self.rehearse_cycle(now)
         except ConfigError as exc:
             raise WebUserError(str(exc)) from None
-        return Rehearsal(at=_kst(now), report={"dry_run": True, **report.to_dict()})
+        return Rehearsal(at=to_kst(now), report={"dry_run": True, **report.to_dict()})
 
 
 def _mobile(text: str) -> str:
