@@ -159,6 +159,10 @@ class FakeOwner:
         self.calls.append(("login_state", check))
         return self.session
 
+    def login_banner(self) -> str:
+        self.calls.append(("login_banner",))
+        return self.session.login_needed
+
     def optouts(self) -> list[OptOut]:
         return [OptOut(mask_phone(phone), since) for phone, since in self.opted_out.items()]
 

@@ -174,12 +174,16 @@ def test_every_page_carries_the_banner_when_the_last_cycle_met_a_login_challenge
     client: TestClient, owner: FakeOwner
 ) -> None:
     owner.session = replace(owner.session, login_needed="네이버가 보안 확인을 요구했습니다")
+    owner.calls.clear()
     for path in ("/", "/history", "/templates", "/naver", "/optouts", "/rehearse"):
         html = client.get(path).text
         assert "네이버가 사람의 로그인을 요구합니다" in html, path
         assert "네이버가 보안 확인을 요구했습니다" in html, path
-    # Only the Naver page asks Naver; the banner reads what is stored.
+    # Only the Naver page asks Naver; the banner reads the stored note, the Naver
+    # page's from the state it read already.
     assert owner.calls.count(("login_state", True)) == 1
+    assert ("login_state", False) not in owner.calls
+    assert owner.calls.count(("login_banner",)) == 5
 
 
 def test_the_optouts_page_lists_masked_numbers_and_adds_and_removes(

@@ -159,16 +159,23 @@ class _Pages:
     # -- rendering ---------------------------------------------------------------------------
 
     async def render(
-        self, request: Request, name: str, status_code: int = 200, **values: Any
+        self,
+        request: Request,
+        name: str,
+        status_code: int = 200,
+        *,
+        banner: str | None = None,
+        **values: Any,
     ) -> HTMLResponse:
+        """The page `name`; `banner`: the login banner when the handler read it already."""
         session = request.session
         flash = session.pop("flash", None)
         signed_in = auth.has_signed_in(session)
-        banner = ""
-        if signed_in and name != "error.html":
+        if not signed_in or name == "error.html":
+            banner = ""
+        elif banner is None:
             # The store's note of the last cycle: a read, so off the loop like every port call.
-            state = await run_in_threadpool(self.owner.login_state, self.now(), check=False)
-            banner = state.login_needed
+            banner = await run_in_threadpool(self.owner.login_banner)
         html = self.env.get_template(name).render(
             request_path=request.url.path,
             csrf=auth.csrf_token(session),
@@ -309,10 +316,8 @@ class _Pages:
 
     def _csv_body(self, query: HistoryFilter) -> bytes:
         """The CSV file's bytes, made in the thread pool: a month's read and scrub."""
-        text = self.owner.history_csv(query)
-        if not text.startswith("\ufeff"):
-            text = "\ufeff" + text  # spreadsheet programs read Korean only with it
-        return scrub(text).encode("utf-8")
+        # The port's CSV starts with the BOM spreadsheet programs need for Korean.
+        return scrub(self.owner.history_csv(query)).encode("utf-8")
 
     async def history_csv(self, request: Request) -> Response:
         query = self._history_filter(request)
@@ -344,14 +349,7 @@ class _Pages:
             )
         except WebUserError as exc:
             return self.back(request, "/templates", "error", str(exc))
-        log.info(
-            "Web test send",
-            operation="web_test_send",
-            store=sent.store_id,
-            message_name=sent.message,
-            phone_masked=sent.to,
-            channel=sent.channel,
-        )
+        # Logged by the port ("Test message sent", with the request id).
         return self.back(
             request,
             "/templates",
@@ -363,7 +361,7 @@ class _Pages:
 
     async def naver(self, request: Request) -> Response:
         state = await run_in_threadpool(self.owner.login_state, self.now())
-        return await self.render(request, "naver.html", state=state)
+        return await self.render(request, "naver.html", banner=state.login_needed, state=state)
 
     async def paste_cookies(self, request: Request) -> Response:
         form = await request.form()

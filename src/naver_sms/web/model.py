@@ -170,6 +170,11 @@ class OwnerPort(Protocol):
         """The stored session; with `check`, one cheap booking API request tests it."""
         ...
 
+    def login_banner(self) -> str:
+        """Why the last cycle wants a person to log in to Naver ("" when it does not):
+        the banner of every page, one small read."""
+        ...
+
     def paste_cookies(self, text: str, now: datetime) -> LoginState:
         """Store cookies exported from the browser (JSON); WebUserError when unusable."""
         ...

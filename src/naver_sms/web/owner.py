@@ -591,6 +591,10 @@ class Owner:
 
     # -- the Naver login
 
+    def login_banner(self) -> str:
+        needed = self.sessions.login_needed()
+        return needed[0] if needed else ""
+
     def login_state(self, now: datetime, *, check: bool = True) -> LoginState:
         needed = self.sessions.login_needed()
         needed_text, needed_at = (needed[0], to_kst(needed[1])) if needed else ("", None)
