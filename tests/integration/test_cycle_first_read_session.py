@@ -127,6 +127,8 @@ def test_a_refused_session_is_replaced_by_a_login_and_every_store_is_read(shop: 
     assert {sent.store for sent in report.sent} == set(STORES)
     assert factory.started == 1
     assert shop.sessions.deletes == 1
+    # The new session is stamped with the cycle's clock, as the page then shows it.
+    assert shop.sessions.saved_at == NOW.isoformat(timespec="seconds")
 
 
 def test_a_login_challenge_after_a_refused_first_read_exits_3_and_reads_nothing_more(

@@ -438,7 +438,7 @@ class Authenticator:
 
     def _accepted_again(self, cookies: list[dict[str, Any]], biz_id: str, today: date) -> bool:
         """After one refusal: True when a second check, a moment later, is accepted."""
-        if not any(cookie.get("name") in LOGIN_COOKIES for cookie in cookies):
+        if not self.api.has_login_cookies(cookies):
             return False  # nothing was asked: there is nothing to ask again
         log.warning(
             "Stored session was refused; checking once more",
@@ -522,7 +522,8 @@ class Authenticator:
                     "Naver logged in, but the booking API refused the new cookies: is this "
                     f"account an owner or manager of store {biz_id}? {CREDENTIALS_HINT}"
                 )
-            self.session_repository.save_session(json.dumps(cookies, ensure_ascii=False))
+            # Saved at the cycle's clock, as every other time the cycle stores.
+            self.session_repository.save_session(json.dumps(cookies, ensure_ascii=False), now)
             ctx["cookie_names"] = sorted(str(cookie.get("name")) for cookie in cookies)
         return cookies
 
