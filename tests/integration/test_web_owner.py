@@ -294,6 +294,21 @@ def test_an_alimtalk_test_without_the_alimtalk_service_is_refused_and_not_counte
     assert shop.sens.accepted == []
 
 
+def test_the_today_page_asks_sens_for_the_080_list_only_when_a_store_advertises(
+    shop: Shop,
+) -> None:
+    for owner in owner_of(shop):
+        owner.today(at(15))
+    assert shop.sens.optout_requests == 1
+    config = Path(shop.env["NAVER_SMS_CONFIG"])
+    config.write_text(
+        re.sub(r"\n\s*opt_out: .*", "", config.read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    for owner in owner_of(shop):
+        owner.today(at(15))
+    assert shop.sens.optout_requests == 1  # no store advertises: nothing to ask
+
+
 def test_without_sens_keys_a_test_send_names_the_setting(shop: Shop) -> None:
     for owner in owner_of(shop, SENS_ACCESS_KEY="", SENS_SECRET_KEY="", SENS_SERVICE_ID=""):
         with pytest.raises(WebUserError, match="SENS_ACCESS_KEY"):

@@ -525,6 +525,8 @@ class Owner:
         """The 080 list for the today page: what the cycle would hold (None: unreadable)."""
         if self.sens is None:
             return EMPTY_LIST  # no SENS keys: no cycle sends anything to hold
+        if not any(store.opt_out for store in self.config.stores):
+            return EMPTY_LIST  # no store advertises: the list holds nothing back
         try:
             return self.sens.opted_out()
         except SendError:
