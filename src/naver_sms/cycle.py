@@ -476,19 +476,24 @@ class Cycle:
         items: Sequence[tuple[BookingKey, _T]],
         write: Callable[[Sequence[_T]], Sequence[bool | RepositoryError]],
     ) -> tuple[int, set[BookingKey], list[bool | RepositoryError]]:
-        """`write_all` for a store's batch method: WRITE_BATCH items a call, calls side by
-        side; also each item's result."""
-        parts = [items[i : i + WRITE_BATCH] for i in range(0, len(items), WRITE_BATCH)]
-
-        def batch(part: Sequence[tuple[BookingKey, _T]]) -> Sequence[bool | RepositoryError]:
-            return write([item for _key, item in part])
-
-        results: list[bool | RepositoryError] = []
-        for part, answer in zip(parts, self.each_write(batch, parts), strict=True):
-            # A batch call that failed as a whole failed each of its items.
-            results += [answer] * len(part) if isinstance(answer, RepositoryError) else answer
+        """`write_all` for a store's batch method (`each_batch`); also each item's result."""
+        results = self.each_batch(write, [item for _key, item in items])
         applied, failed = self._written(what, items, results)
         return applied, failed, results
+
+    def each_batch(
+        self,
+        write: Callable[[Sequence[_T]], Sequence[bool | RepositoryError]],
+        items: Sequence[_T],
+    ) -> list[bool | RepositoryError]:
+        """Each item's result of a store's batch method: WRITE_BATCH items a call, the
+        calls side by side."""
+        parts = [items[i : i + WRITE_BATCH] for i in range(0, len(items), WRITE_BATCH)]
+        results: list[bool | RepositoryError] = []
+        for part, answer in zip(parts, self.each_write(write, parts), strict=True):
+            # A batch call that failed as a whole failed each of its items.
+            results += [answer] * len(part) if isinstance(answer, RepositoryError) else answer
+        return results
 
     def _written(
         self,
@@ -1125,17 +1130,12 @@ class Cycle:
         return won, min(held.values(), default=now)
 
     def _claim_results(self, asked: Sequence[Due], now: datetime) -> list[bool | RepositoryError]:
-        parts = [asked[i : i + WRITE_BATCH] for i in range(0, len(asked), WRITE_BATCH)]
-
         def claim(part: Sequence[Due]) -> list[bool | RepositoryError]:
             return self.ports.repository.claim_many(
                 [ClaimRequest(*p.key, p.flag) for p in part], self.owner, now, self.lease
             )
 
-        results: list[bool | RepositoryError] = []
-        for part, answer in zip(parts, self.each_write(claim, parts), strict=True):
-            results += [answer] * len(part) if isinstance(answer, RepositoryError) else answer
-        return results
+        return self.each_batch(claim, asked)
 
     def _release(self, due: Sequence[Due]) -> None:
         repository = self.ports.repository
