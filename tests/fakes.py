@@ -429,9 +429,9 @@ class MemoryBookingRepository(BookingRepositoryBase):
             _change(record, changes)
             return True
 
-    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
         with self._lock:
-            self.sent.add((day, booking_num, phone))
+            self.sent.update(entries)
 
     def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
         with self._lock:

@@ -7,6 +7,7 @@ day, and the check that settles it writes the entry again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
@@ -26,10 +27,10 @@ class HistoryDown(MemoryBookingRepository):
 
     down = True
 
-    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
         if self.down:
             raise RepositoryUnreachable("cannot reach the history table", "add_history")
-        super()._add_history(day, booking_num, phone)
+        super()._add_histories(entries)
 
 
 def test_a_mark_stands_when_its_history_entry_fails_and_the_check_writes_it_again(

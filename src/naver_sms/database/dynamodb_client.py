@@ -698,13 +698,9 @@ class BookingRepository(_Repository, BookingRepositoryBase):
             values=expression.values,
         )
 
-    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
-        # One write path to the history table (BatchWriteItem), so the function's
-        # role needs one action there.
-        self._add_histories([(day, booking_num, phone)])
-
     def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
-        # BatchWriteItem: the entries are unconditional, idempotent puts.
+        # BatchWriteItem, the one write path to the history table (so the function's
+        # role needs one action there): the entries are unconditional, idempotent puts.
         puts = [
             {
                 "PutRequest": {

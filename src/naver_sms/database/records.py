@@ -310,9 +310,10 @@ class BookingRepositoryBase(LoggedRepository):
         None): each of `changes` set (None: removed), in one conditional write."""
 
     @abstractmethod
-    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
-        """Write the (idempotent) history entry of a record with a message sent on `day`,
-        unless the store writes it in the same transaction as the mark or the check."""
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Write the (idempotent) (day, booking_num, phone) history entries of records
+        with a message sent on `day`, unless the store writes them in the same
+        transaction as the mark or the check; one failure raises."""
 
     @abstractmethod
     def _due(self, due: str, limit: int) -> Iterator[dict[str, Any]]:
@@ -351,11 +352,6 @@ class BookingRepositoryBase(LoggedRepository):
         The default cannot batch: each write then goes on its own.
         """
         return False
-
-    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
-        """Write the (day, booking_num, phone) history entries; one failure raises."""
-        for day, booking_num, phone in entries:
-            self._add_history(day, booking_num, phone)
 
     # -- the seed's operations
 
@@ -462,9 +458,7 @@ class BookingRepositoryBase(LoggedRepository):
             claim_attr, until_attr = claim_attributes(validate_flag_name(record.claim))
             item.update({claim_attr: owner, until_attr: until})
         for flag, reason in record.skipped:
-            if not isinstance(reason, str) or not reason.strip():
-                raise ValueError("create_bookings: a skipped message needs the reason, in words")
-            item[skipped_attribute(validate_flag_name(flag))] = reason[:200]
+            item[skipped_attribute(validate_flag_name(flag))] = _reason("create_bookings", reason)
         return item
 
     def claim_many(
@@ -783,7 +777,10 @@ class BookingRepositoryBase(LoggedRepository):
         stored_phone = normalize_phone(update.phone)
         applied = self._record_one(update, changes)
         if applied:
-            self._write_history("record_delivery", update.days, update.booking_num, stored_phone)
+            self._write_histories(
+                "record_delivery",
+                [(day, update.booking_num, stored_phone) for day in sorted(update.days)],
+            )
         return applied
 
     def _record_one(self, update: DeliveryUpdate, changes: Mapping[str, str | None]) -> bool:
@@ -873,11 +870,6 @@ class BookingRepositoryBase(LoggedRepository):
             ctx["found"] = len(records)
         return records
 
-    def _write_history(
-        self, operation: str, days: Iterable[str], booking_num: str, phone: str
-    ) -> None:
-        self._write_histories(operation, [(day, booking_num, phone) for day in sorted(days)])
-
     def _write_histories(self, operation: str, entries: Sequence[tuple[str, str, str]]) -> None:
         """The history entries of writes that succeeded: best effort.
 
@@ -912,12 +904,11 @@ class BookingRepositoryBase(LoggedRepository):
         return bool(ctx["released"])
 
     def mark_skipped(self, booking_num: str, phone: str, flag: str, reason: str) -> bool:
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("mark_skipped: expected the reason, in words")
+        reason = _reason("mark_skipped", reason)
         with self._on_record(
             "mark_skipped", "Marked as skipped", booking_num, phone, flag=flag, reason=reason
         ) as (stored_phone, ctx):
-            ctx["marked"] = self._set_skipped(booking_num, stored_phone, flag, reason[:200])
+            ctx["marked"] = self._set_skipped(booking_num, stored_phone, flag, reason)
         return bool(ctx["marked"])
 
     def mark_unclear(
@@ -1050,9 +1041,10 @@ class SessionRepositoryBase(LoggedRepository):
 
         `reason` is the challenge's words (no secret); `save_session` clears it.
         """
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("note_login_needed: expected the reason, in words")
-        self.put_note(LOGIN_NEEDED_NOTE, {"reason": reason[:200], "at": kst_seconds(at)})
+        self.put_note(
+            LOGIN_NEEDED_NOTE,
+            {"reason": _reason("note_login_needed", reason), "at": kst_seconds(at)},
+        )
 
     def login_needed(self) -> tuple[str, datetime] | None:
         """(reason, when in KST) of the challenge noted since the last saved session, or None."""
@@ -1065,6 +1057,17 @@ class SessionRepositoryBase(LoggedRepository):
             log.warning("Login-needed note has no readable time", operation="login_needed")
             at = datetime.fromtimestamp(0, KST)
         return values.get("reason") or "a login challenge", at
+
+
+# A stored reason is a sentence for a person: cut, not refused, past this.
+REASON_MAX: Final = 200
+
+
+def _reason(operation: str, reason: object) -> str:
+    """`reason` as stored: words (ValueError naming `operation` when there are none), cut."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(f"{operation}: expected the reason, in words")
+    return reason[:REASON_MAX]
 
 
 def _stored_moment(text: str | None) -> datetime | None:

@@ -591,8 +591,8 @@ class SqliteBookingRepository(_SqliteFile, BookingRepositoryBase):
                 self._insert_history(sorted(days), booking_num, phone)
         return applied
 
-    def _add_history(self, day: str, booking_num: str, phone: str) -> None:
-        """Nothing: the mark's and the check's own transactions wrote the entry."""
+    def _add_histories(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Nothing: the mark's and the check's own transactions wrote the entries."""
 
     def _insert_history(self, days: Iterable[str], booking_num: str, phone: str) -> None:
         self._connection().executemany(
