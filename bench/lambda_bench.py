@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "deploy" / "requirements-zip.txt"
 HANDLER = "naver_sms.entrypoints.lambda_handler"
 # What the Makefile leaves out of the naver_sms package.
-LEFT_OUT = ("sandbox", "demo.py", "web", "cli_web.py")  # as deploy/Makefile
+MAKEFILE = ROOT / "deploy" / "Makefile"
 # What the Lambda Python runtime provides (/var/runtime): not in the zip.
 RUNTIME_PROVIDED = (
     "boto3",
@@ -78,16 +78,28 @@ def build_runtime(dest: Path) -> Path:
     return runtime
 
 
+def left_out(makefile: Path = MAKEFILE) -> list[str]:
+    """What deploy/Makefile removes from the naver_sms package (paths inside it): read
+    from the Makefile itself, so this build cannot drift from `sam build`'s."""
+    text = makefile.read_text(encoding="utf-8")
+    return re.findall(r'"\$\(ARTIFACTS_DIR\)/naver_sms/([^"]+)"', text)
+
+
 def build_package(dest: Path) -> Path:
     """The Zip package's directory under `dest`, built from the installed distributions."""
     package = dest / "package"
     package.mkdir(parents=True)
     copy_distributions(requirement_names(), package)
+    ours = package / "naver_sms"
     shutil.copytree(
-        ROOT / "src" / "naver_sms",
-        package / "naver_sms",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *LEFT_OUT),
+        ROOT / "src" / "naver_sms", ours, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
+    for path in left_out():
+        target = ours / path
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
     compileall.compile_dir(
         package,
         quiet=2,

@@ -13,6 +13,7 @@ from bench.lambda_bench import (
     build_package,
     build_runtime,
     import_in_fresh_interpreter,
+    left_out,
     zip_package,
 )
 
@@ -66,6 +67,13 @@ def test_sam_builds_the_zip_function_with_the_makefile_and_bytecode() -> None:
     assert '-r "$(HERE)requirements-zip.txt"' in makefile
     assert "--require-hashes --only-binary=:all:" in makefile
     assert "--invalidation-mode unchecked-hash" in makefile
+    # The bench builds the zip leaving out what the Makefile's `rm -rf` lines name.
+    assert sorted(left_out()) == [
+        "demo.py",
+        "entrypoints/cli_web.py",
+        "sandbox",
+        "web",
+    ]
     # A manifest in samconfig.toml would replace the Makefile as what `sam build` runs.
     assert "manifest" not in (DEPLOY / "samconfig.toml").read_text(encoding="utf-8")
 
