@@ -21,13 +21,9 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from naver_sms import bootstrap
-from naver_sms.config import AppConfig
-from naver_sms.demo import played_day, with_alimtalk, with_more_messages
+from naver_sms.demo import demo_config, played_day
 from naver_sms.domain.booking import KST
-from naver_sms.entrypoints.cli import example_config
 from naver_sms.naver.auth import chromium_factory
 from naver_sms.utils.logger import configure_logging
 from naver_sms.web.app import create_app
@@ -53,9 +49,7 @@ def main() -> None:
     parser.add_argument("--phone", action="store_true", help="also the phone-sized picture")
     args = parser.parse_args()
     configure_logging("ERROR")
-    config = AppConfig.model_validate(
-        yaml.safe_load(with_more_messages(with_alimtalk(example_config())))
-    )
+    config = demo_config()
     password = secrets.token_urlsafe(16)
     names = list(SIZES) if args.phone else ["web-today.png"]
     with played_day(config) as world, bootstrap.owner(world.settings, config) as owner:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -64,6 +65,22 @@ class DemoWorld:
     settings: Settings
     naver: NaverSandbox
     sens: FakeSens
+
+
+def example_text() -> str:
+    """The documented example config shipped with the package (what `naver-sms init` writes)."""
+    return resources.files("naver_sms").joinpath("example.yaml").read_text(encoding="utf-8")
+
+
+def demo_config(*, more_messages: bool = True) -> AppConfig:
+    """The example config as the demo plays it: its AlimTalk section switched on and,
+    unless told otherwise, its commented extra messages too."""
+    import yaml  # noqa: PLC0415
+
+    text = with_alimtalk(example_text())
+    return AppConfig.model_validate(
+        yaml.safe_load(with_more_messages(text) if more_messages else text)
+    )
 
 
 def with_alimtalk(example: str) -> str:

@@ -6,17 +6,14 @@ import time
 from collections import Counter
 from datetime import date
 
-import yaml
 from click.testing import CliRunner
 
-from naver_sms.config import AppConfig
-from naver_sms.demo import run_demo, with_alimtalk, with_more_messages
-from naver_sms.entrypoints.cli import cli, example_config
+from naver_sms.demo import demo_config, run_demo
+from naver_sms.entrypoints.cli import cli
 
 
 def test_the_demo_day_sends_every_kind_once_and_the_rerun_nothing() -> None:
-    text = with_more_messages(with_alimtalk(example_config()))
-    config = AppConfig.model_validate(yaml.safe_load(text))
+    config = demo_config()
     day = run_demo(config, day=date(2026, 11, 25))
     sent = Counter(s["kind"] for c in day.cycles for s in c.report["sent"])
     # One customer opted out by the 080 line: its event message is held, not sent.

@@ -34,7 +34,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig
-from naver_sms.demo import DemoWorld, played_day, with_alimtalk, with_more_messages
+from naver_sms.demo import DemoWorld, demo_config, played_day
 from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import example_config
 from naver_sms.naver.auth import chrome_flags
@@ -59,9 +59,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
-    config = AppConfig.model_validate(
-        yaml.safe_load(with_more_messages(with_alimtalk(example_config())))
-    )
+    config = demo_config()
     password = secrets.token_urlsafe(12)
     with played_day(config) as world, bootstrap.owner(world.settings, config) as owner:
         at = world.day.cycles[-1].at

@@ -223,19 +223,16 @@ def demo(ctx: click.Context, with_web: bool, port: int) -> None:
     from naver_sms.entrypoints.cli_web import page_password  # noqa: PLC0415
 
     password = page_password(ctx, settings_of(ctx), with_web, ("port",))
-    import yaml  # noqa: PLC0415
 
-    from naver_sms.config import AppConfig  # noqa: PLC0415
     from naver_sms.demo import DEMO_STORES, played_day  # noqa: PLC0415 - starts servers when used
     from naver_sms.entrypoints.cli_view import console, print_report  # noqa: PLC0415
     from naver_sms.utils.logger import configure_logging  # noqa: PLC0415
 
     configure_logging("ERROR")  # the tables tell the story; JSON lines would drown them
     out = console()
-    from naver_sms.demo import with_alimtalk, with_more_messages  # noqa: PLC0415
+    from naver_sms.demo import demo_config  # noqa: PLC0415
 
-    text = with_more_messages(with_alimtalk(example_config()))
-    config = AppConfig.model_validate(yaml.safe_load(text))
+    config = demo_config()
     out.print(
         f"[bold]naver-sms demo[/bold]: {sum(DEMO_STORES.values())} generated bookings of "
         f"{len(DEMO_STORES)} stores (yesterday, today, tomorrow), sandbox Naver and SENS on "
@@ -673,6 +670,7 @@ def bookings(ctx: click.Context, store_id: str | None, day: str | None, as_json:
 
 def example_config() -> str:
     """The documented example config shipped with the package (= config/example.yaml)."""
+    # Not demo.example_text: the demo module loads the sandboxes, `init` needs a file.
     return resources.files("naver_sms").joinpath("example.yaml").read_text(encoding="utf-8")
 
 

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
@@ -105,13 +104,9 @@ class SandboxWorld:
 
 def example_config() -> AppConfig:
     """The config `naver-sms init` writes, its AlimTalk section switched on (as the demo)."""
-    import yaml  # noqa: PLC0415
+    from naver_sms.demo import demo_config  # noqa: PLC0415
 
-    from naver_sms.config import AppConfig  # noqa: PLC0415
-    from naver_sms.demo import with_alimtalk  # noqa: PLC0415
-
-    text = resources.files("naver_sms").joinpath("example.yaml").read_text(encoding="utf-8")
-    return AppConfig.model_validate(yaml.safe_load(with_alimtalk(text)))
+    return demo_config(more_messages=False)
 
 
 def store_ids(count: int) -> tuple[str, ...]:
