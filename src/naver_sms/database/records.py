@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import astuple
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
@@ -440,14 +440,11 @@ class BookingRepositoryBase(LoggedRepository):
                 functools.partial(self._create_one, item, record.claim, owner)
                 for item, record in zip(items, records, strict=True)
             ],
-            lambda index, size: self._logged_batch_item(
+            _BatchLog(
                 "create_booking",
                 "Booking created",
-                items[index]["booking_num"],
-                items[index]["phone"],
-                size,
                 "created",
-                claim=records[index].claim,
+                [{"claim": record.claim} for record in records],
             ),
         )
 
@@ -480,15 +477,11 @@ class BookingRepositoryBase(LoggedRepository):
                 functools.partial(self.claim, num, phone, flag, owner, now, lease)
                 for num, phone, flag in keys
             ],
-            lambda index, size: self._logged_batch_item(
+            _BatchLog(
                 "claim",
                 "Claim attempted",
-                keys[index][0],
-                keys[index][1],
-                size,
                 "won",
-                flag=keys[index][2],
-                owner=owner,
+                [{"flag": flag, "owner": owner} for _num, _phone, flag in keys],
             ),
         )
 
@@ -520,17 +513,19 @@ class BookingRepositoryBase(LoggedRepository):
                 )
                 for (num, phone, flag), mark in zip(keys, marks, strict=True)
             ],
-            lambda index, size: self._logged_batch_item(
+            _BatchLog(
                 "mark_sent",
                 "Marked as sent",
-                keys[index][0],
-                keys[index][1],
-                size,
                 "marked",
-                flag=keys[index][2],
-                owner=owner,
-                request_id=marks[index].request_id,
-                **({} if marks[index].channel is None else {"channel": marks[index].channel}),
+                [
+                    {
+                        "flag": flag,
+                        "owner": owner,
+                        "request_id": mark.request_id,
+                        **({} if mark.channel is None else {"channel": mark.channel}),
+                    }
+                    for (_num, _phone, flag), mark in zip(keys, marks, strict=True)
+                ],
             ),
         )
         # The day's history entries of the tracked marks, together (best effort).
@@ -549,7 +544,7 @@ class BookingRepositoryBase(LoggedRepository):
         keys: Sequence[BookingKey],
         writes: Sequence[Callable[[], bool]],
         singles: Sequence[Callable[[], bool]],
-        logged: Callable[[int, int], None],
+        logged: _BatchLog,
     ) -> list[bool | RepositoryError]:
         """Each write, WRITE_BATCH at a time as one all-or-nothing request.
 
@@ -566,7 +561,7 @@ class BookingRepositoryBase(LoggedRepository):
             distinct = len({keys[index] for index in part}) == len(part)
             if len(part) > 1 and distinct and self._batch_applied([writes[i] for i in part]):
                 for index in part:
-                    logged(index, len(part))
+                    self._logged_batch_item(logged, index, keys[index], len(part))
                 results += [True] * len(part)
             else:
                 # Writes to one item must land in the batch's order: side by side only
@@ -604,22 +599,18 @@ class BookingRepositoryBase(LoggedRepository):
         with ThreadPoolExecutor(workers, thread_name_prefix="store-write") as pool:
             return list(pool.map(guarded, singles))
 
-    def _logged_batch_item(
-        self,
-        operation: str,
-        message: str,
-        booking_num: str,
-        phone: str,
-        size: int,
-        outcome: str,
-        **context: Any,
-    ) -> None:
-        """The line a single operation would have logged, for one write of a batch."""
-        with self._on_record(operation, message, booking_num, phone, batch=size, **context) as (
-            _,
-            ctx,
-        ):
-            ctx[outcome] = True
+    def _logged_batch_item(self, logged: _BatchLog, index: int, key: BookingKey, size: int) -> None:
+        """The line the single operation would have logged, for write `index` of a batch."""
+        booking_num, phone = key
+        with self._on_record(
+            logged.operation,
+            logged.message,
+            booking_num,
+            phone,
+            batch=size,
+            **logged.contexts[index],
+        ) as (_, ctx):
+            ctx[logged.outcome] = True
 
     def update_flag(self, booking_num: str, phone: str, flag: str, value: bool) -> bool:
         if not isinstance(value, bool):
@@ -831,15 +822,11 @@ class BookingRepositoryBase(LoggedRepository):
                 functools.partial(self._record_one, update, change)
                 for update, change in zip(updates, changes, strict=True)
             ],
-            lambda index, size: self._logged_batch_item(
+            _BatchLog(
                 "record_delivery",
                 "Delivery recorded",
-                keys[index][0],
-                keys[index][1],
-                size,
                 "applied",
-                attributes=sorted(updates[index].set),
-                due=updates[index].due,
+                [{"attributes": sorted(update.set), "due": update.due} for update in updates],
             ),
         )
         # The days' history entries of the applied checks, together (best effort):
@@ -1057,6 +1044,18 @@ class SessionRepositoryBase(LoggedRepository):
             log.warning("Login-needed note has no readable time", operation="login_needed")
             at = datetime.fromtimestamp(0, KST)
         return values.get("reason") or "a login challenge", at
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchLog:
+    """What a batch method logs for each write applied in one request: the line its
+    single operation would have logged (`operation`, `message`, `outcome: true`),
+    with the write's own context."""
+
+    operation: str
+    message: str
+    outcome: str
+    contexts: Sequence[Mapping[str, Any]]
 
 
 # A stored reason is a sentence for a person: cut, not refused, past this.
