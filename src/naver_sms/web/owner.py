@@ -194,22 +194,21 @@ def _recorded_line(
 
 
 def message_lines(
+    booking: Booking,
     record: Mapping[str, Any],
+    status: str,
     catalog: Sequence[MessageSpec],
     now: datetime,
     *,
     advertising_allowed: bool,
     opted_out: Mapping[str, datetime | None] | None = EMPTY_LIST,
 ) -> tuple[MessageLine, ...]:
-    """Each message of `catalog` on the stored `record` at `now`, in catalog order.
+    """Each message of `catalog` on the stored `record` (read as `booking`, with its
+    `status`) at `now`, in catalog order.
 
     `opted_out` is the 080 list (None: it could not be read, and advertising
     waits as in the cycle).
-
-    Raises BookingValidationError when the record cannot be read as a booking.
     """
-    booking = Booking.from_dict(record)
-    status = record_status(record, catalog)
     schedule = evaluate_messages(
         booking, record, now, catalog, status=status, advertising_allowed=advertising_allowed
     )
@@ -302,8 +301,15 @@ def booking_line(
     """The today page's line of one stored record; never raises for the record's content."""
     try:
         booking = Booking.from_dict(record)
+        status = record_status(record, catalog)
         messages = message_lines(
-            record, catalog, now, advertising_allowed=advertising_allowed, opted_out=opted_out
+            booking,
+            record,
+            status,
+            catalog,
+            now,
+            advertising_allowed=advertising_allowed,
+            opted_out=opted_out,
         )
     except (BookingValidationError, ValueError, TypeError) as exc:
         return _unreadable_line(record, day, exc)
@@ -313,7 +319,7 @@ def booking_line(
         customer=mask_phones_in(booking.name),
         phone=mask_phone(booking.phone),
         item=_text(booking.extra.get("item_name")),
-        status=_status_words(record_status(record, catalog)),
+        status=_status_words(status),
         messages=messages,
     )
 
