@@ -178,10 +178,16 @@ def booking_repository(settings: Settings) -> Iterator[BookingRepositoryPort]:
 
 
 @contextmanager
-def session_repository(settings: Settings) -> Iterator[SessionRepositoryPort]:
-    """The session's repository (SQLite file or DynamoDB table), closed on leaving."""
-    with ExitStack() as stack:
-        yield _session_repository(settings, stack)
+def session_repository(
+    settings: Settings, *, stack: ExitStack | None = None
+) -> Iterator[SessionRepositoryPort]:
+    """The session's repository (SQLite file or DynamoDB table), closed on leaving.
+
+    `stack`: build into the caller's stack instead (closed with it), so what a
+    long-running process builds there shares one DynamoDB client.
+    """
+    with ExitStack() as own:
+        yield _session_repository(settings, stack or own)
 
 
 def create_tables(settings: Settings) -> list[str]:
@@ -416,15 +422,19 @@ def _cycle_ports(
 
 @contextmanager
 def cycle_ports(
-    settings: Settings, *, dry_run: bool = False, config: AppConfig | None = None
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    config: AppConfig | None = None,
+    stack: ExitStack | None = None,
 ) -> Iterator[CyclePorts]:
     """Everything `run_cycle` needs, closed on leaving: `run`, `serve`, the Lambda, the demo.
 
     `config` is the YAML config already loaded (and checked); None reads
-    `settings.config_path`.
+    `settings.config_path`. `stack`: as for `session_repository`.
     """
-    with ExitStack() as stack:
-        yield _cycle_ports(settings, stack, dry_run=dry_run, config=config)
+    with ExitStack() as own:
+        yield _cycle_ports(settings, stack or own, dry_run=dry_run, config=config)
 
 
 # --- Checks (`naver-sms doctor`) --------------------------------------------------------------
@@ -524,12 +534,15 @@ def _check_dynamodb(settings: Settings) -> str:
 
 
 @contextmanager
-def owner(settings: Settings, config: AppConfig) -> Iterator[OwnerPort]:
+def owner(
+    settings: Settings, config: AppConfig, *, stack: ExitStack | None = None
+) -> Iterator[OwnerPort]:
     """What the owner's pages read and do (`naver_sms.web.owner.Owner`), closed on leaving.
 
     Without SENS keys (or with AlimTalk not set up) the pages still open: the
     parts that need SENS say in one line which setting is missing. A rehearsal
     builds its own dry-run ports, as `naver-sms run --dry-run` does.
+    `stack`: as for `session_repository`.
     """
     from naver_sms.cycle import run_cycle  # noqa: PLC0415
     from naver_sms.report import CycleReport  # noqa: PLC0415
@@ -539,7 +552,8 @@ def owner(settings: Settings, config: AppConfig) -> Iterator[OwnerPort]:
         with cycle_ports(settings, dry_run=True, config=config) as ports:
             return run_cycle(ports=ports, now=now)
 
-    with ExitStack() as stack:
+    with ExitStack() as own:
+        stack = stack or own
         sens_sender: SensSender | None = None
         alimtalk: SmsSender | None = None
         problem = NO_SENS

@@ -7,6 +7,7 @@ one between them, and it is closed when the command's `with` ends.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,16 @@ def test_two_commands_one_after_the_other_each_get_their_own_client(
     assert len(made) == 3
     assert len({id(client) for client in made}) == 3
     assert all(client.closed_by_test for client in made)
+
+
+def test_serve_s_cycles_session_check_and_page_share_one_client_on_one_stack(
+    tmp_path: Path, made: list[Any]
+) -> None:
+    settings = settings_for(tmp_path)
+    with ExitStack() as stack:
+        stack.enter_context(bootstrap.cycle_ports(settings, config=CONFIG, stack=stack))
+        stack.enter_context(bootstrap.session_repository(settings, stack=stack))
+        stack.enter_context(bootstrap.owner(settings, CONFIG, stack=stack))
+        (client,) = made  # not one per part, as before for `serve --web`
+        assert not getattr(client, "closed_by_test", False)
+    assert client.closed_by_test

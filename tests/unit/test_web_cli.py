@@ -54,7 +54,7 @@ def test_it_says_where_it_serves_and_against_which_store_then_serves(
     served: list[tuple[Starlette, str, int]] = []
 
     @contextlib.contextmanager
-    def owner(_settings: Settings, _config: object) -> Iterator[FakeOwner]:
+    def owner(_settings: Settings, _config: object, _stack: object) -> Iterator[FakeOwner]:
         yield FakeOwner()
 
     monkeypatch.setattr(cli_web, "_owner", owner)
@@ -74,7 +74,7 @@ def test_served_beyond_this_machine_it_warns_that_the_login_needs_https(
     ready: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     @contextlib.contextmanager
-    def owner(_settings: Settings, _config: object) -> Iterator[FakeOwner]:
+    def owner(_settings: Settings, _config: object, _stack: object) -> Iterator[FakeOwner]:
         yield FakeOwner()
 
     monkeypatch.setattr(cli_web, "_owner", owner)

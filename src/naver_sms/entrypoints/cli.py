@@ -555,10 +555,12 @@ def serve(
         for line in _failure_lines(report):
             echo_error(line)
 
+    # One stack for the cycles' ports, the session check and the page: one DynamoDB
+    # client (about 10 MB) for the whole long-running process.
     with (
         ExitStack() as stack,
-        bootstrap.cycle_ports(settings, dry_run=dry_run, config=config) as ports,
-        bootstrap.session_repository(settings) as sessions,
+        bootstrap.cycle_ports(settings, dry_run=dry_run, config=config, stack=stack) as ports,
+        bootstrap.session_repository(settings, stack=stack) as sessions,
         stop_on_signals(threading.Event()) as stop,
     ):
         _say_what_serve_runs(ctx, settings, config, every=every, dry_run=dry_run)

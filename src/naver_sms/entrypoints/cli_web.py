@@ -40,11 +40,14 @@ def web_password(settings: Settings) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
-def _owner(settings: Settings, config: AppConfig) -> AbstractContextManager[OwnerPort]:
-    """The port the pages read through, over the cycles' store (`bootstrap.owner`)."""
+def _owner(
+    settings: Settings, config: AppConfig, stack: ExitStack
+) -> AbstractContextManager[OwnerPort]:
+    """The port the pages read through, over the cycles' store (`bootstrap.owner`),
+    built into `stack`: with `serve --web`, the cycles' DynamoDB client is the page's."""
     from naver_sms import bootstrap  # noqa: PLC0415
 
-    return bootstrap.owner(settings, config)
+    return bootstrap.owner(settings, config, stack=stack)
 
 
 def where(settings: Settings) -> str:
@@ -145,7 +148,7 @@ def owner_page(
     from naver_sms.utils.clock import now_kst  # noqa: PLC0415
     from naver_sms.web.app import create_app  # noqa: PLC0415
 
-    owner = stack.enter_context(_owner(settings, config))
+    owner = stack.enter_context(_owner(settings, config, stack))
     return create_app(
         owner,
         password=password,
