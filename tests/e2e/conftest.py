@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -152,3 +153,22 @@ def answer_of(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -
         except httpx.TransportError:
             time.sleep(0.1)
     pytest.fail(f"{url} never answered")
+
+
+@contextmanager
+def served(args: list[str], env: Mapping[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`naver-sms *args` in a process of its own (stdout and stderr piped); killed and
+    waited for at the end if the test did not stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naver_sms", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 
 import httpx
 from click.testing import CliRunner
 
 from naver_sms.entrypoints.cli import cli
-from tests.e2e.conftest import answer_of
+from tests.e2e.conftest import answer_of, served
 from tests.servers import free_port
 
 PASSWORD = "demo-web-canary-9c1e"
@@ -23,14 +20,8 @@ FULL_PHONE = re.compile(r"01[016789]-?\d{3,4}-?\d{4}")
 def test_the_demo_s_day_is_on_the_owner_s_page_until_ctrl_c(tmp_path: object) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "naver_sms", "demo", "--web", "--port", str(port)],
-        env={**os.environ, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    args = ["demo", "--web", "--port", str(port)]
+    with served(args, {"NAVER_SMS_WEB_PASSWORD": PASSWORD}) as process:
         answer_of(f"{base}/login", process)
         with httpx.Client(base_url=base, timeout=10) as client:
             login = client.get("/login").text
@@ -46,10 +37,6 @@ def test_the_demo_s_day_is_on_the_owner_s_page_until_ctrl_c(tmp_path: object) ->
         assert FULL_PHONE.search(today.text) is None
         process.send_signal(signal.SIGINT)  # Ctrl-C
         out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
     assert process.returncode == 0
     assert "the day" in out  # the tables and the summary came first
     assert f"serving the owner's page on {base}" in out

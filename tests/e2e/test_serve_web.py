@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -13,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from naver_sms.entrypoints.cli import cli
-from tests.e2e.conftest import Shop, answer_of, at
+from tests.e2e.conftest import Shop, answer_of, at, served
 from tests.servers import free_port
 
 PASSWORD = "web-canary-pw-7f3a"
@@ -21,14 +18,8 @@ PASSWORD = "web-canary-pw-7f3a"
 
 def test_serve_with_web_runs_cycles_and_the_page_until_sigterm(shop: Shop) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "naver_sms", "serve", "--every", "1h", "--web", "--port", str(port)],
-        env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    args = ["serve", "--every", "1h", "--web", "--port", str(port)]
+    with served(args, {**shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD}) as process:
         assert answer_of(f"http://127.0.0.1:{port}/login", process) == 200
         deadline = time.monotonic() + 30
         while shop.naver.requests["list"] == 0 and time.monotonic() < deadline:
@@ -36,10 +27,6 @@ def test_serve_with_web_runs_cycles_and_the_page_until_sigterm(shop: Shop) -> No
         assert shop.naver.requests["list"] > 0, "the first cycle ran beside the page"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
     assert process.returncode == 0
     assert f"serving the owner's page on http://127.0.0.1:{port}" in out
     assert PASSWORD not in out + err
@@ -67,20 +54,10 @@ def test_a_page_address_without_web_is_a_usage_error(shop: Shop) -> None:
 def test_the_web_command_stops_cleanly_on_sigterm_and_ctrl_c(shop: Shop, stop: int) -> None:
     assert shop.run(at(9)).exit_code == 0  # the page reads a store a cycle made
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "naver_sms", "web", "--port", str(port)],
-        env={**os.environ, **shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    args = ["web", "--port", str(port)]
+    with served(args, {**shop.env, "NAVER_SMS_WEB_PASSWORD": PASSWORD}) as process:
         assert answer_of(f"http://127.0.0.1:{port}/login", process) == 200
         process.send_signal(stop)
         _out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
     assert process.returncode == 0, err[-500:]
     assert "aborted" not in err
