@@ -18,15 +18,13 @@ import os
 import secrets
 import shutil
 import subprocess
-from datetime import datetime
+from contextlib import ExitStack
 from pathlib import Path
 
-from naver_sms import bootstrap
 from naver_sms.demo import demo_config, played_day
-from naver_sms.domain.booking import KST
+from naver_sms.entrypoints.cli_web import day_page
 from naver_sms.naver.auth import chromium_factory
 from naver_sms.utils.logger import configure_logging
-from naver_sms.web.app import create_app
 from naver_sms.web.server import start_in_thread
 
 SIZES = {"web-today.png": (1280, 800), "web-today-phone.png": (390, 844)}
@@ -48,18 +46,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs"), help="folder of the PNGs")
     parser.add_argument("--phone", action="store_true", help="also the phone-sized picture")
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)  # Chrome writes no picture into a missing folder
     configure_logging("ERROR")
     config = demo_config()
     password = secrets.token_urlsafe(16)
     names = list(SIZES) if args.phone else ["web-today.png"]
-    with played_day(config) as world, bootstrap.owner(world.settings, config) as owner:
+    with ExitStack() as stack:
+        world = stack.enter_context(played_day(config))
         # The page's clock is the last cycle's: the picture shows the day just played.
-        at = world.day.cycles[-1].at
-
-        def now() -> datetime:
-            return at.astimezone(KST)
-
-        handle = start_in_thread(create_app(owner, password=password, now=now), "127.0.0.1", 0)
+        handle = start_in_thread(day_page(stack, world, config, password=password), "127.0.0.1", 0)
         try:
             chrome = chromium_factory(
                 os.environ.get("CHROME_BIN"), os.environ.get("CHROMEDRIVER_BIN")

@@ -17,8 +17,8 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,9 @@ from selenium.webdriver.support.wait import WebDriverWait
 from naver_sms import bootstrap
 from naver_sms.config import AppConfig
 from naver_sms.demo import DemoWorld, demo_config, played_day
-from naver_sms.domain.booking import KST
 from naver_sms.entrypoints.cli import example_config
+from naver_sms.entrypoints.cli_web import day_page
 from naver_sms.naver.auth import chrome_flags
-from naver_sms.web.app import create_app
 from naver_sms.web.server import start_in_thread
 
 pytestmark = pytest.mark.browser
@@ -61,17 +60,11 @@ class Site:
 def site() -> Iterator[Site]:
     config = demo_config()
     password = secrets.token_urlsafe(12)
-    with played_day(config) as world, bootstrap.owner(world.settings, config) as owner:
-        at = world.day.cycles[-1].at
-
-        def now() -> datetime:
-            return at.astimezone(KST)
-
-        handle = start_in_thread(create_app(owner, password=password, now=now), "127.0.0.1", 0)
-        try:
-            yield Site(world, f"http://127.0.0.1:{handle.port}", password)
-        finally:
-            handle.stop()
+    with ExitStack() as stack:
+        world = stack.enter_context(played_day(config))
+        handle = start_in_thread(day_page(stack, world, config, password=password), "127.0.0.1", 0)
+        stack.callback(handle.stop)  # before the day's stores and servers close
+        yield Site(world, f"http://127.0.0.1:{handle.port}", password)
 
 
 @pytest.fixture(scope="module")

@@ -297,13 +297,10 @@ def _serve_the_day(
     stack: ExitStack, world: DemoWorld, config: AppConfig, *, password: str, port: int
 ) -> None:
     """The owner's page on the played day (its clock: the last cycle's), until Ctrl-C."""
-    from naver_sms.entrypoints.cli_web import owner_page, say_serving  # noqa: PLC0415
+    from naver_sms.entrypoints.cli_web import day_page, say_serving  # noqa: PLC0415
     from naver_sms.web import server  # noqa: PLC0415 - only with --web
 
-    at = world.day.cycles[-1].at
-    app = owner_page(
-        stack, world.settings, config, password=password, host="127.0.0.1", now=lambda: at
-    )
+    app = day_page(stack, world, config, password=password)
     say_serving(world.settings, "127.0.0.1", port)
     server.serve_web(app, "127.0.0.1", port)
 

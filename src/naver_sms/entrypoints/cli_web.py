@@ -24,9 +24,18 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from naver_sms.config import AppConfig, Settings
+    from naver_sms.demo import DemoWorld
     from naver_sms.web.model import OwnerPort
 
-__all__ = ["owner_page", "page_password", "password_or_exit", "say_serving", "web", "web_password"]
+__all__ = [
+    "day_page",
+    "owner_page",
+    "page_password",
+    "password_or_exit",
+    "say_serving",
+    "web",
+    "web_password",
+]
 
 _REFUSAL = (
     "the web page needs a password: set NAVER_SMS_WEB_PASSWORD (8 characters or more; "
@@ -154,6 +163,16 @@ def owner_page(
         password=password,
         now=now or now_kst,
         secure_cookies=not is_loopback_host(host),
+    )
+
+
+def day_page(stack: ExitStack, world: DemoWorld, config: AppConfig, *, password: str) -> Starlette:
+    """The owner's page over the demo's played day, on loopback: its clock is the day's
+    last cycle's, so the page shows the day just played (`demo --web`, the screenshot,
+    the browser tests)."""
+    at = world.day.cycles[-1].at
+    return owner_page(
+        stack, world.settings, config, password=password, host="127.0.0.1", now=lambda: at
     )
 
 
